@@ -1,0 +1,529 @@
+//! [`Batch`]: decoded OTLP spans with a row index, answering the columnar reads of the WIT
+//! `span-batch` resource.
+
+use crate::journal::{Edit, Journal};
+use crate::types::{Level, StrColumn, StrField, Value};
+use crate::value;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, Span};
+
+/// Where one span row lives inside the request: resource, scope and span index.
+#[derive(Debug, Clone, Copy)]
+struct SpanRef {
+    resource: u32,
+    scope: u32,
+    span: u32,
+}
+
+/// A batch of spans owned by the host.
+///
+/// The spans stay in their OTLP shape (resources holding scopes holding spans) so that encoding
+/// for export needs no regrouping; a row index numbers the spans `0..len()` in the order they
+/// were received. Every read is a column over the rows of one [`Level`].
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    resource_spans: Vec<ResourceSpans>,
+    rows: Vec<SpanRef>,
+}
+
+impl Batch {
+    /// Take ownership of a decoded export request.
+    pub fn from_request(request: ExportTraceServiceRequest) -> Self {
+        Self::from_resource_spans(request.resource_spans)
+    }
+
+    /// Take ownership of decoded resource spans.
+    pub fn from_resource_spans(resource_spans: Vec<ResourceSpans>) -> Self {
+        let mut batch = Self {
+            resource_spans,
+            rows: Vec::new(),
+        };
+        batch.reindex();
+        batch
+    }
+
+    /// Give the spans back as an export request.
+    pub fn into_request(self) -> ExportTraceServiceRequest {
+        ExportTraceServiceRequest {
+            resource_spans: self.resource_spans,
+        }
+    }
+
+    /// The spans as an export request, without giving up ownership.
+    pub fn to_request(&self) -> ExportTraceServiceRequest {
+        ExportTraceServiceRequest {
+            resource_spans: self.resource_spans.clone(),
+        }
+    }
+
+    /// The spans in their OTLP shape.
+    pub fn resource_spans(&self) -> &[ResourceSpans] {
+        &self.resource_spans
+    }
+
+    /// The number of spans.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the batch holds no span.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Move every span of `other` to the end of this batch.
+    pub fn append(&mut self, other: Batch) {
+        let offset = self.resource_spans.len() as u32;
+        self.rows.extend(other.rows.iter().map(|at| SpanRef {
+            resource: at.resource + offset,
+            ..*at
+        }));
+        self.resource_spans.extend(other.resource_spans);
+    }
+
+    /// Split off the spans from row `at` onwards into a new batch, keeping rows `0..at` here.
+    pub fn split_off(&mut self, at: usize) -> Batch {
+        if at >= self.len() {
+            return Batch::default();
+        }
+        let keep = vec![true; at]
+            .into_iter()
+            .chain(std::iter::repeat_n(false, self.len() - at))
+            .collect::<Vec<_>>();
+        let mut tail = self.clone();
+        tail.retain_rows(|row| !keep[row]);
+        self.retain_rows(|row| keep[row]);
+        tail
+    }
+
+    fn reindex(&mut self) {
+        self.rows.clear();
+        for (r, resource) in self.resource_spans.iter().enumerate() {
+            for (s, scope) in resource.scope_spans.iter().enumerate() {
+                for i in 0..scope.spans.len() {
+                    self.rows.push(SpanRef {
+                        resource: r as u32,
+                        scope: s as u32,
+                        span: i as u32,
+                    });
+                }
+            }
+        }
+    }
+
+    fn span_mut(&mut self, row: usize) -> &mut Span {
+        let at = self.rows[row];
+        &mut self.resource_spans[at.resource as usize].scope_spans[at.scope as usize].spans
+            [at.span as usize]
+    }
+
+    fn spans(&self) -> impl Iterator<Item = &Span> + '_ {
+        self.resource_spans
+            .iter()
+            .flat_map(|r| r.scope_spans.iter())
+            .flat_map(|s| s.spans.iter())
+    }
+
+    /// Trace ids, 16 bytes per span; an id of another length is padded or cut to 16 bytes.
+    pub fn trace_ids(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len() * 16);
+        for span in self.spans() {
+            push_fixed(&mut out, &span.trace_id, 16);
+        }
+        out
+    }
+
+    /// Span ids, 8 bytes per span.
+    pub fn span_ids(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len() * 8);
+        for span in self.spans() {
+            push_fixed(&mut out, &span.span_id, 8);
+        }
+        out
+    }
+
+    /// Parent span ids, 8 bytes per span, zero for roots.
+    pub fn parent_span_ids(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len() * 8);
+        for span in self.spans() {
+            push_fixed(&mut out, &span.parent_span_id, 8);
+        }
+        out
+    }
+
+    /// Span flags, one per span.
+    pub fn flags(&self) -> Vec<u32> {
+        self.spans().map(|s| s.flags).collect()
+    }
+
+    /// Span kinds as OTLP numbers.
+    pub fn kinds(&self) -> Vec<u8> {
+        self.spans().map(|s| s.kind.clamp(0, 255) as u8).collect()
+    }
+
+    /// Start times in nanoseconds.
+    pub fn start_times(&self) -> Vec<u64> {
+        self.spans().map(|s| s.start_time_unix_nano).collect()
+    }
+
+    /// End times in nanoseconds.
+    pub fn end_times(&self) -> Vec<u64> {
+        self.spans().map(|s| s.end_time_unix_nano).collect()
+    }
+
+    /// Durations in nanoseconds, 0 where the end precedes the start.
+    pub fn durations(&self) -> Vec<u64> {
+        self.spans()
+            .map(|s| s.end_time_unix_nano.saturating_sub(s.start_time_unix_nano))
+            .collect()
+    }
+
+    /// Status codes as OTLP numbers.
+    pub fn status_codes(&self) -> Vec<u8> {
+        self.spans()
+            .map(|s| s.status.as_ref().map_or(0, |st| st.code.clamp(0, 255) as u8))
+            .collect()
+    }
+
+    /// One string field over every row of its level.
+    pub fn str_field(&self, field: StrField) -> StrColumn {
+        let mut out = StrColumn::with_capacity(self.len(), 0);
+        match field {
+            StrField::Name => self.spans().for_each(|s| out.push(Some(&s.name))),
+            StrField::StatusMessage => self.spans().for_each(|s| {
+                out.push(s.status.as_ref().map(|st| st.message.as_str()))
+            }),
+            StrField::TraceState => self.spans().for_each(|s| out.push(Some(&s.trace_state))),
+            StrField::ScopeName | StrField::ScopeVersion => {
+                for at in &self.rows {
+                    let scope = self.resource_spans[at.resource as usize].scope_spans
+                        [at.scope as usize]
+                        .scope
+                        .as_ref();
+                    out.push(scope.map(|sc| match field {
+                        StrField::ScopeName => sc.name.as_str(),
+                        _ => sc.version.as_str(),
+                    }));
+                }
+            }
+            StrField::SchemaUrl => {
+                for at in &self.rows {
+                    out.push(Some(&self.resource_spans[at.resource as usize].schema_url));
+                }
+            }
+            StrField::EventName => self
+                .spans()
+                .flat_map(|s| s.events.iter())
+                .for_each(|e| out.push(Some(&e.name))),
+            StrField::LinkTraceState => self
+                .spans()
+                .flat_map(|s| s.links.iter())
+                .for_each(|l| out.push(Some(&l.trace_state))),
+        }
+        out
+    }
+
+    /// For each event row, the span row it belongs to.
+    pub fn event_spans(&self) -> Vec<u32> {
+        let mut out = Vec::new();
+        for (row, span) in self.spans().enumerate() {
+            out.extend(std::iter::repeat_n(row as u32, span.events.len()));
+        }
+        out
+    }
+
+    /// For each event row, its time in nanoseconds.
+    pub fn event_times(&self) -> Vec<u64> {
+        self.spans()
+            .flat_map(|s| s.events.iter().map(|e| e.time_unix_nano))
+            .collect()
+    }
+
+    /// For each link row, the span row it belongs to.
+    pub fn link_spans(&self) -> Vec<u32> {
+        let mut out = Vec::new();
+        for (row, span) in self.spans().enumerate() {
+            out.extend(std::iter::repeat_n(row as u32, span.links.len()));
+        }
+        out
+    }
+
+    /// For each link row, the linked trace id, 16 bytes each.
+    pub fn link_trace_ids(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for link in self.spans().flat_map(|s| s.links.iter()) {
+            push_fixed(&mut out, &link.trace_id, 16);
+        }
+        out
+    }
+
+    /// For each link row, the linked span id, 8 bytes each.
+    pub fn link_span_ids(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for link in self.spans().flat_map(|s| s.links.iter()) {
+            push_fixed(&mut out, &link.span_id, 8);
+        }
+        out
+    }
+
+    /// The number of rows at a level.
+    pub fn rows_at(&self, level: Level) -> usize {
+        match level {
+            Level::Resource | Level::Scope | Level::Span => self.len(),
+            Level::Event => self.spans().map(|s| s.events.len()).sum(),
+            Level::Link => self.spans().map(|s| s.links.len()).sum(),
+        }
+    }
+
+    /// Visit the attribute list of every row of a level, in row order.
+    fn for_each_attributes<'a>(&'a self, level: Level, mut visit: impl FnMut(&'a [KeyValue])) {
+        match level {
+            Level::Resource => {
+                for at in &self.rows {
+                    let resource = &self.resource_spans[at.resource as usize];
+                    visit(resource.resource.as_ref().map_or(&[], |r| &r.attributes));
+                }
+            }
+            Level::Scope => {
+                for at in &self.rows {
+                    let scope = &self.resource_spans[at.resource as usize].scope_spans
+                        [at.scope as usize];
+                    visit(scope.scope.as_ref().map_or(&[], |s| &s.attributes));
+                }
+            }
+            Level::Span => self.spans().for_each(|s| visit(&s.attributes)),
+            Level::Event => self
+                .spans()
+                .flat_map(|s| s.events.iter())
+                .for_each(|e| visit(&e.attributes)),
+            Level::Link => self
+                .spans()
+                .flat_map(|s| s.links.iter())
+                .for_each(|l| visit(&l.attributes)),
+        }
+    }
+
+    /// The distinct attribute keys at a level, in first-seen order.
+    pub fn attribute_keys(&self, level: Level) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        let mut keys = Vec::new();
+        self.for_each_attributes(level, |attributes| {
+            for kv in attributes {
+                if seen.insert(kv.key.as_str()) {
+                    keys.push(kv.key.clone());
+                }
+            }
+        });
+        keys
+    }
+
+    /// One attribute as strings over every row of a level: absent where missing or not a string.
+    pub fn str_attribute(&self, level: Level, key: &str) -> StrColumn {
+        let mut out = StrColumn::with_capacity(self.rows_at(level), 0);
+        self.for_each_attributes(level, |attributes| {
+            let value = find(attributes, key).and_then(|kv| match kv.value.as_ref()?.value {
+                Some(any_value::Value::StringValue(ref s)) => Some(s.as_str()),
+                _ => None,
+            });
+            out.push(value);
+        });
+        out
+    }
+
+    /// One attribute of any type over every row of a level.
+    pub fn attribute(&self, level: Level, key: &str) -> Vec<Option<Value>> {
+        let mut out = Vec::with_capacity(self.rows_at(level));
+        self.for_each_attributes(level, |attributes| {
+            out.push(
+                find(attributes, key)
+                    .and_then(|kv| kv.value.as_ref())
+                    .and_then(value::from_any),
+            );
+        });
+        out
+    }
+
+    /// Apply every edit of a journal, in order. The journal was checked as it was recorded
+    /// against this batch's row counts, so applying cannot fail part-way; a journal recorded
+    /// against another batch is rejected whole before anything changes.
+    pub fn apply(&mut self, journal: Journal) -> Result<(), crate::EditError> {
+        journal.check_shape(self)?;
+        let mut dropped: Vec<bool> = Vec::new();
+        let mut event_rows: Option<Vec<(u32, u32)>> = None;
+        let mut link_rows: Option<Vec<(u32, u32)>> = None;
+        for edit in journal.into_edits() {
+            match edit {
+                Edit::SetAttribute { level, key, rows, values } => {
+                    for (row, v) in rows.into_iter().zip(values) {
+                        let any = value::to_any(v).map_err(|e| crate::EditError::BadValue {
+                            key: key.clone(),
+                            reason: e.to_string(),
+                        })?;
+                        let attrs =
+                            self.attributes_mut(level, row, &mut event_rows, &mut link_rows);
+                        upsert(attrs, &key, any);
+                    }
+                }
+                Edit::SetStrAttribute { level, key, rows, values } => {
+                    for (i, row) in rows.into_iter().enumerate() {
+                        let text = values.get(i).unwrap_or_default().to_owned();
+                        let attrs =
+                            self.attributes_mut(level, row, &mut event_rows, &mut link_rows);
+                        upsert(
+                            attrs,
+                            &key,
+                            opentelemetry_proto::tonic::common::v1::AnyValue {
+                                value: Some(any_value::Value::StringValue(text)),
+                            },
+                        );
+                    }
+                }
+                Edit::RemoveAttribute { level, key, rows } => {
+                    for row in rows {
+                        let attrs =
+                            self.attributes_mut(level, row, &mut event_rows, &mut link_rows);
+                        attrs.retain(|kv| kv.key != key);
+                    }
+                }
+                Edit::SetStrField { field, rows, values } => {
+                    for (i, row) in rows.into_iter().enumerate() {
+                        let text = values.get(i).unwrap_or_default().to_owned();
+                        self.set_str_field(field, row, text, &mut event_rows);
+                    }
+                }
+                Edit::DropSpans { rows } => {
+                    if dropped.is_empty() {
+                        dropped = vec![false; self.len()];
+                    }
+                    for row in rows {
+                        dropped[row as usize] = true;
+                    }
+                }
+            }
+        }
+        if dropped.iter().any(|&d| d) {
+            self.retain_rows(|row| !dropped[row]);
+        }
+        Ok(())
+    }
+
+    fn attributes_mut(
+        &mut self,
+        level: Level,
+        row: u32,
+        event_rows: &mut Option<Vec<(u32, u32)>>,
+        link_rows: &mut Option<Vec<(u32, u32)>>,
+    ) -> &mut Vec<KeyValue> {
+        match level {
+            Level::Resource => {
+                let at = self.rows[row as usize];
+                &mut self.resource_spans[at.resource as usize]
+                    .resource
+                    .get_or_insert_with(Default::default)
+                    .attributes
+            }
+            Level::Scope => {
+                let at = self.rows[row as usize];
+                &mut self.resource_spans[at.resource as usize].scope_spans[at.scope as usize]
+                    .scope
+                    .get_or_insert_with(Default::default)
+                    .attributes
+            }
+            Level::Span => &mut self.span_mut(row as usize).attributes,
+            Level::Event => {
+                let (span, index) = nested_rows(self, event_rows, |s| s.events.len())[row as usize];
+                &mut self.span_mut(span as usize).events[index as usize].attributes
+            }
+            Level::Link => {
+                let (span, index) = nested_rows(self, link_rows, |s| s.links.len())[row as usize];
+                &mut self.span_mut(span as usize).links[index as usize].attributes
+            }
+        }
+    }
+
+    fn set_str_field(
+        &mut self,
+        field: StrField,
+        row: u32,
+        text: String,
+        event_rows: &mut Option<Vec<(u32, u32)>>,
+    ) {
+        match field {
+            StrField::Name => self.span_mut(row as usize).name = text,
+            StrField::TraceState => self.span_mut(row as usize).trace_state = text,
+            StrField::StatusMessage => {
+                self.span_mut(row as usize)
+                    .status
+                    .get_or_insert_with(Default::default)
+                    .message = text
+            }
+            StrField::EventName => {
+                let (span, index) = nested_rows(self, event_rows, |s| s.events.len())[row as usize];
+                self.span_mut(span as usize).events[index as usize].name = text;
+            }
+            // The journal refuses edits of read-only fields when they are recorded.
+            StrField::ScopeName
+            | StrField::ScopeVersion
+            | StrField::SchemaUrl
+            | StrField::LinkTraceState => {}
+        }
+    }
+
+    /// Keep only the rows for which `keep(row)` holds; empty scopes and resources go too.
+    fn retain_rows(&mut self, mut keep: impl FnMut(usize) -> bool) {
+        let mut row = 0usize;
+        for resource in &mut self.resource_spans {
+            for scope in &mut resource.scope_spans {
+                scope.spans.retain(|_| {
+                    let k = keep(row);
+                    row += 1;
+                    k
+                });
+            }
+            resource.scope_spans.retain(|s| !s.spans.is_empty());
+        }
+        self.resource_spans.retain(|r| !r.scope_spans.is_empty());
+        self.reindex();
+    }
+}
+
+/// The `(span row, index within the span)` of every event or link row, computed once per apply.
+fn nested_rows<'a>(
+    batch: &Batch,
+    cache: &'a mut Option<Vec<(u32, u32)>>,
+    count: impl Fn(&Span) -> usize,
+) -> &'a [(u32, u32)] {
+    cache.get_or_insert_with(|| {
+        let mut out = Vec::new();
+        for (row, span) in batch.spans().enumerate() {
+            out.extend((0..count(span)).map(|i| (row as u32, i as u32)));
+        }
+        out
+    })
+}
+
+fn find<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a KeyValue> {
+    attributes.iter().find(|kv| kv.key == key)
+}
+
+fn upsert(
+    attributes: &mut Vec<KeyValue>,
+    key: &str,
+    value: opentelemetry_proto::tonic::common::v1::AnyValue,
+) {
+    match attributes.iter_mut().find(|kv| kv.key == key) {
+        Some(kv) => kv.value = Some(value),
+        None => attributes.push(KeyValue {
+            key: key.to_owned(),
+            value: Some(value),
+            ..Default::default()
+        }),
+    }
+}
+
+fn push_fixed(out: &mut Vec<u8>, id: &[u8], len: usize) {
+    let take = id.len().min(len);
+    out.extend_from_slice(&id[..take]);
+    out.extend(std::iter::repeat_n(0, len - take));
+}

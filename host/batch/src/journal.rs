@@ -1,0 +1,302 @@
+//! [`Journal`]: the edits a processor records during one call, checked as they are recorded and
+//! applied all at once by [`crate::Batch::apply`].
+
+use crate::Batch;
+use crate::types::{Level, StrColumn, StrField, Value};
+
+/// One recorded edit. Rows are rows of the batch as it was when the call began.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit {
+    /// Set an attribute of any type on some rows of a level.
+    SetAttribute {
+        /// The level of the rows.
+        level: Level,
+        /// The attribute key.
+        key: String,
+        /// The rows to set.
+        rows: Vec<u32>,
+        /// One value per row.
+        values: Vec<Value>,
+    },
+    /// Set a string attribute on some rows of a level.
+    SetStrAttribute {
+        /// The level of the rows.
+        level: Level,
+        /// The attribute key.
+        key: String,
+        /// The rows to set.
+        rows: Vec<u32>,
+        /// One value per row.
+        values: StrColumn,
+    },
+    /// Remove an attribute from some rows of a level.
+    RemoveAttribute {
+        /// The level of the rows.
+        level: Level,
+        /// The attribute key.
+        key: String,
+        /// The rows to clean.
+        rows: Vec<u32>,
+    },
+    /// Rewrite a writable string field on some rows.
+    SetStrField {
+        /// The field.
+        field: StrField,
+        /// The rows of the field's level.
+        rows: Vec<u32>,
+        /// One value per row.
+        values: StrColumn,
+    },
+    /// Drop spans.
+    DropSpans {
+        /// The span rows to drop.
+        rows: Vec<u32>,
+    },
+}
+
+/// Why an edit was refused. A refused edit fails the whole call: none of its edits is applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    /// A row number past the end of its level.
+    #[error("row {row} is out of range: the batch has {rows} {level:?} rows")]
+    RowOutOfRange {
+        /// The offending row.
+        row: u32,
+        /// How many rows the level has.
+        rows: usize,
+        /// The level.
+        level: Level,
+    },
+    /// Rows and values of different lengths.
+    #[error("{rows} rows but {values} values")]
+    LengthMismatch {
+        /// The number of rows.
+        rows: usize,
+        /// The number of values.
+        values: usize,
+    },
+    /// A value that must be present was absent, or a column was malformed.
+    #[error("bad column: {0}")]
+    BadColumn(String),
+    /// A write to a read-only field.
+    #[error("field {0:?} is read-only")]
+    ReadOnlyField(StrField),
+    /// A complex value that is not an encoded `AnyValue`.
+    #[error("value for attribute {key:?} is not an encoded AnyValue: {reason}")]
+    BadValue {
+        /// The attribute key.
+        key: String,
+        /// The decoder's reason.
+        reason: String,
+    },
+    /// The journal's edits total more bytes than the cap.
+    #[error("edits exceed the output cap of {cap} bytes")]
+    OutputCap {
+        /// The cap in bytes.
+        cap: usize,
+    },
+    /// The journal was recorded against a batch of another shape.
+    #[error("journal was recorded against another batch")]
+    WrongBatch,
+}
+
+/// The edits of one call, checked against the batch's row counts as they are recorded.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    edits: Vec<Edit>,
+    spans: usize,
+    events: usize,
+    links: usize,
+    bytes: usize,
+    cap: usize,
+}
+
+impl Journal {
+    /// An empty journal for edits of `batch`, refusing edits beyond `cap` bytes in all.
+    pub fn new(batch: &Batch, cap: usize) -> Self {
+        Self {
+            edits: Vec::new(),
+            spans: batch.len(),
+            events: batch.rows_at(Level::Event),
+            links: batch.rows_at(Level::Link),
+            bytes: 0,
+            cap,
+        }
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.edits.is_empty()
+    }
+
+    /// The recorded edits, in order.
+    pub fn edits(&self) -> &[Edit] {
+        &self.edits
+    }
+
+    /// The bytes of edits recorded so far (keys, values and row numbers).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub(crate) fn into_edits(self) -> Vec<Edit> {
+        self.edits
+    }
+
+    pub(crate) fn check_shape(&self, batch: &Batch) -> Result<(), EditError> {
+        if self.edits.is_empty() {
+            return Ok(());
+        }
+        let same = self.spans == batch.len()
+            && self.events == batch.rows_at(Level::Event)
+            && self.links == batch.rows_at(Level::Link);
+        if same { Ok(()) } else { Err(EditError::WrongBatch) }
+    }
+
+    fn rows_at(&self, level: Level) -> usize {
+        match level {
+            Level::Resource | Level::Scope | Level::Span => self.spans,
+            Level::Event => self.events,
+            Level::Link => self.links,
+        }
+    }
+
+    fn check_rows(&self, level: Level, rows: &[u32]) -> Result<(), EditError> {
+        let limit = self.rows_at(level);
+        match rows.iter().find(|&&row| row as usize >= limit) {
+            Some(&row) => Err(EditError::RowOutOfRange {
+                row,
+                rows: limit,
+                level,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn check_column(rows: &[u32], values: &StrColumn) -> Result<(), EditError> {
+        values
+            .validate()
+            .map_err(|e| EditError::BadColumn(e.to_string()))?;
+        if values.len() != rows.len() {
+            return Err(EditError::LengthMismatch {
+                rows: rows.len(),
+                values: values.len(),
+            });
+        }
+        if let Some(row) = values.present.iter().position(|&p| p == 0) {
+            return Err(EditError::BadColumn(format!(
+                "value {row} is absent; every written value must be present"
+            )));
+        }
+        Ok(())
+    }
+
+    fn charge(&mut self, bytes: usize) -> Result<(), EditError> {
+        self.bytes = self.bytes.saturating_add(bytes);
+        if self.bytes > self.cap {
+            Err(EditError::OutputCap { cap: self.cap })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Record setting an attribute of any type.
+    pub fn set_attribute(
+        &mut self,
+        level: Level,
+        key: &str,
+        rows: Vec<u32>,
+        values: Vec<Value>,
+    ) -> Result<(), EditError> {
+        self.check_rows(level, &rows)?;
+        if rows.len() != values.len() {
+            return Err(EditError::LengthMismatch {
+                rows: rows.len(),
+                values: values.len(),
+            });
+        }
+        let size: usize = values.iter().map(value_size).sum();
+        self.charge(key.len() + rows.len() * 4 + size)?;
+        self.edits.push(Edit::SetAttribute {
+            level,
+            key: key.to_owned(),
+            rows,
+            values,
+        });
+        Ok(())
+    }
+
+    /// Record setting a string attribute.
+    pub fn set_str_attribute(
+        &mut self,
+        level: Level,
+        key: &str,
+        rows: Vec<u32>,
+        values: StrColumn,
+    ) -> Result<(), EditError> {
+        self.check_rows(level, &rows)?;
+        Self::check_column(&rows, &values)?;
+        self.charge(key.len() + rows.len() * 4 + values.data.len())?;
+        self.edits.push(Edit::SetStrAttribute {
+            level,
+            key: key.to_owned(),
+            rows,
+            values,
+        });
+        Ok(())
+    }
+
+    /// Record removing an attribute.
+    pub fn remove_attribute(
+        &mut self,
+        level: Level,
+        key: &str,
+        rows: Vec<u32>,
+    ) -> Result<(), EditError> {
+        self.check_rows(level, &rows)?;
+        self.charge(key.len() + rows.len() * 4)?;
+        self.edits.push(Edit::RemoveAttribute {
+            level,
+            key: key.to_owned(),
+            rows,
+        });
+        Ok(())
+    }
+
+    /// Record rewriting a string field.
+    pub fn set_str_field(
+        &mut self,
+        field: StrField,
+        rows: Vec<u32>,
+        values: StrColumn,
+    ) -> Result<(), EditError> {
+        if !field.is_writable() {
+            return Err(EditError::ReadOnlyField(field));
+        }
+        self.check_rows(field.level(), &rows)?;
+        Self::check_column(&rows, &values)?;
+        self.charge(rows.len() * 4 + values.data.len())?;
+        self.edits.push(Edit::SetStrField {
+            field,
+            rows,
+            values,
+        });
+        Ok(())
+    }
+
+    /// Record dropping spans.
+    pub fn drop_spans(&mut self, rows: Vec<u32>) -> Result<(), EditError> {
+        self.check_rows(Level::Span, &rows)?;
+        self.charge(rows.len() * 4)?;
+        self.edits.push(Edit::DropSpans { rows });
+        Ok(())
+    }
+}
+
+fn value_size(value: &Value) -> usize {
+    match value {
+        Value::Str(s) => s.len(),
+        Value::Bytes(b) | Value::Complex(b) => b.len(),
+        Value::Int(_) | Value::Double(_) | Value::Bool(_) => 8,
+    }
+}

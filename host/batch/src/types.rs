@@ -1,0 +1,254 @@
+//! Values that cross the plugin boundary, mirroring the `types` interface of the WIT package.
+
+/// Where an attribute lives; see the WIT `level` enum for the row model of each level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Level {
+    /// Attributes of the resource, one row per span.
+    Resource,
+    /// Attributes of the instrumentation scope, one row per span.
+    Scope,
+    /// The span's own attributes, one row per span.
+    Span,
+    /// Attributes of span events, one row per event.
+    Event,
+    /// Attributes of span links, one row per link.
+    Link,
+}
+
+/// The string fields of spans, events and links that are not attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StrField {
+    /// The span name. Writable.
+    Name,
+    /// The span status message. Writable.
+    StatusMessage,
+    /// The span's W3C `tracestate`. Writable.
+    TraceState,
+    /// The instrumentation scope name. Read-only.
+    ScopeName,
+    /// The instrumentation scope version. Read-only.
+    ScopeVersion,
+    /// The resource's schema URL. Read-only.
+    SchemaUrl,
+    /// The event name, one row per event. Writable.
+    EventName,
+    /// The link's W3C `tracestate`, one row per link. Read-only.
+    LinkTraceState,
+}
+
+impl StrField {
+    /// Whether a plugin may rewrite this field.
+    pub fn is_writable(self) -> bool {
+        matches!(
+            self,
+            StrField::Name | StrField::StatusMessage | StrField::TraceState | StrField::EventName
+        )
+    }
+
+    /// The level whose rows this field is indexed by.
+    pub fn level(self) -> Level {
+        match self {
+            StrField::EventName => Level::Event,
+            StrField::LinkTraceState => Level::Link,
+            _ => Level::Span,
+        }
+    }
+}
+
+/// One attribute value, as OpenTelemetry's `AnyValue`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A UTF-8 string.
+    Str(String),
+    /// A signed 64-bit integer.
+    Int(i64),
+    /// A 64-bit float.
+    Double(f64),
+    /// A boolean.
+    Bool(bool),
+    /// Raw bytes.
+    Bytes(Vec<u8>),
+    /// An array or key-value list, as the protobuf encoding of the whole `AnyValue`.
+    Complex(Vec<u8>),
+}
+
+/// A column of optional strings packed Arrow-style: one buffer for all the bytes, one offset per
+/// row boundary, one presence byte per row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StrColumn {
+    /// `rows + 1` offsets into `data`, non-decreasing, starting at 0.
+    pub offsets: Vec<u32>,
+    /// The concatenated UTF-8 bytes of every present value.
+    pub data: Vec<u8>,
+    /// One byte per row: 1 where the value is present, 0 where it is absent.
+    pub present: Vec<u8>,
+}
+
+impl Default for StrColumn {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Why a column received from the other side of the boundary is not well formed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnError(pub String);
+
+impl std::fmt::Display for ColumnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ColumnError {}
+
+impl StrColumn {
+    /// An empty column.
+    pub fn new() -> Self {
+        Self::with_capacity(0, 0)
+    }
+
+    /// An empty column with room for `rows` values of `bytes` bytes in all.
+    pub fn with_capacity(rows: usize, bytes: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        Self {
+            offsets,
+            data: Vec::with_capacity(bytes),
+            present: Vec::with_capacity(rows),
+        }
+    }
+
+    /// Build a column from optional strings.
+    pub fn from_options<'a, I>(values: I) -> Self
+    where
+        I: IntoIterator<Item = Option<&'a str>>,
+    {
+        let mut column = Self::new();
+        for value in values {
+            column.push(value);
+        }
+        column
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.present.len()
+    }
+
+    /// Whether the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.present.is_empty()
+    }
+
+    /// Append a row.
+    pub fn push(&mut self, value: Option<&str>) {
+        match value {
+            Some(text) => {
+                self.data.extend_from_slice(text.as_bytes());
+                self.present.push(1);
+            }
+            None => self.present.push(0),
+        }
+        self.offsets.push(self.data.len() as u32);
+    }
+
+    /// The value of row `row`: `None` where it is absent, out of range, or not UTF-8 (which a
+    /// column built by [`StrColumn::push`] or checked by [`StrColumn::validate`] never is).
+    pub fn get(&self, row: usize) -> Option<&str> {
+        if *self.present.get(row)? == 0 {
+            return None;
+        }
+        let start = *self.offsets.get(row)? as usize;
+        let end = *self.offsets.get(row + 1)? as usize;
+        std::str::from_utf8(self.data.get(start..end)?).ok()
+    }
+
+    /// Every row in order.
+    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
+        (0..self.len()).map(move |row| self.get(row))
+    }
+
+    /// Check the column's shape and that every present value is UTF-8: what the host does with
+    /// every column a plugin sends.
+    pub fn validate(&self) -> Result<(), ColumnError> {
+        let rows = self.present.len();
+        if self.offsets.len() != rows + 1 {
+            return Err(ColumnError(format!(
+                "str-column has {} presence bytes but {} offsets (expected {})",
+                rows,
+                self.offsets.len(),
+                rows + 1
+            )));
+        }
+        if self.offsets[0] != 0 {
+            return Err(ColumnError("str-column offsets must start at 0".into()));
+        }
+        if *self.offsets.last().unwrap_or(&0) as usize != self.data.len() {
+            return Err(ColumnError(format!(
+                "str-column's last offset {} does not match its {} data bytes",
+                self.offsets.last().unwrap_or(&0),
+                self.data.len()
+            )));
+        }
+        for row in 0..rows {
+            let (start, end) = (self.offsets[row] as usize, self.offsets[row + 1] as usize);
+            if end < start {
+                return Err(ColumnError(format!("str-column offsets decrease at row {row}")));
+            }
+            if self.present[row] == 0 {
+                if end != start {
+                    return Err(ColumnError(format!("absent row {row} spans {} bytes", end - start)));
+                }
+            } else if std::str::from_utf8(&self.data[start..end]).is_err() {
+                return Err(ColumnError(format!("row {row} is not valid UTF-8")));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_round_trips_present_and_absent_values() {
+        let column = StrColumn::from_options([Some("a"), None, Some(""), Some("héllo")]);
+        assert_eq!(column.len(), 4);
+        assert_eq!(
+            column.iter().collect::<Vec<_>>(),
+            vec![Some("a"), None, Some(""), Some("héllo")]
+        );
+        assert_eq!(column.offsets, vec![0, 1, 1, 1, 7]);
+        column.validate().unwrap();
+    }
+
+    #[test]
+    fn validate_rejects_bad_shapes() {
+        let mut column = StrColumn::from_options([Some("ab")]);
+        column.offsets.push(2);
+        assert!(column.validate().unwrap_err().0.contains("offsets"));
+
+        let bad_utf8 = StrColumn {
+            offsets: vec![0, 1],
+            data: vec![0xff],
+            present: vec![1],
+        };
+        assert!(bad_utf8.validate().unwrap_err().0.contains("UTF-8"));
+
+        let absent_with_bytes = StrColumn {
+            offsets: vec![0, 1],
+            data: vec![b'a'],
+            present: vec![0],
+        };
+        assert!(absent_with_bytes.validate().is_err());
+    }
+
+    #[test]
+    fn only_some_fields_are_writable() {
+        assert!(StrField::Name.is_writable());
+        assert!(!StrField::ScopeName.is_writable());
+        assert_eq!(StrField::EventName.level(), Level::Event);
+    }
+}

@@ -1,0 +1,408 @@
+//! The config block of every component type. The doc comments are the reference the README
+//! repeats.
+
+use super::units;
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A receiver block.
+#[derive(Debug, Clone)]
+pub enum ReceiverConfig {
+    /// `otlp`: OTLP over gRPC and HTTP.
+    Otlp(OtlpReceiverConfig),
+}
+
+/// `receivers.otlp`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtlpReceiverConfig {
+    /// Which protocols to serve; an empty block serves both with defaults.
+    #[serde(default)]
+    pub protocols: Protocols,
+}
+
+/// `receivers.otlp.protocols`. A protocol written with no block (`grpc:`) uses its defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Protocols {
+    /// OTLP/gRPC.
+    #[serde(default, deserialize_with = "present_means_default")]
+    pub grpc: Option<GrpcReceiverConfig>,
+    /// OTLP/HTTP.
+    #[serde(default, deserialize_with = "present_means_default")]
+    pub http: Option<HttpReceiverConfig>,
+}
+
+impl Default for Protocols {
+    fn default() -> Self {
+        Self {
+            grpc: Some(GrpcReceiverConfig::default()),
+            http: Some(HttpReceiverConfig::default()),
+        }
+    }
+}
+
+fn present_means_default<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Some(Option::<T>::deserialize(d)?.unwrap_or_default()))
+}
+
+/// `receivers.otlp.protocols.grpc`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GrpcReceiverConfig {
+    /// Address to listen on. Default `127.0.0.1:4317`.
+    pub endpoint: String,
+    /// Largest request message after decompression, in MiB. Default 4.
+    pub max_recv_msg_size_mib: usize,
+}
+
+impl Default for GrpcReceiverConfig {
+    fn default() -> Self {
+        Self {
+            endpoint: "127.0.0.1:4317".into(),
+            max_recv_msg_size_mib: 4,
+        }
+    }
+}
+
+/// `receivers.otlp.protocols.http`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpReceiverConfig {
+    /// Address to listen on. Default `127.0.0.1:4318`.
+    pub endpoint: String,
+    /// Largest request body after decompression. Default `20MiB`.
+    #[serde(deserialize_with = "units::size")]
+    pub max_request_body_size: usize,
+    /// The path that takes traces. Default `/v1/traces`.
+    pub traces_url_path: String,
+}
+
+impl Default for HttpReceiverConfig {
+    fn default() -> Self {
+        Self {
+            endpoint: "127.0.0.1:4318".into(),
+            max_request_body_size: 20 << 20,
+            traces_url_path: "/v1/traces".into(),
+        }
+    }
+}
+
+/// A processor block.
+#[derive(Debug, Clone)]
+pub enum ProcessorConfig {
+    /// `batch`: groups spans into larger batches.
+    Batch(BatchConfig),
+    /// `wasm/NAME`: a WebAssembly plugin.
+    Wasm(Box<WasmProcessorConfig>),
+}
+
+/// `processors.batch`, as the collector's batch processor.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BatchConfig {
+    /// Send a batch this long after its first span arrived, full or not. Default `200ms`.
+    #[serde(deserialize_with = "units::duration")]
+    pub timeout: Duration,
+    /// Send as soon as this many spans are waiting. Default 8192.
+    pub send_batch_size: usize,
+    /// Never send more than this many spans at once; 0 means no cap. Default 0.
+    pub send_batch_max_size: usize,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_millis(200),
+            send_batch_size: 8192,
+            send_batch_max_size: 0,
+        }
+    }
+}
+
+impl BatchConfig {
+    pub(super) fn check(&self) -> Result<(), (String, String)> {
+        if self.send_batch_size == 0 {
+            return Err(("send_batch_size".into(), "must be at least 1".into()));
+        }
+        if self.send_batch_max_size != 0 && self.send_batch_max_size < self.send_batch_size {
+            return Err((
+                "send_batch_max_size".into(),
+                format!(
+                    "{} is smaller than send_batch_size {}",
+                    self.send_batch_max_size, self.send_batch_size
+                ),
+            ));
+        }
+        if self.timeout.is_zero() {
+            return Err(("timeout".into(), "must be more than 0".into()));
+        }
+        Ok(())
+    }
+}
+
+/// What happens to a batch when its plugin fails (returns an error, traps, or runs past its
+/// deadline). The batch is never passed on half-edited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    /// Fail closed: drop the whole batch and count it. The default, and the only safe choice
+    /// for masking.
+    #[default]
+    Drop,
+    /// Fail open: pass the batch on unedited.
+    Pass,
+}
+
+/// `processors.wasm/NAME`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WasmProcessorConfig {
+    /// The component file (`.wasm`), relative to the working directory.
+    pub plugin: PathBuf,
+    /// The component's expected sha256 (hex, optionally prefixed `sha256:`); a mismatch refuses
+    /// to start.
+    #[serde(default)]
+    pub sha256: Option<String>,
+    /// `drop` (default) or `pass`.
+    #[serde(default)]
+    pub on_error: OnError,
+    /// Per-call limits.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// Keys for the `keyed-hash` import, by name. Write them as `${env:VAR}`; each must be at
+    /// least 16 bytes. They never enter the plugin's memory.
+    #[serde(default)]
+    pub keys: BTreeMap<String, String>,
+    /// The plugin's own config, handed to it as JSON.
+    #[serde(default)]
+    pub config: serde_yaml::Value,
+}
+
+impl WasmProcessorConfig {
+    pub(super) fn check(&self) -> Result<(), (String, String)> {
+        if let Some(pin) = &self.sha256 {
+            let hex = pin.trim().trim_start_matches("sha256:");
+            if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(("sha256".into(), format!("{pin:?} is not 64 hex digits")));
+            }
+        }
+        for (name, key) in &self.keys {
+            if key.len() < 16 {
+                return Err((
+                    format!("keys.{name}"),
+                    format!("is {} bytes; a key must be at least 16 bytes", key.len()),
+                ));
+            }
+        }
+        self.config_json().map_err(|e| ("config".into(), e))?;
+        self.limits.check()
+    }
+
+    /// The plugin's config as JSON (`{}` when absent).
+    pub fn config_json(&self) -> Result<String, String> {
+        if self.config.is_null() {
+            return Ok("{}".into());
+        }
+        serde_json::to_string(&self.config).map_err(|e| format!("cannot be turned into JSON: {e}"))
+    }
+}
+
+/// `processors.wasm/NAME.limits`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// How long one call may run. Default `100ms`.
+    #[serde(deserialize_with = "units::duration")]
+    pub deadline: Duration,
+    /// The most linear memory an instance may use. Default `64MiB`.
+    #[serde(deserialize_with = "units::size")]
+    pub memory: usize,
+    /// The most bytes of edits one call may record. Default `16MiB`.
+    #[serde(deserialize_with = "units::size")]
+    pub output: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        let limits = crate::runtime::Limits::default();
+        Self {
+            deadline: limits.deadline,
+            memory: limits.memory,
+            output: limits.output,
+        }
+    }
+}
+
+impl LimitsConfig {
+    fn check(&self) -> Result<(), (String, String)> {
+        if self.deadline.is_zero() {
+            return Err(("limits.deadline".into(), "must be more than 0".into()));
+        }
+        if self.memory < (1 << 20) {
+            return Err(("limits.memory".into(), "must be at least 1MiB".into()));
+        }
+        Ok(())
+    }
+
+    /// The runtime's form of these limits.
+    pub fn to_limits(self) -> crate::runtime::Limits {
+        crate::runtime::Limits {
+            deadline: self.deadline,
+            memory: self.memory,
+            output: self.output,
+        }
+    }
+}
+
+/// An exporter block.
+#[derive(Debug, Clone)]
+pub enum ExporterConfig {
+    /// `otlp`: OTLP/gRPC.
+    Otlp(OtlpExporterConfig),
+    /// `otlphttp`: OTLP/HTTP with protobuf or JSON.
+    OtlpHttp(OtlpHttpExporterConfig),
+    /// `file`: OTLP-JSON lines.
+    File(FileExporterConfig),
+    /// `debug`: a summary on stderr.
+    Debug(DebugExporterConfig),
+}
+
+/// Compression for exporters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    /// gzip (the default).
+    #[default]
+    Gzip,
+    /// None.
+    None,
+}
+
+/// `exporters.otlp`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtlpExporterConfig {
+    /// `host:port` or `http://host:port` of an OTLP/gRPC server. Plain-text only for now.
+    pub endpoint: String,
+    /// `gzip` (default) or `none`.
+    #[serde(default)]
+    pub compression: Compression,
+    /// How long one export may take. Default `5s`.
+    #[serde(default = "default_export_timeout", deserialize_with = "units::duration")]
+    pub timeout: Duration,
+    /// Extra request headers (gRPC metadata).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Encoding for the OTLP/HTTP exporter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// `application/x-protobuf` (the default).
+    #[default]
+    Proto,
+    /// `application/json`.
+    Json,
+}
+
+/// `exporters.otlphttp`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtlpHttpExporterConfig {
+    /// Base URL such as `http://127.0.0.1:4318`; traces go to `/v1/traces` under it.
+    pub endpoint: String,
+    /// Full URL for traces, overriding `endpoint` + `/v1/traces`.
+    #[serde(default)]
+    pub traces_endpoint: Option<String>,
+    /// `gzip` (default) or `none`.
+    #[serde(default)]
+    pub compression: Compression,
+    /// `proto` (default) or `json`.
+    #[serde(default)]
+    pub encoding: Encoding,
+    /// How long one export may take. Default `5s`.
+    #[serde(default = "default_export_timeout", deserialize_with = "units::duration")]
+    pub timeout: Duration,
+    /// Extra request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+fn default_export_timeout() -> Duration {
+    Duration::from_secs(5)
+}
+
+/// `exporters.file`: one OTLP-JSON `ExportTraceServiceRequest` per line, as the collector's file
+/// exporter writes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileExporterConfig {
+    /// The file to append to; created if missing.
+    pub path: PathBuf,
+}
+
+/// Verbosity of the debug exporter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Verbosity {
+    /// One line per batch.
+    #[default]
+    Basic,
+    /// One line per span.
+    Normal,
+    /// Every span with its attributes.
+    Detailed,
+}
+
+/// `exporters.debug`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DebugExporterConfig {
+    /// `basic` (default), `normal` or `detailed`.
+    #[serde(default)]
+    pub verbosity: Verbosity,
+}
+
+/// `runtime:` (spanwise's own block): settings of the one WebAssembly engine.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeConfig {
+    /// Where compiled components are cached. Default `~/.cache/spanwise/components`; an empty
+    /// string turns the cache off.
+    pub cache_dir: Option<PathBuf>,
+    /// The most memory any plugin's `limits.memory` may ask for. Default `1GiB`.
+    #[serde(deserialize_with = "units::size")]
+    pub max_memory: usize,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        let settings = crate::runtime::RuntimeSettings::default();
+        Self {
+            cache_dir: settings.cache_dir,
+            max_memory: settings.max_memory,
+        }
+    }
+}
+
+impl RuntimeConfig {
+    /// The runtime's form of these settings.
+    pub fn to_settings(&self) -> crate::runtime::RuntimeSettings {
+        crate::runtime::RuntimeSettings {
+            cache_dir: self
+                .cache_dir
+                .clone()
+                .filter(|dir| !dir.as_os_str().is_empty()),
+            max_memory: self.max_memory,
+            ..Default::default()
+        }
+    }
+}

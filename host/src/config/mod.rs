@@ -1,0 +1,250 @@
+//! The collector-style YAML config: `receivers`, `processors`, `exporters`, `extensions` and
+//! `service.pipelines`, plus spanwise's own `runtime` block.
+//!
+//! Loading goes: read the file → parse YAML → expand `${env:VAR}` in values ([`expand`]) → check
+//! every component block against its type (`deny_unknown_fields`) → check the pipelines refer to
+//! defined components. Every error names the file, the dotted key and the reason.
+
+mod components;
+mod error;
+pub mod expand;
+pub mod units;
+
+pub use components::*;
+pub use error::ConfigError;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_yaml::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The name used for configs that do not come from a file.
+pub const EMBEDDED: &str = "<embedded>";
+
+/// The top level of the file, before each component is checked against its type.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    receivers: BTreeMap<String, Value>,
+    #[serde(default)]
+    processors: BTreeMap<String, Value>,
+    #[serde(default)]
+    exporters: BTreeMap<String, Value>,
+    #[serde(default)]
+    extensions: BTreeMap<String, Value>,
+    service: Service,
+    #[serde(default)]
+    runtime: Value,
+}
+
+/// A checked config.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it came from.
+    pub file: PathBuf,
+    /// Receivers by id (`otlp`, `otlp/internal`).
+    pub receivers: BTreeMap<String, ReceiverConfig>,
+    /// Processors by id (`batch`, `wasm/url`).
+    pub processors: BTreeMap<String, ProcessorConfig>,
+    /// Exporters by id (`file`, `otlp/backend`).
+    pub exporters: BTreeMap<String, ExporterConfig>,
+    /// The pipelines.
+    pub service: Service,
+    /// Process-wide WebAssembly runtime settings.
+    pub runtime: RuntimeConfig,
+}
+
+/// `service:`: which components make up which pipeline.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Pipelines by id; only `traces` and `traces/NAME` exist.
+    pub pipelines: BTreeMap<String, PipelineConfig>,
+    /// Extensions to start; none exist yet, so this must be empty.
+    #[serde(default)]
+    pub extensions: Vec<String>,
+}
+
+/// One pipeline: receivers feed processors in order, which feed every exporter.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// Receiver ids.
+    pub receivers: Vec<String>,
+    /// Processor ids, in the order they run.
+    #[serde(default)]
+    pub processors: Vec<String>,
+    /// Exporter ids.
+    pub exporters: Vec<String>,
+}
+
+impl Config {
+    /// Load and check the config file at `path`, expanding variables from the environment.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(path, "", format!("cannot read the file: {e}")))?;
+        Self::parse(&text, path, &|name| std::env::var(name).ok())
+    }
+
+    /// Check config `text` that came from `file`, expanding variables with `env`.
+    pub fn parse(
+        text: &str,
+        file: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let err = |key: &str, reason: String| ConfigError::new(file, key, reason);
+        let mut value: Value = serde_yaml::from_str(text).map_err(|e| err("", format!("not valid YAML: {e}")))?;
+        if value.is_null() {
+            return Err(err("", "the file is empty".into()));
+        }
+        expand::expand(&mut value, "", env).map_err(|(key, reason)| err(&key, reason))?;
+        let raw: RawConfig = typed(value, "", file)?;
+
+        if let Some((id, _)) = raw.extensions.iter().next() {
+            return Err(err(
+                &format!("extensions.{id}"),
+                "spanwise has no extensions yet; remove this block".into(),
+            ));
+        }
+        if let Some(id) = raw.service.extensions.first() {
+            return Err(err(
+                "service.extensions",
+                format!("extension {id:?} is not defined (spanwise has no extensions yet)"),
+            ));
+        }
+
+        let mut receivers = BTreeMap::new();
+        for (id, block) in raw.receivers {
+            let key = format!("receivers.{id}");
+            let config = match component_type(&id) {
+                "otlp" => ReceiverConfig::Otlp(typed(null_to_empty(block), &key, file)?),
+                other => return Err(err(&key, format!("unknown receiver type {other:?} (known: otlp)"))),
+            };
+            receivers.insert(id, config);
+        }
+
+        let mut processors = BTreeMap::new();
+        for (id, block) in raw.processors {
+            let key = format!("processors.{id}");
+            let config = match component_type(&id) {
+                "batch" => ProcessorConfig::Batch(typed(null_to_empty(block), &key, file)?),
+                "wasm" => {
+                    let config: WasmProcessorConfig = typed(block, &key, file)?;
+                    config.check().map_err(|(field, reason)| err(&format!("{key}.{field}"), reason))?;
+                    ProcessorConfig::Wasm(Box::new(config))
+                }
+                other => {
+                    return Err(err(&key, format!("unknown processor type {other:?} (known: batch, wasm)")));
+                }
+            };
+            if let ProcessorConfig::Batch(batch) = &config {
+                batch.check().map_err(|(field, reason)| err(&format!("{key}.{field}"), reason))?;
+            }
+            processors.insert(id, config);
+        }
+
+        let mut exporters = BTreeMap::new();
+        for (id, block) in raw.exporters {
+            let key = format!("exporters.{id}");
+            let block = null_to_empty(block);
+            let config = match component_type(&id) {
+                "otlp" => ExporterConfig::Otlp(typed(block, &key, file)?),
+                "otlphttp" => ExporterConfig::OtlpHttp(typed(block, &key, file)?),
+                "file" => ExporterConfig::File(typed(block, &key, file)?),
+                "debug" => ExporterConfig::Debug(typed(block, &key, file)?),
+                other => {
+                    return Err(err(
+                        &key,
+                        format!("unknown exporter type {other:?} (known: otlp, otlphttp, file, debug)"),
+                    ));
+                }
+            };
+            exporters.insert(id, config);
+        }
+
+        let runtime: RuntimeConfig = typed(null_to_empty(raw.runtime), "runtime", file)?;
+
+        let config = Config {
+            file: file.to_owned(),
+            receivers,
+            processors,
+            exporters,
+            service: raw.service,
+            runtime,
+        };
+        config.check_pipelines()?;
+        Ok(config)
+    }
+
+    fn check_pipelines(&self) -> Result<(), ConfigError> {
+        let err = |key: String, reason: String| ConfigError::new(&self.file, key, reason);
+        if self.service.pipelines.is_empty() {
+            return Err(err("service.pipelines".into(), "define at least one pipeline, such as `traces`".into()));
+        }
+        for (id, pipeline) in &self.service.pipelines {
+            let key = format!("service.pipelines.{id}");
+            if component_type(id) != "traces" {
+                return Err(err(key, format!("only traces pipelines exist; call it `traces` or `traces/NAME`, not {id:?}")));
+            }
+            if pipeline.receivers.is_empty() {
+                return Err(err(format!("{key}.receivers"), "a pipeline needs at least one receiver".into()));
+            }
+            if pipeline.exporters.is_empty() {
+                return Err(err(format!("{key}.exporters"), "a pipeline needs at least one exporter".into()));
+            }
+            for (list, ids, known) in [
+                ("receivers", &pipeline.receivers, self.receivers.keys().collect::<Vec<_>>()),
+                ("processors", &pipeline.processors, self.processors.keys().collect()),
+                ("exporters", &pipeline.exporters, self.exporters.keys().collect()),
+            ] {
+                for (i, used) in ids.iter().enumerate() {
+                    if !known.contains(&used) {
+                        return Err(err(
+                            format!("{key}.{list}[{i}]"),
+                            format!("{used:?} is not defined under `{list}:` (defined: {})", join(&known)),
+                        ));
+                    }
+                    if ids[..i].contains(used) {
+                        return Err(err(format!("{key}.{list}[{i}]"), format!("{used:?} is listed twice")));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn join(ids: &[&String]) -> String {
+    if ids.is_empty() {
+        "none".into()
+    } else {
+        ids.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The type part of a component id: `wasm` of `wasm/url`.
+pub fn component_type(id: &str) -> &str {
+    id.split_once('/').map_or(id, |(ty, _)| ty)
+}
+
+fn null_to_empty(value: Value) -> Value {
+    if value.is_null() { Value::Mapping(Default::default()) } else { value }
+}
+
+/// Deserialize `value` into `T`, naming the full dotted key on error.
+fn typed<T: DeserializeOwned>(value: Value, prefix: &str, file: &Path) -> Result<T, ConfigError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let inner = e.path().to_string();
+        let key = match (prefix.is_empty(), inner == ".") {
+            (true, _) => if inner == "." { String::new() } else { inner },
+            (false, true) => prefix.to_owned(),
+            (false, false) => format!("{prefix}.{inner}"),
+        };
+        ConfigError::new(file, key, e.inner().to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,112 @@
+//! Config loading: the shipped example parses, and every kind of mistake names file and key.
+
+use super::*;
+
+fn parse(yaml: &str) -> Result<Config, ConfigError> {
+    Config::parse(yaml, Path::new("test.yaml"), &|name| match name {
+        "KEY" => Some("0123456789abcdef0123".into()),
+        _ => None,
+    })
+}
+
+const MINIMAL: &str = "
+receivers:
+  otlp:
+    protocols:
+      grpc:
+      http:
+        endpoint: 127.0.0.1:0
+processors:
+  batch:
+  wasm/url:
+    plugin: url.wasm
+    on_error: pass
+    limits: { deadline: 50ms, memory: 32MiB }
+    keys: { patient: '${env:KEY}' }
+    config:
+      keep_params: [page]
+exporters:
+  file:
+    path: out.jsonl
+  debug:
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [wasm/url, batch]
+      exporters: [file, debug]
+";
+
+#[test]
+fn shipped_example_config_parses() {
+    let text = include_str!("../../../examples/pipeline.yaml");
+    let config = Config::parse(text, Path::new("examples/pipeline.yaml"), &|_| None).unwrap();
+    assert!(config.service.pipelines.contains_key("traces"));
+}
+
+#[test]
+fn minimal_config_parses_with_defaults_and_expansion() {
+    let config = parse(MINIMAL).unwrap();
+    let ReceiverConfig::Otlp(otlp) = &config.receivers["otlp"];
+    assert_eq!(otlp.protocols.grpc.as_ref().unwrap().endpoint, "127.0.0.1:4317");
+    assert_eq!(otlp.protocols.http.as_ref().unwrap().endpoint, "127.0.0.1:0");
+    let ProcessorConfig::Wasm(wasm) = &config.processors["wasm/url"] else { panic!() };
+    assert_eq!(wasm.on_error, OnError::Pass);
+    assert_eq!(wasm.limits.deadline, Duration::from_millis(50));
+    assert_eq!(wasm.keys["patient"], "0123456789abcdef0123");
+    assert_eq!(wasm.config_json().unwrap(), r#"{"keep_params":["page"]}"#);
+    let ProcessorConfig::Batch(batch) = &config.processors["batch"] else { panic!() };
+    assert_eq!(batch.send_batch_size, 8192);
+}
+
+use std::time::Duration;
+
+fn error_of(yaml: &str) -> ConfigError {
+    parse(yaml).unwrap_err()
+}
+
+#[test]
+fn unknown_keys_are_named_with_their_path() {
+    let e = error_of(&MINIMAL.replace("on_error: pass", "on_eror: pass"));
+    assert_eq!(e.key, "processors.wasm/url");
+    assert!(e.reason.contains("unknown field `on_eror`"), "{e}");
+    assert_eq!(e.file, Path::new("test.yaml"));
+
+    let e = error_of(&MINIMAL.replace("endpoint: 127.0.0.1:0", "endpoint: 127.0.0.1:0\n        max_body: 5"));
+    assert_eq!(e.key, "receivers.otlp.protocols.http");
+    assert!(e.reason.contains("max_body"), "{e}");
+}
+
+#[test]
+fn bad_values_are_named_with_their_path() {
+    let e = error_of(&MINIMAL.replace("on_error: pass", "on_error: maybe"));
+    assert_eq!(e.key, "processors.wasm/url.on_error");
+    let e = error_of(&MINIMAL.replace("deadline: 50ms", "deadline: 50"));
+    assert_eq!(e.key, "processors.wasm/url.limits.deadline");
+    assert!(e.reason.contains("no unit"), "{e}");
+    let e = error_of(&MINIMAL.replace("${env:KEY}", "${env:NO_SUCH_KEY}"));
+    assert_eq!(e.key, "processors.wasm/url.keys.patient");
+    let e = error_of(&MINIMAL.replace("${env:KEY}", "short"));
+    assert_eq!(e.key, "processors.wasm/url.keys.patient");
+    let e = error_of(&MINIMAL.replace("plugin: url.wasm", "plugin: url.wasm\n    sha256: abc"));
+    assert_eq!(e.key, "processors.wasm/url.sha256");
+}
+
+#[test]
+fn pipelines_must_refer_to_defined_components() {
+    let e = error_of(&MINIMAL.replace("processors: [wasm/url, batch]", "processors: [wasm/nope]"));
+    assert_eq!(e.key, "service.pipelines.traces.processors[0]");
+    assert!(e.reason.contains("wasm/nope"), "{e}");
+    let e = error_of(&MINIMAL.replace("    traces:\n", "    metrics:\n"));
+    assert_eq!(e.key, "service.pipelines.metrics");
+    let e = error_of(&MINIMAL.replace("  file:\n", "  kafka:\n"));
+    assert_eq!(e.key, "exporters.kafka");
+}
+
+#[test]
+fn unknown_top_level_keys_and_bad_yaml_are_errors() {
+    let e = error_of(&format!("{MINIMAL}\nconnectors: {{}}\n"));
+    assert!(e.reason.contains("unknown field `connectors`"), "{e}");
+    let e = error_of("receivers: [");
+    assert!(e.reason.contains("not valid YAML"), "{e}");
+}

@@ -1,0 +1,129 @@
+//! `spanwise demo`: realistic traces through the shipped example pipeline, with a report of what
+//! each processor did.
+
+mod traces;
+
+pub use traces::demo_batches;
+
+use crate::config::Config;
+use crate::pipeline::{Stage, build_pipelines};
+use crate::runtime::Runtime;
+use anyhow::Context;
+use spanwise_batch::{Level, StrField};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The example config shipped in `examples/pipeline.yaml`, built into the binary.
+pub const EXAMPLE_CONFIG: &str = include_str!("../../../examples/pipeline.yaml");
+
+/// Run the demo: `config_text` (from `file`, for errors) with its file exporter writing to
+/// `output`. Returns the report to print.
+pub async fn run(config_text: &str, file: &Path, output: &Path) -> anyhow::Result<String> {
+    let output_text = output.display().to_string();
+    let config = Config::parse(config_text, file, &|name| match name {
+        "SPANWISE_OUTPUT" => Some(output_text.clone()),
+        other => std::env::var(other).ok(),
+    })?;
+    // A demo run starts its result file afresh.
+    if output.exists() {
+        std::fs::remove_file(output).with_context(|| format!("cannot replace {}", output.display()))?;
+    }
+    let runtime = Runtime::new(config.runtime.to_settings())?;
+    let pipelines = build_pipelines(&config, &runtime)?;
+    let pipeline = pipelines.first().context("the config has no pipeline")?;
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default();
+    let mut report = String::new();
+    writeln!(report, "spanwise demo: pipeline `{}` from {}", pipeline.id(), file.display())?;
+    writeln!(report)?;
+    writeln!(report, "traffic sent:")?;
+    let mut spans_sent = 0;
+    let mut sample = None;
+    for (what, batch) in demo_batches(now) {
+        spans_sent += batch.len();
+        writeln!(report, "  {:<26} {} spans", what, batch.len())?;
+        if sample.is_none() {
+            sample = Some(batch.clone());
+        }
+        let result = pipeline.consume(batch).await?;
+        for dropped in result.dropped {
+            writeln!(report, "    {} dropped {} spans: {}", dropped.processor, dropped.spans, dropped.reason)?;
+        }
+    }
+    for p in &pipelines {
+        p.shutdown().await;
+    }
+
+    writeln!(report)?;
+    writeln!(report, "what each processor did:")?;
+    for stage in pipeline.stages() {
+        match stage {
+            Stage::Wasm(wasm) => {
+                let s = &wasm.stats;
+                let calls = s.get("batches").max(1);
+                writeln!(
+                    report,
+                    "  {:<12} spans in {:>3}, out {:>3}, dropped {}, errors {}, {:.0} µs per call",
+                    wasm.id(),
+                    s.get("spans_in"),
+                    s.get("spans_out"),
+                    s.get("spans_dropped") + s.get("spans_dropped_on_error"),
+                    s.get("errors"),
+                    s.get("call_nanos") as f64 / calls as f64 / 1e3
+                )?;
+                for (name, value) in wasm.plugin_counters.snapshot() {
+                    writeln!(report, "  {:<12}   {name}: {value}", "")?;
+                }
+            }
+            Stage::Batch(batcher) => {
+                writeln!(
+                    report,
+                    "  {:<12} batches sent {}, spans out {}",
+                    batcher.id(),
+                    batcher.stats.get("batches_sent"),
+                    batcher.stats.get("spans_out")
+                )?;
+            }
+        }
+    }
+
+    if let Some(before) = sample {
+        let after = read_first_request(output)?;
+        writeln!(report)?;
+        writeln!(report, "one span before and after:")?;
+        let show = |b: &spanwise_batch::Batch| {
+            (
+                b.str_field(StrField::Name).get(0).unwrap_or("").to_owned(),
+                b.str_attribute(Level::Span, "url.full").get(0).unwrap_or("").to_owned(),
+            )
+        };
+        let (name_before, url_before) = show(&before);
+        let (name_after, url_after) = show(&after);
+        writeln!(report, "  name      {name_before}\n         -> {name_after}")?;
+        writeln!(report, "  url.full  {url_before}\n         -> {url_after}")?;
+    }
+
+    let written = count_spans(output)?;
+    writeln!(report)?;
+    writeln!(report, "spans sent {spans_sent}, spans written {written} to {}", output.display())?;
+    Ok(report)
+}
+
+fn read_lines(output: &Path) -> anyhow::Result<Vec<spanwise_batch::ExportTraceServiceRequest>> {
+    let text = std::fs::read_to_string(output).with_context(|| format!("cannot read {}", output.display()))?;
+    text.lines()
+        .map(|line| serde_json::from_str(line).context("the file exporter wrote a line that is not OTLP JSON"))
+        .collect()
+}
+
+fn read_first_request(output: &Path) -> anyhow::Result<spanwise_batch::Batch> {
+    let first = read_lines(output)?.into_iter().next().context("nothing was written")?;
+    Ok(spanwise_batch::Batch::from_request(first))
+}
+
+fn count_spans(output: &Path) -> anyhow::Result<usize> {
+    Ok(read_lines(output)?.iter().map(crate::exporter::span_count).sum())
+}

@@ -1,0 +1,115 @@
+//! The `spanwise` command: `run`, `validate` and `demo`.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use spanwise::config::{Config, EMBEDDED};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// OpenTelemetry trace processors as WebAssembly components, in a collector-style pipeline.
+#[derive(Parser)]
+#[command(name = "spanwise", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the pipelines of a config until SIGINT or SIGTERM, then flush and exit.
+    Run {
+        /// The collector-style YAML config.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Check a config and load its plugins without serving; exit 0 if it is valid.
+    Validate {
+        /// The collector-style YAML config.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Send realistic digital-therapeutics traces through the example pipeline and report what
+    /// each processor did.
+    Demo {
+        /// Use this config instead of the built-in copy of examples/pipeline.yaml.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Where the file exporter writes the result (OTLP-JSON lines).
+        #[arg(long, short, default_value = "spanwise-demo.jsonl")]
+        output: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SPANWISE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Run { config } => {
+            let config = Config::load(&config)?;
+            let running = spanwise::service::start(&config).await?;
+            tracing::info!("spanwise is running; SIGINT or SIGTERM stops it");
+            spanwise::service::wait_for_signal().await;
+            tracing::info!("shutting down: flushing what the pipelines hold");
+            running.shutdown().await;
+            tracing::info!("stopped");
+            Ok(())
+        }
+        Command::Validate { config } => {
+            let path = config;
+            let config = Config::load(&path)?;
+            let runtime = spanwise::runtime::Runtime::new(config.runtime.to_settings())?;
+            let pipelines = spanwise::pipeline::build_pipelines(&config, &runtime)?;
+            for pipeline in &pipelines {
+                pipeline.shutdown().await;
+            }
+            println!(
+                "{}: valid ({} pipelines, {} processors, {} exporters)",
+                path.display(),
+                pipelines.len(),
+                config.processors.len(),
+                config.exporters.len()
+            );
+            Ok(())
+        }
+        Command::Demo { config, output } => {
+            let (text, file) = match config {
+                Some(path) => (
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?,
+                    path,
+                ),
+                None => (
+                    spanwise::demo::EXAMPLE_CONFIG.to_owned(),
+                    PathBuf::from(format!("{EMBEDDED} examples/pipeline.yaml")),
+                ),
+            };
+            let report = spanwise::demo::run(&text, &file, &output).await?;
+            print!("{report}");
+            Ok(())
+        }
+    }
+}

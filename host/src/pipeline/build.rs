@@ -1,0 +1,107 @@
+//! Turning a checked [`Config`] into running pipelines: load plugins (once per processor id),
+//! configure an instance per pipeline, create exporters (shared between pipelines).
+
+use super::{Batcher, Inner, Pipeline, Stage, WasmStage};
+use crate::config::{Config, ConfigError, ProcessorConfig};
+use crate::exporter::{self, Exporter};
+use crate::runtime::{LoadError, Plugin, PluginContext, PluginLog, Runtime};
+use crate::telemetry::Counters;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Why the pipelines could not be built; always names the file and the key.
+pub type BuildError = ConfigError;
+
+/// Build every pipeline of `config`. Must run inside a Tokio runtime (batchers start tasks).
+pub fn build_pipelines(config: &Config, runtime: &Runtime) -> Result<Vec<Pipeline>, BuildError> {
+    let err = |key: String, reason: String| ConfigError::new(&config.file, key, reason);
+
+    let mut exporters: BTreeMap<&str, Arc<dyn Exporter>> = BTreeMap::new();
+    for (id, exporter_config) in &config.exporters {
+        let exporter = exporter::build(id, exporter_config)
+            .map_err(|reason| err(format!("exporters.{id}"), reason))?;
+        exporters.insert(id, exporter);
+    }
+
+    let mut plugins: HashMap<&str, Plugin> = HashMap::new();
+    let mut pipelines = Vec::new();
+    for (pipeline_id, pipeline) in &config.service.pipelines {
+        let mut stages = Vec::new();
+        for id in &pipeline.processors {
+            let key = format!("processors.{id}");
+            let stage = match &config.processors[id] {
+                ProcessorConfig::Batch(batch) => Stage::Batch(Arc::new(Batcher::new(id, batch.clone()))),
+                ProcessorConfig::Wasm(wasm) => {
+                    if wasm.limits.memory > runtime.settings().max_memory {
+                        return Err(err(
+                            format!("{key}.limits.memory"),
+                            format!(
+                                "{} bytes is more than runtime.max_memory ({} bytes)",
+                                wasm.limits.memory,
+                                runtime.settings().max_memory
+                            ),
+                        ));
+                    }
+                    let plugin = match plugins.get(id.as_str()) {
+                        Some(plugin) => plugin.clone(),
+                        None => {
+                            let plugin = runtime
+                                .load(&wasm.plugin, wasm.sha256.as_deref())
+                                .map_err(|e| load_error(config, &key, e))?;
+                            plugins.insert(id, plugin.clone());
+                            plugin
+                        }
+                    };
+                    let counters = Arc::new(Counters::default());
+                    let context = Arc::new(PluginContext {
+                        name: id.clone(),
+                        counters: counters.clone(),
+                        keys: wasm
+                            .keys
+                            .iter()
+                            .map(|(name, key)| (name.clone(), key.as_bytes().to_vec()))
+                            .collect(),
+                        log: PluginLog::new(id),
+                    });
+                    let config_json = wasm
+                        .config_json()
+                        .map_err(|reason| err(format!("{key}.config"), reason))?;
+                    let instance = plugin
+                        .instantiate(context, wasm.limits.to_limits(), &config_json)
+                        .map_err(|e| load_error(config, &key, e))?;
+                    tracing::info!(processor = %id, pipeline = %pipeline_id, sha256 = %plugin.sha256(), "plugin loaded");
+                    Stage::Wasm(Arc::new(WasmStage::new(id, instance, wasm.on_error, counters)))
+                }
+            };
+            stages.push(stage);
+        }
+        let exporters = pipeline
+            .exporters
+            .iter()
+            .map(|id| exporters[id.as_str()].clone())
+            .collect();
+        pipelines.push(Pipeline::new(Inner {
+            id: pipeline_id.clone(),
+            stages,
+            exporters,
+        }));
+    }
+    Ok(pipelines)
+}
+
+fn load_error(config: &Config, key: &str, error: LoadError) -> ConfigError {
+    let key = match &error {
+        LoadError::PinMismatch { .. } => format!("{key}.sha256"),
+        LoadError::Config { field, .. } if field.is_empty() => format!("{key}.config"),
+        LoadError::Config { field, .. } => format!("{key}.config.{field}"),
+        LoadError::Read { .. } | LoadError::NotAComponent { .. } | LoadError::Compile { .. } => {
+            format!("{key}.plugin")
+        }
+        LoadError::Instantiate { .. } | LoadError::Engine(_) => key.to_owned(),
+    };
+    let reason = match error {
+        LoadError::Config { message, .. } => format!("the plugin rejected its config: {message}"),
+        other => other.to_string(),
+    };
+    ConfigError::new(&config.file, key, reason)
+}

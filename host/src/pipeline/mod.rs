@@ -1,0 +1,179 @@
+//! Pipelines: a batch runs through the processors in config order, then goes to every exporter.
+//!
+//! A processor is a [`WasmStage`] (a plugin, run on a blocking thread) or a [`Batcher`] (the
+//! built-in `batch` processor). Stages before the first batcher run on the request's own path,
+//! so the receiver can tell the client what was dropped; a batcher hands its output to the
+//! stages after it from its own task.
+
+mod batcher;
+mod build;
+mod wasm;
+
+pub use batcher::Batcher;
+pub use build::{BuildError, build_pipelines};
+pub use wasm::WasmStage;
+
+use crate::exporter::{ExportError, Exporter};
+use spanwise_batch::Batch;
+use std::sync::Arc;
+
+/// One processor of a pipeline.
+pub enum Stage {
+    /// A WebAssembly plugin.
+    Wasm(Arc<WasmStage>),
+    /// The built-in `batch` processor.
+    Batch(Arc<Batcher>),
+}
+
+/// What happened to a batch on its way through the stages that run on the request path.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Spans that processors dropped, with the processor and the reason.
+    pub dropped: Vec<Dropped>,
+}
+
+/// Spans one processor dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dropped {
+    /// The processor id.
+    pub processor: String,
+    /// How many spans.
+    pub spans: usize,
+    /// Why: `"dropped by the plugin"` or the failure that made `on_error: drop` drop them.
+    pub reason: String,
+}
+
+impl Report {
+    /// All spans dropped.
+    pub fn dropped_spans(&self) -> usize {
+        self.dropped.iter().map(|d| d.spans).sum()
+    }
+
+    /// One line naming each processor that dropped spans, for OTLP partial success.
+    pub fn message(&self) -> String {
+        self.dropped
+            .iter()
+            .map(|d| format!("{} spans dropped by {}: {}", d.spans, d.processor, d.reason))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// Why a batch could not be handled.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumeError {
+    /// Exporting on the request path failed; the client should retry.
+    #[error("{0}")]
+    Export(#[from] ExportError),
+    /// The pipeline is shutting down.
+    #[error("pipeline {0} is shutting down")]
+    ShuttingDown(String),
+}
+
+pub(crate) struct Inner {
+    pub(crate) id: String,
+    pub(crate) stages: Vec<Stage>,
+    pub(crate) exporters: Vec<Arc<dyn Exporter>>,
+}
+
+/// A running pipeline.
+#[derive(Clone)]
+pub struct Pipeline {
+    inner: Arc<Inner>,
+}
+
+impl Pipeline {
+    pub(crate) fn new(inner: Inner) -> Self {
+        let pipeline = Self {
+            inner: Arc::new(inner),
+        };
+        for (index, stage) in pipeline.inner.stages.iter().enumerate() {
+            if let Stage::Batch(batcher) = stage {
+                batcher.start(pipeline.inner.clone(), index + 1);
+            }
+        }
+        pipeline
+    }
+
+    /// The pipeline id (`traces`, `traces/NAME`).
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// The stages, in order.
+    pub fn stages(&self) -> &[Stage] {
+        &self.inner.stages
+    }
+
+    /// Run `batch` through the pipeline.
+    pub async fn consume(&self, batch: Batch) -> Result<Report, ConsumeError> {
+        run_from(&self.inner, 0, batch).await
+    }
+
+    /// Flush every batcher in order, then shut the exporters down. Spans that batchers hold are
+    /// sent on before this returns.
+    pub async fn shutdown(&self) {
+        for stage in &self.inner.stages {
+            if let Stage::Batch(batcher) = stage {
+                batcher.shutdown().await;
+            }
+        }
+        for exporter in &self.inner.exporters {
+            exporter.shutdown().await;
+        }
+    }
+}
+
+/// Run `batch` through the stages from `start` on, then export it.
+pub(crate) async fn run_from(
+    inner: &Arc<Inner>,
+    start: usize,
+    mut batch: Batch,
+) -> Result<Report, ConsumeError> {
+    let mut report = Report::default();
+    for stage in &inner.stages[start.min(inner.stages.len())..] {
+        if batch.is_empty() {
+            return Ok(report);
+        }
+        match stage {
+            Stage::Wasm(wasm) => {
+                let wasm = wasm.clone();
+                let outcome = tokio::task::spawn_blocking(move || wasm.run(batch))
+                    .await
+                    .expect("a plugin call never panics the host thread");
+                if let Some(dropped) = outcome.dropped {
+                    report.dropped.push(dropped);
+                }
+                batch = outcome.batch;
+            }
+            Stage::Batch(batcher) => {
+                batcher
+                    .send(batch)
+                    .await
+                    .map_err(|_| ConsumeError::ShuttingDown(inner.id.clone()))?;
+                return Ok(report);
+            }
+        }
+    }
+    if batch.is_empty() {
+        return Ok(report);
+    }
+    export(inner, batch).await?;
+    Ok(report)
+}
+
+async fn export(inner: &Inner, batch: Batch) -> Result<(), ExportError> {
+    let request = batch.into_request();
+    let results =
+        futures_util::future::join_all(inner.exporters.iter().map(|e| e.export(&request))).await;
+    let failures: Vec<String> = results
+        .into_iter()
+        .filter_map(Result::err)
+        .map(|e| e.to_string())
+        .collect();
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(ExportError::Failed(failures.join("; ")))
+    }
+}

@@ -1,0 +1,234 @@
+//! The one [`Runtime`] of a process: engine, linker, epoch ticker and component cache.
+
+use super::bindings::SpanProcessorPre;
+use super::cache::ComponentCache;
+use super::error::{LoadError, chain};
+use super::instance::{Limits, PluginInstance};
+use super::state::{PluginContext, PluginState};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the engine's epoch advances: the granularity of call deadlines.
+pub const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// Process-wide runtime settings (the `runtime:` block of the config).
+#[derive(Debug, Clone)]
+pub struct RuntimeSettings {
+    /// Where precompiled components are kept; `None` compiles at every load.
+    pub cache_dir: Option<PathBuf>,
+    /// The largest linear memory any plugin may have; per-plugin caps must fit under it.
+    pub max_memory: usize,
+    /// How many plugin instances may exist at once (pooling allocator slots).
+    pub max_instances: u32,
+}
+
+impl Default for RuntimeSettings {
+    fn default() -> Self {
+        Self {
+            cache_dir: default_cache_dir(),
+            max_memory: 1 << 30,
+            max_instances: 64,
+        }
+    }
+}
+
+/// The default cache folder: `$XDG_CACHE_HOME/spanwise` or `~/.cache/spanwise`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .map(|dir| dir.join("spanwise").join("components"))
+}
+
+/// One engine and one linker for the whole process.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<PluginState>,
+    cache: Option<ComponentCache>,
+    settings: RuntimeSettings,
+    ticking: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.ticking.store(false, Ordering::Relaxed);
+    }
+}
+
+impl Runtime {
+    /// Create the engine (synchronous calls, epoch interruption, pooling allocator), link WASI
+    /// with nothing granted and the spanwise imports, and start the epoch ticker.
+    pub fn new(settings: RuntimeSettings) -> Result<Self, LoadError> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        config.concurrency_support(false);
+        config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        let mut pool = PoolingAllocationConfig::new();
+        pool.total_component_instances(settings.max_instances)
+            .total_core_instances(settings.max_instances * 8)
+            .total_memories(settings.max_instances * 2)
+            .total_tables(settings.max_instances * 8)
+            .max_memory_size(settings.max_memory);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config).map_err(|e| LoadError::Engine(chain(&e)))?;
+
+        let mut linker = Linker::<PluginState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| LoadError::Engine(chain(&e)))?;
+        super::bindings::SpanProcessor::add_to_linker::<_, HasSelf<PluginState>>(
+            &mut linker,
+            |state| state,
+        )
+        .map_err(|e| LoadError::Engine(chain(&e)))?;
+
+        let ticking = Arc::new(AtomicBool::new(true));
+        let (tick_engine, flag) = (engine.clone(), ticking.clone());
+        std::thread::Builder::new()
+            .name("spanwise-epoch".into())
+            .spawn(move || {
+                while flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    tick_engine.increment_epoch();
+                }
+            })
+            .map_err(|e| LoadError::Engine(format!("cannot start the epoch ticker: {e}")))?;
+
+        let cache = settings
+            .cache_dir
+            .as_ref()
+            .map(|dir| ComponentCache::new(dir.clone(), &engine));
+        Ok(Self {
+            engine,
+            linker,
+            cache,
+            settings,
+            ticking,
+        })
+    }
+
+    /// The settings this runtime was made with.
+    pub fn settings(&self) -> &RuntimeSettings {
+        &self.settings
+    }
+
+    /// Read, check and compile (or take from the cache) the component at `path`, and link it.
+    /// With `pin`, refuse a file whose sha256 differs.
+    pub fn load(&self, path: &Path, pin: Option<&str>) -> Result<Plugin, LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        if let Some(expected) = pin {
+            let expected = expected.trim().trim_start_matches("sha256:").to_ascii_lowercase();
+            if expected != sha256 {
+                return Err(LoadError::PinMismatch {
+                    path: path.to_owned(),
+                    expected,
+                    actual: sha256,
+                });
+            }
+        }
+        check_header(path, &bytes)?;
+        let component = match &self.cache {
+            Some(cache) => cache.get_or_compile(&self.engine, &sha256, &bytes),
+            None => Component::new(&self.engine, &bytes),
+        }
+        .map_err(|e| LoadError::Compile {
+            path: path.to_owned(),
+            reason: chain(&e),
+        })?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .and_then(SpanProcessorPre::new)
+            .map_err(|e| LoadError::Compile {
+                path: path.to_owned(),
+                reason: chain(&e),
+            })?;
+        Ok(Plugin {
+            engine: self.engine.clone(),
+            pre,
+            sha256,
+            path: path.to_owned(),
+        })
+    }
+}
+
+/// A compiled, linked component, ready to instantiate many times.
+#[derive(Clone)]
+pub struct Plugin {
+    engine: Engine,
+    pre: SpanProcessorPre<PluginState>,
+    sha256: String,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("path", &self.path)
+            .field("sha256", &self.sha256)
+            .finish()
+    }
+}
+
+impl Plugin {
+    /// The sha256 of the component file, in hex.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// The component file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Make an instance with its own store and limits and give it its config (JSON).
+    pub fn instantiate(
+        &self,
+        context: Arc<PluginContext>,
+        limits: Limits,
+        config_json: &str,
+    ) -> Result<PluginInstance, LoadError> {
+        PluginInstance::new(
+            self.engine.clone(),
+            self.pre.clone(),
+            context,
+            limits,
+            config_json.to_owned(),
+        )
+    }
+}
+
+/// Tell a core module or a non-WebAssembly file from a component before the compiler does, so
+/// that the error says what to do.
+fn check_header(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
+    let not = |reason: &str| LoadError::NotAComponent {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    };
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Err(not("it does not start with the WebAssembly magic bytes"));
+    }
+    match bytes[4..8] {
+        [0x0d, 0x00, 0x01, 0x00] => Ok(()),
+        [0x01, 0x00, 0x00, 0x00] => Err(not(
+            "it is a core WebAssembly module; build the plugin for the wasm32-wasip2 target, which produces a component",
+        )),
+        _ => Err(not("it has an unknown WebAssembly version or layer")),
+    }
+}

@@ -1,0 +1,198 @@
+//! [`PluginInstance`]: one store, one instance, one call at a time, with limits; a trap discards
+//! the instance and the next call gets a fresh one.
+
+use super::bindings::{SpanProcessor, SpanProcessorPre, wit};
+use super::engine::EPOCH_TICK;
+use super::error::{CallError, LoadError, chain};
+use super::state::{PluginContext, PluginState};
+use spanwise_batch::{Batch, Journal};
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::{Engine, Store, StoreLimitsBuilder, Trap};
+
+/// Per-plugin limits, from the processor's `limits:` block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// How long one call may run before it is interrupted.
+    pub deadline: Duration,
+    /// The most linear memory the instance may grow to, in bytes.
+    pub memory: usize,
+    /// The most bytes of edits one call may record.
+    pub output: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            deadline: Duration::from_millis(100),
+            memory: 64 << 20,
+            output: 16 << 20,
+        }
+    }
+}
+
+impl Limits {
+    fn deadline_ticks(&self) -> u64 {
+        let tick = EPOCH_TICK.as_nanos().max(1);
+        (self.deadline.as_nanos().div_ceil(tick) as u64).max(1)
+    }
+}
+
+struct Live {
+    store: Store<PluginState>,
+    bindings: SpanProcessor,
+}
+
+/// An instance of a plugin. Not shareable: the host keeps it behind a lock.
+pub struct PluginInstance {
+    engine: Engine,
+    pre: SpanProcessorPre<PluginState>,
+    context: Arc<PluginContext>,
+    limits: Limits,
+    config_json: String,
+    live: Option<Live>,
+    instantiations: u64,
+}
+
+impl std::fmt::Debug for PluginInstance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginInstance")
+            .field("name", &self.context.name)
+            .field("limits", &self.limits)
+            .field("instantiations", &self.instantiations)
+            .finish()
+    }
+}
+
+impl PluginInstance {
+    pub(super) fn new(
+        engine: Engine,
+        pre: SpanProcessorPre<PluginState>,
+        context: Arc<PluginContext>,
+        limits: Limits,
+        config_json: String,
+    ) -> Result<Self, LoadError> {
+        let mut instance = Self {
+            engine,
+            pre,
+            context,
+            limits,
+            config_json,
+            live: None,
+            instantiations: 0,
+        };
+        instance.live = Some(instance.instantiate()?);
+        Ok(instance)
+    }
+
+    /// How many times an instance was made (1 + the number of traps recovered from).
+    pub fn instantiations(&self) -> u64 {
+        self.instantiations
+    }
+
+    /// The processor id.
+    pub fn name(&self) -> &str {
+        &self.context.name
+    }
+
+    fn instantiate(&mut self) -> Result<Live, LoadError> {
+        self.instantiations += 1;
+        let name = self.context.name.clone();
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.limits.memory)
+            .trap_on_grow_failure(true)
+            .build();
+        let mut store = Store::new(
+            &self.engine,
+            PluginState::new(self.context.clone(), limits),
+        );
+        store.limiter(|state| &mut state.limits);
+        store.set_epoch_deadline(self.limits.deadline_ticks());
+        let bindings = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| LoadError::Instantiate {
+                name: name.clone(),
+                reason: chain(&e),
+            })?;
+        store.set_epoch_deadline(self.limits.deadline_ticks());
+        match bindings.call_configure(&mut store, &self.config_json) {
+            Ok(Ok(())) => Ok(Live { store, bindings }),
+            Ok(Err(wit::ConfigError { field, message })) => Err(LoadError::Config {
+                name,
+                field,
+                message,
+            }),
+            Err(e) => Err(LoadError::Instantiate {
+                name,
+                reason: format!("configure trapped: {}", self.describe_trap(&e)),
+            }),
+        }
+    }
+
+    /// Run the plugin over `batch`. On `Ok` its edits are applied; on any error the batch is
+    /// exactly as it was. After a trap the instance is discarded and a fresh one is made at once,
+    /// so the next batch meets a clean instance.
+    pub fn process(&mut self, batch: &mut Batch) -> Result<(), CallError> {
+        if self.live.is_none() {
+            match self.instantiate() {
+                Ok(live) => self.live = Some(live),
+                Err(e) => return Err(CallError::Unavailable(e.to_string())),
+            }
+        }
+        let live = self.live.as_mut().expect("instantiated above");
+        let journal = Journal::new(batch, self.limits.output);
+        let state = live.store.data_mut();
+        state.batch = Some(std::mem::take(batch));
+        state.journal = Some(journal);
+        let outcome = state
+            .push_handle()
+            .and_then(|handle| {
+                live.store.set_epoch_deadline(self.limits.deadline_ticks());
+                let result = live.bindings.call_process(&mut live.store, handle);
+                result
+            });
+        let state = live.store.data_mut();
+        *batch = state.batch.take().unwrap_or_default();
+        let journal = state.journal.take();
+        match outcome {
+            Ok(Ok(())) => {
+                let journal = journal.expect("the journal outlives the call");
+                batch
+                    .apply(journal)
+                    .map_err(|e| CallError::Failed(format!("edits could not be applied: {e}")))
+            }
+            Ok(Err(error)) => Err(CallError::Failed(match error {
+                wit::ProcessError::InvalidData(m) => format!("invalid data: {m}"),
+                wit::ProcessError::Internal(m) => format!("internal error: {m}"),
+            })),
+            Err(trap) => {
+                let error = match trap.downcast_ref::<Trap>() {
+                    Some(Trap::Interrupt) => CallError::Deadline {
+                        deadline_ms: self.limits.deadline.as_millis() as u64,
+                    },
+                    _ => CallError::Trap(self.describe_trap(&trap)),
+                };
+                self.live = None;
+                match self.instantiate() {
+                    Ok(live) => self.live = Some(live),
+                    Err(e) => tracing::error!(
+                        processor = %self.context.name,
+                        "cannot re-instantiate after a trap (will retry on the next batch): {e}"
+                    ),
+                }
+                Err(error)
+            }
+        }
+    }
+
+    fn describe_trap(&self, error: &wasmtime::Error) -> String {
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => format!(
+                "deadline of {} ms exceeded",
+                self.limits.deadline.as_millis()
+            ),
+            _ => chain(error),
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Write spanwise trace processors in Rust.
+//!
+//! A processor is a type that implements [`Processor`]: it is built from its JSON config by
+//! [`Processor::configure`] and then sees every batch through [`Processor::process`], reading the
+//! columns it needs from a [`SpanBatch`] and recording edits on it. [`export_processor!`] turns it
+//! into a WebAssembly component for the `span-processor` world of `wit/spanwise.wit`.
+//!
+//! The same source builds twice:
+//!
+//! - for `wasm32-wasip2`, where [`SpanBatch`] is the host's `span-batch` resource and the host
+//!   functions ([`log`], [`count`], [`keyed_hash`]) are WIT imports;
+//! - natively, where [`native::process`] runs the processor over a host [`spanwise_batch::Batch`]
+//!   directly, with the same journaled edits. That is how plugin unit tests run fast and how
+//!   benches measure what WebAssembly costs.
+//!
+//! ```ignore
+//! use spanwise_sdk::{Level, Processor, ProcessError, ConfigError, SpanBatch};
+//!
+//! #[derive(serde::Deserialize)]
+//! #[serde(deny_unknown_fields)]
+//! struct Config { key: String }
+//!
+//! struct DropKey(Config);
+//!
+//! impl Processor for DropKey {
+//!     fn configure(json: &str) -> Result<Self, ConfigError> {
+//!         Ok(DropKey(spanwise_sdk::parse_config(json)?))
+//!     }
+//!     fn process<B: SpanBatch + ?Sized>(&mut self, batch: &mut B) -> Result<(), ProcessError> {
+//!         let rows: Vec<u32> = (0..batch.len() as u32).collect();
+//!         batch.remove_attribute(Level::Span, &self.0.key, &rows);
+//!         Ok(())
+//!     }
+//! }
+//! spanwise_sdk::export_processor!(DropKey);
+//! ```
+
+extern crate self as spanwise_sdk;
+
+mod config;
+mod span_batch;
+
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+pub mod guest;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
+
+pub use config::{ConfigError, parse_config};
+pub use span_batch::SpanBatch;
+pub use spanwise_batch::types::{Level, StrColumn, StrField, Value};
+
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+pub use wit_bindgen as __wit_bindgen;
+
+/// Why processing a batch failed. The host discards every edit of the call and applies the
+/// processor's `on_error` policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProcessError {
+    /// The batch holds data the processor cannot process.
+    InvalidData(String),
+    /// The processor itself failed.
+    Internal(String),
+}
+
+impl std::fmt::Display for ProcessError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProcessError::InvalidData(m) => write!(f, "invalid data: {m}"),
+            ProcessError::Internal(m) => write!(f, "internal error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for ProcessError {}
+
+/// A trace processor.
+pub trait Processor: Sized + 'static {
+    /// Build the processor from its `config:` block, given as JSON (`{}` when absent). Reject a
+    /// bad config with a [`ConfigError`] that names the field; [`parse_config`] does that for a
+    /// `serde` struct.
+    fn configure(config: &str) -> Result<Self, ConfigError>;
+
+    /// Process one batch: read columns, record edits. The edits are applied only if this returns
+    /// `Ok`.
+    fn process<B: SpanBatch + ?Sized>(&mut self, batch: &mut B) -> Result<(), ProcessError>;
+}
+
+/// The severity of a log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    /// Very detailed diagnostics.
+    Trace,
+    /// Diagnostics.
+    Debug,
+    /// Normal operation.
+    Info,
+    /// Something unexpected that the processor handled.
+    Warn,
+    /// Something the processor could not handle.
+    Error,
+}
+
+/// Write a line to the host log, tagged with the processor's name.
+pub fn log(level: LogLevel, message: &str) {
+    #[cfg(target_arch = "wasm32")]
+    guest::log(level, message);
+    #[cfg(not(target_arch = "wasm32"))]
+    native::log(level, message);
+}
+
+/// Add `delta` to this processor's counter `name` (`[a-z0-9_]`), shown by the host per processor.
+pub fn count(name: &str, delta: u64) {
+    if delta == 0 {
+        return;
+    }
+    #[cfg(target_arch = "wasm32")]
+    guest::count(name, delta);
+    #[cfg(not(target_arch = "wasm32"))]
+    native::count(name, delta);
+}
+
+/// HMAC-SHA256 of every present value of `values` under the host-held key `key`: 32 bytes per
+/// present value, packed in row order. The key never enters the processor.
+pub fn keyed_hash(key: &str, values: &StrColumn) -> Result<Vec<u8>, String> {
+    #[cfg(target_arch = "wasm32")]
+    return guest::keyed_hash(key, values);
+    #[cfg(not(target_arch = "wasm32"))]
+    return native::keyed_hash(key, values);
+}
+
+/// Export a [`Processor`] as the component's `span-processor` world.
+///
+/// On `wasm32` this generates the component exports; natively it expands to nothing, so a plugin
+/// crate can call it unconditionally.
+#[macro_export]
+macro_rules! export_processor {
+    ($processor:ty) => {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            struct Component;
+
+            ::std::thread_local! {
+                static STATE: ::std::cell::RefCell<::std::option::Option<$processor>> =
+                    const { ::std::cell::RefCell::new(::std::option::Option::None) };
+            }
+
+            impl $crate::guest::Guest for Component {
+                fn configure(
+                    config: ::std::string::String,
+                ) -> ::std::result::Result<(), $crate::guest::WitConfigError> {
+                    let processor = $crate::guest::configure::<$processor>(&config)?;
+                    STATE.with(|state| *state.borrow_mut() = ::std::option::Option::Some(processor));
+                    ::std::result::Result::Ok(())
+                }
+
+                fn process(
+                    batch: $crate::guest::SpanBatchBorrow<'_>,
+                ) -> ::std::result::Result<(), $crate::guest::WitProcessError> {
+                    STATE.with(|state| $crate::guest::process(state.borrow_mut().as_mut(), batch))
+                }
+            }
+
+            $crate::guest::bindings::__export_span_processor!(Component with_types_in $crate::guest::bindings);
+        };
+    };
+}

@@ -1,0 +1,389 @@
+//! The string work of the URL processor, free of any batch: split a URL, filter its query,
+//! collapse ID segments, cut it to length.
+
+use crate::config::Config;
+use regex::Regex;
+
+/// What happened to one URL value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The value is already as it should be.
+    Unchanged,
+    /// The value was rewritten; `truncated` tells whether it was also cut to `max_length`.
+    Rewritten {
+        /// The new value.
+        text: String,
+        /// Whether it was cut.
+        truncated: bool,
+    },
+    /// The value is not a URL or request target; it is left as it is.
+    Malformed,
+    /// In `extract` mode, the pattern did not match; the value is left as it is.
+    Unmatched,
+}
+
+/// The rewriting rules, compiled from [`Config`].
+#[derive(Debug)]
+pub struct Rewriter {
+    keep_params: Vec<String>,
+    extract: Option<Regex>,
+    collapse: Option<(String, usize)>,
+    max_length: Option<usize>,
+    marker: String,
+}
+
+/// A URL split at its path: `prefix` is `scheme://authority` (empty for a request target).
+struct Parts<'a> {
+    prefix: &'a str,
+    path: &'a str,
+    query: Option<&'a str>,
+}
+
+impl Rewriter {
+    /// Compile the rules; a bad `extract` pattern is reported with the regex engine's reason.
+    pub fn new(config: &Config) -> Result<Self, String> {
+        let extract = match &config.extract {
+            Some(pattern) => {
+                let regex = Regex::new(pattern).map_err(|e| e.to_string())?;
+                if regex.captures_len() < 2 {
+                    return Err(format!(
+                        "pattern {pattern:?} has no capture group: put the part of the URL to keep in parentheses"
+                    ));
+                }
+                Some(regex)
+            }
+            None => None,
+        };
+        Ok(Self {
+            keep_params: config.keep_params.clone(),
+            extract,
+            collapse: config
+                .collapse_ids
+                .then(|| (config.placeholder.clone(), config.min_hex_length)),
+            max_length: config.max_length,
+            marker: config.truncation_marker.clone(),
+        })
+    }
+
+    /// Rewrite a URL attribute value.
+    pub fn url(&self, value: &str) -> Outcome {
+        let rewritten = match &self.extract {
+            Some(regex) => {
+                let Some(captures) = regex.captures(value) else {
+                    return Outcome::Unmatched;
+                };
+                let Some(kept) = captures.name("url").or_else(|| captures.get(1)) else {
+                    return Outcome::Unmatched;
+                };
+                match split(kept.as_str()) {
+                    Some(parts) => self.join(&parts, None),
+                    None => kept.as_str().to_owned(),
+                }
+            }
+            None => {
+                let Some(parts) = split(value) else {
+                    return Outcome::Malformed;
+                };
+                let query = parts.query.and_then(|q| self.filter_query(q));
+                self.join(&parts, query.as_deref())
+            }
+        };
+        self.finish(value, rewritten)
+    }
+
+    /// Filter a query-only attribute value; `None` when nothing is kept (remove the attribute).
+    pub fn query(&self, value: &str) -> Option<String> {
+        if !well_formed(value) {
+            return None;
+        }
+        self.filter_query(value.strip_prefix('?').unwrap_or(value))
+    }
+
+    /// Rewrite the paths inside a span name (`GET /users/123?x=1`); `None` when nothing changes.
+    /// Names always use stripping, never `extract`: extract patterns are written for full URLs.
+    pub fn span_name(&self, name: &str) -> Option<String> {
+        let mut changed = false;
+        let words: Vec<String> = name
+            .split(' ')
+            .map(|word| {
+                if !(word.starts_with('/') || word.contains("://")) {
+                    return word.to_owned();
+                }
+                match split(word) {
+                    Some(parts) => {
+                        let query = parts.query.and_then(|q| self.filter_query(q));
+                        let text = self.join(&parts, query.as_deref());
+                        changed |= text != word;
+                        text
+                    }
+                    None => word.to_owned(),
+                }
+            })
+            .collect();
+        changed.then(|| words.join(" "))
+    }
+
+    fn finish(&self, original: &str, mut text: String) -> Outcome {
+        let mut truncated = false;
+        if let Some(max) = self.max_length
+            && text.len() > max
+        {
+            let mut cut = max.saturating_sub(self.marker.len());
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            text.push_str(&self.marker);
+            truncated = true;
+        }
+        if text == original {
+            Outcome::Unchanged
+        } else {
+            Outcome::Rewritten { text, truncated }
+        }
+    }
+
+    fn join(&self, parts: &Parts<'_>, query: Option<&str>) -> String {
+        let mut out = String::with_capacity(parts.prefix.len() + parts.path.len() + 16);
+        out.push_str(parts.prefix);
+        match &self.collapse {
+            Some((placeholder, min_hex)) => {
+                for (i, segment) in parts.path.split('/').enumerate() {
+                    if i > 0 {
+                        out.push('/');
+                    }
+                    if is_id(segment, *min_hex) {
+                        out.push_str(placeholder);
+                    } else {
+                        out.push_str(segment);
+                    }
+                }
+            }
+            None => out.push_str(parts.path),
+        }
+        if let Some(query) = query {
+            out.push('?');
+            out.push_str(query);
+        }
+        out
+    }
+
+    fn filter_query(&self, query: &str) -> Option<String> {
+        if self.keep_params.is_empty() {
+            return None;
+        }
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|pair| {
+                let name = pair.split('=').next().unwrap_or("");
+                let decoded = percent_decode(name);
+                self.keep_params.iter().any(|k| *k == decoded)
+            })
+            .collect();
+        (!kept.is_empty()).then(|| kept.join("&"))
+    }
+}
+
+/// Split a URL (`scheme://authority/path?query#fragment`) or a request target
+/// (`/path?query#fragment`); `None` when it is neither, or holds whitespace, control characters
+/// or a broken percent-escape.
+fn split(value: &str) -> Option<Parts<'_>> {
+    if !well_formed(value) {
+        return None;
+    }
+    let path_start = if value.starts_with('/') {
+        0
+    } else {
+        let scheme_end = value.find("://")?;
+        let scheme = &value[..scheme_end];
+        let mut chars = scheme.chars();
+        if !chars.next()?.is_ascii_alphabetic()
+            || !chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        {
+            return None;
+        }
+        let authority_start = scheme_end + 3;
+        let authority_len = value[authority_start..]
+            .find(['/', '?', '#'])
+            .unwrap_or(value.len() - authority_start);
+        if authority_len == 0 {
+            return None;
+        }
+        authority_start + authority_len
+    };
+    let rest = &value[path_start..];
+    let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
+    let (path, query) = match rest.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (rest, None),
+    };
+    Some(Parts {
+        prefix: &value[..path_start],
+        path,
+        query,
+    })
+}
+
+fn well_formed(value: &str) -> bool {
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    let bytes = value.as_bytes();
+    bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || (bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    })
+}
+
+fn is_id(segment: &str, min_hex: usize) -> bool {
+    let bytes = segment.as_bytes();
+    if bytes.is_empty() {
+        return false;
+    }
+    if bytes.iter().all(u8::is_ascii_digit) {
+        return true;
+    }
+    let uuid = bytes.len() == 36
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        });
+    uuid || (bytes.len() >= min_hex
+        && bytes.iter().all(u8::is_ascii_hexdigit)
+        && bytes.iter().any(u8::is_ascii_digit))
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b'+', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewriter(json: &str) -> Rewriter {
+        Rewriter::new(&Config::parse(json).unwrap()).unwrap()
+    }
+
+    fn text(outcome: Outcome) -> String {
+        match outcome {
+            Outcome::Rewritten { text, .. } => text,
+            other => panic!("expected a rewrite, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn strips_query_and_fragment() {
+        let r = rewriter("{}");
+        assert_eq!(
+            text(r.url("https://api.example.com/v1/sleep-logs?token=abc&page=2#top")),
+            "https://api.example.com/v1/sleep-logs"
+        );
+        assert_eq!(text(r.url("/v1/sleep-logs?token=abc")), "/v1/sleep-logs");
+        assert_eq!(text(r.url("https://host?x=1")), "https://host");
+        assert_eq!(r.url("https://api.example.com/v1/sleep-logs"), Outcome::Unchanged);
+    }
+
+    #[test]
+    fn keeps_only_listed_params_in_order() {
+        let r = rewriter(r#"{"keep_params": ["page", "sort by"]}"#);
+        assert_eq!(
+            text(r.url("/logs?token=abc&page=2&sort%20by=date&patient=7")),
+            "/logs?page=2&sort%20by=date"
+        );
+        assert_eq!(text(r.url("/logs?token=abc")), "/logs");
+        assert_eq!(r.query("token=abc&page=3"), Some("page=3".into()));
+        assert_eq!(r.query("token=abc"), None);
+    }
+
+    #[test]
+    fn collapses_digits_uuids_and_long_hex() {
+        let r = rewriter(r#"{"collapse_ids": true}"#);
+        assert_eq!(
+            text(r.url(
+                "https://h/users/12345/logs/3f2b8c1e-9d4a-4f6b-8e2a-1c5d7e9f0a1b/blob/0123456789abcdef0123"
+            )),
+            "https://h/users/{id}/logs/{id}/blob/{id}"
+        );
+        assert_eq!(
+            r.url("/users/me/deadbeefcafebabe"),
+            Outcome::Unchanged,
+            "hex without digits and words stay"
+        );
+        let r = rewriter(r#"{"collapse_ids": true, "placeholder": ":id"}"#);
+        assert_eq!(text(r.url("/users/42")), "/users/:id");
+    }
+
+    #[test]
+    fn span_names_get_the_same_treatment() {
+        let r = rewriter(r#"{"collapse_ids": true, "span_names": true}"#);
+        assert_eq!(r.span_name("GET /users/123?x=1"), Some("GET /users/{id}".into()));
+        assert_eq!(r.span_name("GET /health"), None);
+        assert_eq!(r.span_name("SELECT patients"), None);
+    }
+
+    #[test]
+    fn max_length_cuts_on_a_char_boundary_with_the_marker() {
+        let r = rewriter(r#"{"max_length": 20}"#);
+        match r.url("https://h/ééééééééééé?q=1") {
+            Outcome::Rewritten { text, truncated } => {
+                assert!(truncated);
+                assert!(text.len() <= 20, "{text}");
+                assert!(text.ends_with("..."));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_values_are_reported_not_touched() {
+        let r = rewriter("{}");
+        for bad in [
+            "not a url",
+            "example.com/path?q=1",
+            "https:///path?q=1",
+            "/path?q=%zz",
+            "1http://x/?q",
+            "",
+        ] {
+            assert_eq!(r.url(bad), Outcome::Malformed, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn extract_idiom_matches_stripping() {
+        let strip = rewriter("{}");
+        let extract = rewriter(r#"{"extract": "^(https?://[^/]+/[^?]*)"}"#);
+        for url in [
+            "https://api.example.com/v1/sleep-logs?token=abc",
+            "http://api.example.com/v1/questionnaires/42/answers?session=9",
+            "https://api.example.com/health",
+        ] {
+            assert_eq!(strip.url(url), extract.url(url), "{url}");
+        }
+        assert_eq!(extract.url("/relative?x=1"), Outcome::Unmatched);
+        assert!(Rewriter::new(&Config::parse(r#"{"extract": "^https://"}"#).unwrap()).is_err());
+        assert!(Rewriter::new(&Config::parse(r#"{"extract": "("}"#).unwrap()).is_err());
+    }
+}
