@@ -9,6 +9,8 @@ WASM_OUT := $(TARGET_DIR)/wasm32-wasip2/release
 PLUGINS := url
 TEST_GUESTS := misbehave noop
 VENV := .venv
+# The most a WebAssembly pass of the URL plugin may cost, as a multiple of its native build.
+MAX_OVERHEAD ?= 4
 
 .PHONY: setup plugins demo test bench fmt lint clean
 
@@ -23,9 +25,10 @@ $(VENV)/.installed: tests/e2e/requirements.txt
 
 ## plugins: build every plugin (and the test-only guests) as components into dist/plugins
 plugins: setup
-	$(CARGO) build --release --target wasm32-wasip2 $(foreach p,$(PLUGINS),-p spanwise-$(p))
+	$(CARGO) build --release --target wasm32-wasip2 $(foreach p,$(PLUGINS),-p spanwise-$(p)) $(foreach g,$(TEST_GUESTS),-p spanwise-guest-$(g))
 	mkdir -p dist/plugins dist/test-guests
 	$(foreach p,$(PLUGINS),cp $(WASM_OUT)/spanwise_$(p).wasm dist/plugins/$(p).wasm;)
+	$(foreach g,$(TEST_GUESTS),cp $(WASM_OUT)/spanwise_guest_$(g).wasm dist/test-guests/$(g).wasm;)
 
 ## demo: realistic traces through examples/pipeline.yaml, with a report
 demo: plugins
@@ -38,7 +41,8 @@ test: plugins
 
 ## bench: criterion benches of native versus WebAssembly, with the overhead gate
 bench: plugins
-	$(CARGO) bench -p spanwise-benches
+	CRITERION_HOME=$(TARGET_DIR)/criterion $(CARGO) bench -p spanwise-benches --bench plugin_overhead
+	$(CARGO) run --release -q -p spanwise-benches --bin overhead-gate -- $(TARGET_DIR)/criterion $(MAX_OVERHEAD)
 
 fmt:
 	$(CARGO) fmt --all

@@ -19,7 +19,9 @@ pub enum ServiceError {
     #[error(transparent)]
     Runtime(#[from] LoadError),
     /// A receiver could not listen.
-    #[error("{file}: receivers.{receiver}.protocols.{protocol}.endpoint: cannot listen on {endpoint}: {source}")]
+    #[error(
+        "{file}: receivers.{receiver}.protocols.{protocol}.endpoint: cannot listen on {endpoint}: {source}"
+    )]
     Bind {
         /// The config file.
         file: String,
@@ -106,7 +108,10 @@ pub async fn start(config: &Config) -> Result<Running, ServiceError> {
                 receiver: id.clone(),
                 protocol,
                 endpoint: endpoint.to_owned(),
-                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("not an address: {e}")),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("not an address: {e}"),
+                ),
             })?;
             let listener = std::net::TcpListener::bind(address)
                 .and_then(|l| l.set_nonblocking(true).map(|()| l))
@@ -123,7 +128,8 @@ pub async fn start(config: &Config) -> Result<Running, ServiceError> {
         };
         if let Some(grpc_config) = &otlp.protocols.grpc {
             let (listener, address) = bind("grpc", &grpc_config.endpoint)?;
-            let service = grpc::TraceService::new(consumer.clone(), grpc_config.max_recv_msg_size_mib << 20);
+            let service =
+                grpc::TraceService::new(consumer.clone(), grpc_config.max_recv_msg_size_mib << 20);
             let mut stopped = stopped.clone();
             servers.push(tokio::spawn(async move {
                 let result = tonic::transport::Server::builder()
@@ -140,11 +146,19 @@ pub async fn start(config: &Config) -> Result<Running, ServiceError> {
                 }
             }));
             tracing::info!(receiver = %id, %address, "OTLP/gRPC receiver listening");
-            listeners.push(Listener { receiver: id.clone(), protocol: "grpc", address });
+            listeners.push(Listener {
+                receiver: id.clone(),
+                protocol: "grpc",
+                address,
+            });
         }
         if let Some(http_config) = &otlp.protocols.http {
             let (listener, address) = bind("http", &http_config.endpoint)?;
-            let router = http::router(consumer.clone(), &http_config.traces_url_path, http_config.max_request_body_size);
+            let router = http::router(
+                consumer.clone(),
+                &http_config.traces_url_path,
+                http_config.max_request_body_size,
+            );
             let mut stopped = stopped.clone();
             servers.push(tokio::spawn(async move {
                 let result = axum::serve(listener, router)
@@ -157,7 +171,11 @@ pub async fn start(config: &Config) -> Result<Running, ServiceError> {
                 }
             }));
             tracing::info!(receiver = %id, %address, path = %http_config.traces_url_path, "OTLP/HTTP receiver listening");
-            listeners.push(Listener { receiver: id.clone(), protocol: "http", address });
+            listeners.push(Listener {
+                receiver: id.clone(),
+                protocol: "http",
+                address,
+            });
         }
     }
     Ok(Running {

@@ -30,6 +30,9 @@ impl Counters {
 
     /// Every counter, by name.
     pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        self.values.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.values
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }

@@ -182,7 +182,11 @@ impl Batch {
     /// Status codes as OTLP numbers.
     pub fn status_codes(&self) -> Vec<u8> {
         self.spans()
-            .map(|s| s.status.as_ref().map_or(0, |st| st.code.clamp(0, 255) as u8))
+            .map(|s| {
+                s.status
+                    .as_ref()
+                    .map_or(0, |st| st.code.clamp(0, 255) as u8)
+            })
             .collect()
     }
 
@@ -191,9 +195,9 @@ impl Batch {
         let mut out = StrColumn::with_capacity(self.len(), 0);
         match field {
             StrField::Name => self.spans().for_each(|s| out.push(Some(&s.name))),
-            StrField::StatusMessage => self.spans().for_each(|s| {
-                out.push(s.status.as_ref().map(|st| st.message.as_str()))
-            }),
+            StrField::StatusMessage => self
+                .spans()
+                .for_each(|s| out.push(s.status.as_ref().map(|st| st.message.as_str()))),
             StrField::TraceState => self.spans().for_each(|s| out.push(Some(&s.trace_state))),
             StrField::ScopeName | StrField::ScopeVersion => {
                 for at in &self.rows {
@@ -287,8 +291,8 @@ impl Batch {
             }
             Level::Scope => {
                 for at in &self.rows {
-                    let scope = &self.resource_spans[at.resource as usize].scope_spans
-                        [at.scope as usize];
+                    let scope =
+                        &self.resource_spans[at.resource as usize].scope_spans[at.scope as usize];
                     visit(scope.scope.as_ref().map_or(&[], |s| &s.attributes));
                 }
             }
@@ -354,7 +358,12 @@ impl Batch {
         let mut link_rows: Option<Vec<(u32, u32)>> = None;
         for edit in journal.into_edits() {
             match edit {
-                Edit::SetAttribute { level, key, rows, values } => {
+                Edit::SetAttribute {
+                    level,
+                    key,
+                    rows,
+                    values,
+                } => {
                     for (row, v) in rows.into_iter().zip(values) {
                         let any = value::to_any(v).map_err(|e| crate::EditError::BadValue {
                             key: key.clone(),
@@ -365,7 +374,12 @@ impl Batch {
                         upsert(attrs, &key, any);
                     }
                 }
-                Edit::SetStrAttribute { level, key, rows, values } => {
+                Edit::SetStrAttribute {
+                    level,
+                    key,
+                    rows,
+                    values,
+                } => {
                     for (i, row) in rows.into_iter().enumerate() {
                         let text = values.get(i).unwrap_or_default().to_owned();
                         let attrs =
@@ -386,7 +400,11 @@ impl Batch {
                         attrs.retain(|kv| kv.key != key);
                     }
                 }
-                Edit::SetStrField { field, rows, values } => {
+                Edit::SetStrField {
+                    field,
+                    rows,
+                    values,
+                } => {
                     for (i, row) in rows.into_iter().enumerate() {
                         let text = values.get(i).unwrap_or_default().to_owned();
                         self.set_str_field(field, row, text, &mut event_rows);

@@ -147,7 +147,9 @@ impl BatchBuilder {
     }
 
     fn last_span(&mut self) -> Option<&mut Span> {
-        self.resource_spans.last_mut()?.scope_spans[0].spans.last_mut()
+        self.resource_spans.last_mut()?.scope_spans[0]
+            .spans
+            .last_mut()
     }
 
     /// The finished batch.

@@ -150,7 +150,11 @@ impl Journal {
         let same = self.spans == batch.len()
             && self.events == batch.rows_at(Level::Event)
             && self.links == batch.rows_at(Level::Link);
-        if same { Ok(()) } else { Err(EditError::WrongBatch) }
+        if same {
+            Ok(())
+        } else {
+            Err(EditError::WrongBatch)
+        }
     }
 
     fn rows_at(&self, level: Level) -> usize {

@@ -11,12 +11,12 @@ pub mod types;
 mod batch;
 #[cfg(feature = "otlp")]
 pub mod builder;
-#[cfg(all(test, feature = "otlp"))]
-mod tests;
 #[cfg(feature = "otlp")]
 pub mod hash;
 #[cfg(feature = "otlp")]
 mod journal;
+#[cfg(all(test, feature = "otlp"))]
+mod tests;
 #[cfg(feature = "otlp")]
 mod value;
 

@@ -5,7 +5,10 @@ use crate::{BatchBuilder, EditError, Journal, Level, StrColumn, StrField, Value,
 fn sample() -> crate::Batch {
     BatchBuilder::new()
         .resource(vec![kv("service.name", "sleep-api")])
-        .span("GET /users/1", vec![kv("url.full", "https://x/a?b=c"), kv("n", 3i64)])
+        .span(
+            "GET /users/1",
+            vec![kv("url.full", "https://x/a?b=c"), kv("n", 3i64)],
+        )
         .event("exception", vec![kv("exception.message", "boom")])
         .span("POST /logs", vec![])
         .resource(vec![kv("service.name", "questionnaire")])
@@ -21,7 +24,11 @@ fn columns_cover_every_row_of_their_level() {
     assert_eq!(batch.trace_ids().len(), 48);
     assert_eq!(
         batch.str_field(StrField::Name).iter().collect::<Vec<_>>(),
-        vec![Some("GET /users/1"), Some("POST /logs"), Some("GET /health")]
+        vec![
+            Some("GET /users/1"),
+            Some("POST /logs"),
+            Some("GET /health")
+        ]
     );
     assert_eq!(
         batch
@@ -31,7 +38,10 @@ fn columns_cover_every_row_of_their_level() {
         vec![Some("sleep-api"), Some("sleep-api"), Some("questionnaire")]
     );
     assert_eq!(
-        batch.str_attribute(Level::Span, "n").iter().collect::<Vec<_>>(),
+        batch
+            .str_attribute(Level::Span, "n")
+            .iter()
+            .collect::<Vec<_>>(),
         vec![None, None, None],
         "a non-string value is absent from a string column"
     );
@@ -58,7 +68,12 @@ fn edits_apply_in_order_and_drops_come_last() {
         )
         .unwrap();
     journal
-        .set_attribute(Level::Event, "exception.message", vec![0], vec![Value::Str("[x]".into())])
+        .set_attribute(
+            Level::Event,
+            "exception.message",
+            vec![0],
+            vec![Value::Str("[x]".into())],
+        )
         .unwrap();
     journal
         .set_str_attribute(
@@ -70,7 +85,11 @@ fn edits_apply_in_order_and_drops_come_last() {
         .unwrap();
     journal.remove_attribute(Level::Span, "n", vec![0]).unwrap();
     journal
-        .set_str_field(StrField::Name, vec![1], StrColumn::from_options([Some("POST")]))
+        .set_str_field(
+            StrField::Name,
+            vec![1],
+            StrColumn::from_options([Some("POST")]),
+        )
         .unwrap();
     journal.drop_spans(vec![2]).unwrap();
     batch.apply(journal).unwrap();
@@ -82,11 +101,17 @@ fn edits_apply_in_order_and_drops_come_last() {
     );
     assert_eq!(batch.attribute(Level::Span, "n")[0], None);
     assert_eq!(
-        batch.str_attribute(Level::Event, "exception.message").get(0),
+        batch
+            .str_attribute(Level::Event, "exception.message")
+            .get(0),
         Some("[x]")
     );
     assert_eq!(batch.str_field(StrField::Name).get(1), Some("POST"));
-    assert_eq!(batch.resource_spans().len(), 1, "the emptied resource is gone");
+    assert_eq!(
+        batch.resource_spans().len(),
+        1,
+        "the emptied resource is gone"
+    );
 }
 
 #[test]
@@ -95,14 +120,27 @@ fn bad_edits_are_refused_when_recorded() {
     let mut journal = Journal::new(&batch, 64);
     assert!(matches!(
         journal.drop_spans(vec![3]),
-        Err(EditError::RowOutOfRange { row: 3, rows: 3, .. })
+        Err(EditError::RowOutOfRange {
+            row: 3,
+            rows: 3,
+            ..
+        })
     ));
     assert!(matches!(
-        journal.set_str_field(StrField::ScopeName, vec![0], StrColumn::from_options([Some("x")])),
+        journal.set_str_field(
+            StrField::ScopeName,
+            vec![0],
+            StrColumn::from_options([Some("x")])
+        ),
         Err(EditError::ReadOnlyField(StrField::ScopeName))
     ));
     assert!(matches!(
-        journal.set_str_attribute(Level::Span, "k", vec![0, 1], StrColumn::from_options([Some("x")])),
+        journal.set_str_attribute(
+            Level::Span,
+            "k",
+            vec![0, 1],
+            StrColumn::from_options([Some("x")])
+        ),
         Err(EditError::LengthMismatch { rows: 2, values: 1 })
     ));
     assert!(matches!(

@@ -194,11 +194,16 @@ impl StrColumn {
         for row in 0..rows {
             let (start, end) = (self.offsets[row] as usize, self.offsets[row + 1] as usize);
             if end < start {
-                return Err(ColumnError(format!("str-column offsets decrease at row {row}")));
+                return Err(ColumnError(format!(
+                    "str-column offsets decrease at row {row}"
+                )));
             }
             if self.present[row] == 0 {
                 if end != start {
-                    return Err(ColumnError(format!("absent row {row} spans {} bytes", end - start)));
+                    return Err(ColumnError(format!(
+                        "absent row {row} spans {} bytes",
+                        end - start
+                    )));
                 }
             } else if std::str::from_utf8(&self.data[start..end]).is_err() {
                 return Err(ColumnError(format!("row {row} is not valid UTF-8")));

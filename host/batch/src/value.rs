@@ -15,9 +15,7 @@ pub(crate) fn from_any(value: &AnyValue) -> Option<Value> {
         // Arrays, maps and dictionary references (profiles only) cross encoded whole.
         any_value::Value::ArrayValue(_)
         | any_value::Value::KvlistValue(_)
-        | any_value::Value::StringValueStrindex(_) => {
-            Value::Complex(value.encode_to_vec())
-        }
+        | any_value::Value::StringValueStrindex(_) => Value::Complex(value.encode_to_vec()),
     })
 }
 

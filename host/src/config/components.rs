@@ -295,7 +295,10 @@ pub struct OtlpExporterConfig {
     #[serde(default)]
     pub compression: Compression,
     /// How long one export may take. Default `5s`.
-    #[serde(default = "default_export_timeout", deserialize_with = "units::duration")]
+    #[serde(
+        default = "default_export_timeout",
+        deserialize_with = "units::duration"
+    )]
     pub timeout: Duration,
     /// Extra request headers (gRPC metadata).
     #[serde(default)]
@@ -329,7 +332,10 @@ pub struct OtlpHttpExporterConfig {
     #[serde(default)]
     pub encoding: Encoding,
     /// How long one export may take. Default `5s`.
-    #[serde(default = "default_export_timeout", deserialize_with = "units::duration")]
+    #[serde(
+        default = "default_export_timeout",
+        deserialize_with = "units::duration"
+    )]
     pub timeout: Duration,
     /// Extra request headers.
     #[serde(default)]

@@ -16,7 +16,11 @@ pub struct ConfigError {
 
 impl ConfigError {
     /// An error at `key` of `file`.
-    pub fn new(file: impl Into<PathBuf>, key: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn new(
+        file: impl Into<PathBuf>,
+        key: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         Self {
             file: file.into(),
             key: key.into(),
@@ -32,7 +36,10 @@ mod tests {
     #[test]
     fn display_names_file_key_and_reason() {
         let e = ConfigError::new("spanwise.yaml", "processors.batch.timeout", "bad duration");
-        assert_eq!(e.to_string(), "spanwise.yaml: processors.batch.timeout: bad duration");
+        assert_eq!(
+            e.to_string(),
+            "spanwise.yaml: processors.batch.timeout: bad duration"
+        );
         let e = ConfigError::new("spanwise.yaml", "", "not YAML");
         assert_eq!(e.to_string(), "spanwise.yaml: not YAML");
     }

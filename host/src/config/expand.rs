@@ -7,13 +7,18 @@
 use serde_yaml::Value;
 
 /// Expand every string value under `value`; `path` is the dotted key of `value` for errors.
-pub fn expand(value: &mut Value, path: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<(), (String, String)> {
+pub fn expand(
+    value: &mut Value,
+    path: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), (String, String)> {
     match value {
         Value::String(text) => {
             if !text.contains('$') {
                 return Ok(());
             }
-            let whole = text.starts_with("${") && text.ends_with('}') && text.matches("${").count() == 1;
+            let whole =
+                text.starts_with("${") && text.ends_with('}') && text.matches("${").count() == 1;
             let expanded = expand_str(text, env).map_err(|reason| (path.to_owned(), reason))?;
             *value = if whole && !expanded.is_empty() {
                 match serde_yaml::from_str::<Value>(&expanded) {
@@ -35,9 +40,16 @@ pub fn expand(value: &mut Value, path: &str, env: &dyn Fn(&str) -> Option<String
             for (key, item) in map.iter_mut() {
                 let key = match key {
                     Value::String(s) => s.clone(),
-                    other => serde_yaml::to_string(other).unwrap_or_default().trim().to_owned(),
+                    other => serde_yaml::to_string(other)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned(),
                 };
-                let child = if path.is_empty() { key } else { format!("{path}.{key}") };
+                let child = if path.is_empty() {
+                    key
+                } else {
+                    format!("{path}.{key}")
+                };
                 expand(item, &child, env)?;
             }
             Ok(())
@@ -77,11 +89,7 @@ fn lookup(reference: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Strin
         Some((name, default)) => (name, Some(default)),
         None => (reference, None),
     };
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-    {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(format!(
             "{reference:?} is not a variable reference: use ${{env:NAME}} or ${{NAME:-default}}"
         ));
@@ -115,16 +123,22 @@ mod tests {
 
     #[test]
     fn expands_env_and_defaults() {
-        let v = run("a: ${env:HOST}:${PORT}\nb: ${PORT}\nc: ${MISSING:-fallback}\nd: $$5\n").unwrap();
+        let v =
+            run("a: ${env:HOST}:${PORT}\nb: ${PORT}\nc: ${MISSING:-fallback}\nd: $$5\n").unwrap();
         assert_eq!(v["a"], Value::String("127.0.0.1:4318".into()));
-        assert_eq!(v["b"], Value::Number(4318.into()), "a whole reference is re-read as YAML");
+        assert_eq!(
+            v["b"],
+            Value::Number(4318.into()),
+            "a whole reference is re-read as YAML"
+        );
         assert_eq!(v["c"], Value::String("fallback".into()));
         assert_eq!(v["d"], Value::String("$5".into()));
     }
 
     #[test]
     fn unset_variable_names_key_and_variable() {
-        let (key, reason) = run("processors:\n  wasm/x:\n    keys:\n      k: ${env:SECRET}\n").unwrap_err();
+        let (key, reason) =
+            run("processors:\n  wasm/x:\n    keys:\n      k: ${env:SECRET}\n").unwrap_err();
         assert_eq!(key, "processors.wasm/x.keys.k");
         assert!(reason.contains("SECRET is not set"), "{reason}");
     }

@@ -95,7 +95,8 @@ impl Config {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let err = |key: &str, reason: String| ConfigError::new(file, key, reason);
-        let mut value: Value = serde_yaml::from_str(text).map_err(|e| err("", format!("not valid YAML: {e}")))?;
+        let mut value: Value =
+            serde_yaml::from_str(text).map_err(|e| err("", format!("not valid YAML: {e}")))?;
         if value.is_null() {
             return Err(err("", "the file is empty".into()));
         }
@@ -120,7 +121,12 @@ impl Config {
             let key = format!("receivers.{id}");
             let config = match component_type(&id) {
                 "otlp" => ReceiverConfig::Otlp(typed(null_to_empty(block), &key, file)?),
-                other => return Err(err(&key, format!("unknown receiver type {other:?} (known: otlp)"))),
+                other => {
+                    return Err(err(
+                        &key,
+                        format!("unknown receiver type {other:?} (known: otlp)"),
+                    ));
+                }
             };
             receivers.insert(id, config);
         }
@@ -132,15 +138,22 @@ impl Config {
                 "batch" => ProcessorConfig::Batch(typed(null_to_empty(block), &key, file)?),
                 "wasm" => {
                     let config: WasmProcessorConfig = typed(block, &key, file)?;
-                    config.check().map_err(|(field, reason)| err(&format!("{key}.{field}"), reason))?;
+                    config
+                        .check()
+                        .map_err(|(field, reason)| err(&format!("{key}.{field}"), reason))?;
                     ProcessorConfig::Wasm(Box::new(config))
                 }
                 other => {
-                    return Err(err(&key, format!("unknown processor type {other:?} (known: batch, wasm)")));
+                    return Err(err(
+                        &key,
+                        format!("unknown processor type {other:?} (known: batch, wasm)"),
+                    ));
                 }
             };
             if let ProcessorConfig::Batch(batch) = &config {
-                batch.check().map_err(|(field, reason)| err(&format!("{key}.{field}"), reason))?;
+                batch
+                    .check()
+                    .map_err(|(field, reason)| err(&format!("{key}.{field}"), reason))?;
             }
             processors.insert(id, config);
         }
@@ -157,7 +170,9 @@ impl Config {
                 other => {
                     return Err(err(
                         &key,
-                        format!("unknown exporter type {other:?} (known: otlp, otlphttp, file, debug)"),
+                        format!(
+                            "unknown exporter type {other:?} (known: otlp, otlphttp, file, debug)"
+                        ),
                     ));
                 }
             };
@@ -181,33 +196,65 @@ impl Config {
     fn check_pipelines(&self) -> Result<(), ConfigError> {
         let err = |key: String, reason: String| ConfigError::new(&self.file, key, reason);
         if self.service.pipelines.is_empty() {
-            return Err(err("service.pipelines".into(), "define at least one pipeline, such as `traces`".into()));
+            return Err(err(
+                "service.pipelines".into(),
+                "define at least one pipeline, such as `traces`".into(),
+            ));
         }
         for (id, pipeline) in &self.service.pipelines {
             let key = format!("service.pipelines.{id}");
             if component_type(id) != "traces" {
-                return Err(err(key, format!("only traces pipelines exist; call it `traces` or `traces/NAME`, not {id:?}")));
+                return Err(err(
+                    key,
+                    format!(
+                        "only traces pipelines exist; call it `traces` or `traces/NAME`, not {id:?}"
+                    ),
+                ));
             }
             if pipeline.receivers.is_empty() {
-                return Err(err(format!("{key}.receivers"), "a pipeline needs at least one receiver".into()));
+                return Err(err(
+                    format!("{key}.receivers"),
+                    "a pipeline needs at least one receiver".into(),
+                ));
             }
             if pipeline.exporters.is_empty() {
-                return Err(err(format!("{key}.exporters"), "a pipeline needs at least one exporter".into()));
+                return Err(err(
+                    format!("{key}.exporters"),
+                    "a pipeline needs at least one exporter".into(),
+                ));
             }
             for (list, ids, known) in [
-                ("receivers", &pipeline.receivers, self.receivers.keys().collect::<Vec<_>>()),
-                ("processors", &pipeline.processors, self.processors.keys().collect()),
-                ("exporters", &pipeline.exporters, self.exporters.keys().collect()),
+                (
+                    "receivers",
+                    &pipeline.receivers,
+                    self.receivers.keys().collect::<Vec<_>>(),
+                ),
+                (
+                    "processors",
+                    &pipeline.processors,
+                    self.processors.keys().collect(),
+                ),
+                (
+                    "exporters",
+                    &pipeline.exporters,
+                    self.exporters.keys().collect(),
+                ),
             ] {
                 for (i, used) in ids.iter().enumerate() {
                     if !known.contains(&used) {
                         return Err(err(
                             format!("{key}.{list}[{i}]"),
-                            format!("{used:?} is not defined under `{list}:` (defined: {})", join(&known)),
+                            format!(
+                                "{used:?} is not defined under `{list}:` (defined: {})",
+                                join(&known)
+                            ),
                         ));
                     }
                     if ids[..i].contains(used) {
-                        return Err(err(format!("{key}.{list}[{i}]"), format!("{used:?} is listed twice")));
+                        return Err(err(
+                            format!("{key}.{list}[{i}]"),
+                            format!("{used:?} is listed twice"),
+                        ));
                     }
                 }
             }
@@ -220,7 +267,10 @@ fn join(ids: &[&String]) -> String {
     if ids.is_empty() {
         "none".into()
     } else {
-        ids.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        ids.iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -230,7 +280,11 @@ pub fn component_type(id: &str) -> &str {
 }
 
 fn null_to_empty(value: Value) -> Value {
-    if value.is_null() { Value::Mapping(Default::default()) } else { value }
+    if value.is_null() {
+        Value::Mapping(Default::default())
+    } else {
+        value
+    }
 }
 
 /// Deserialize `value` into `T`, naming the full dotted key on error.
@@ -238,7 +292,13 @@ fn typed<T: DeserializeOwned>(value: Value, prefix: &str, file: &Path) -> Result
     serde_path_to_error::deserialize(value).map_err(|e| {
         let inner = e.path().to_string();
         let key = match (prefix.is_empty(), inner == ".") {
-            (true, _) => if inner == "." { String::new() } else { inner },
+            (true, _) => {
+                if inner == "." {
+                    String::new()
+                } else {
+                    inner
+                }
+            }
             (false, true) => prefix.to_owned(),
             (false, false) => format!("{prefix}.{inner}"),
         };

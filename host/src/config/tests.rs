@@ -48,14 +48,24 @@ fn shipped_example_config_parses() {
 fn minimal_config_parses_with_defaults_and_expansion() {
     let config = parse(MINIMAL).unwrap();
     let ReceiverConfig::Otlp(otlp) = &config.receivers["otlp"];
-    assert_eq!(otlp.protocols.grpc.as_ref().unwrap().endpoint, "127.0.0.1:4317");
-    assert_eq!(otlp.protocols.http.as_ref().unwrap().endpoint, "127.0.0.1:0");
-    let ProcessorConfig::Wasm(wasm) = &config.processors["wasm/url"] else { panic!() };
+    assert_eq!(
+        otlp.protocols.grpc.as_ref().unwrap().endpoint,
+        "127.0.0.1:4317"
+    );
+    assert_eq!(
+        otlp.protocols.http.as_ref().unwrap().endpoint,
+        "127.0.0.1:0"
+    );
+    let ProcessorConfig::Wasm(wasm) = &config.processors["wasm/url"] else {
+        panic!()
+    };
     assert_eq!(wasm.on_error, OnError::Pass);
     assert_eq!(wasm.limits.deadline, Duration::from_millis(50));
     assert_eq!(wasm.keys["patient"], "0123456789abcdef0123");
     assert_eq!(wasm.config_json().unwrap(), r#"{"keep_params":["page"]}"#);
-    let ProcessorConfig::Batch(batch) = &config.processors["batch"] else { panic!() };
+    let ProcessorConfig::Batch(batch) = &config.processors["batch"] else {
+        panic!()
+    };
     assert_eq!(batch.send_batch_size, 8192);
 }
 
@@ -68,12 +78,15 @@ fn error_of(yaml: &str) -> ConfigError {
 #[test]
 fn unknown_keys_are_named_with_their_path() {
     let e = error_of(&MINIMAL.replace("on_error: pass", "on_eror: pass"));
-    assert_eq!(e.key, "processors.wasm/url");
+    assert_eq!(e.key, "processors.wasm/url.on_eror");
     assert!(e.reason.contains("unknown field `on_eror`"), "{e}");
     assert_eq!(e.file, Path::new("test.yaml"));
 
-    let e = error_of(&MINIMAL.replace("endpoint: 127.0.0.1:0", "endpoint: 127.0.0.1:0\n        max_body: 5"));
-    assert_eq!(e.key, "receivers.otlp.protocols.http");
+    let e = error_of(&MINIMAL.replace(
+        "endpoint: 127.0.0.1:0",
+        "endpoint: 127.0.0.1:0\n        max_body: 5",
+    ));
+    assert_eq!(e.key, "receivers.otlp.protocols.http.max_body");
     assert!(e.reason.contains("max_body"), "{e}");
 }
 

@@ -24,9 +24,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "s" => 1e9,
         "m" => 60e9,
         "h" => 3600e9,
-        _ => return Err(format!("{text:?} has unknown unit {unit:?}: use ns, us, ms, s, m or h")),
+        _ => {
+            return Err(format!(
+                "{text:?} has unknown unit {unit:?}: use ns, us, ms, s, m or h"
+            ));
+        }
     };
-    Ok(Duration::from_nanos((number * nanos_per_unit).round() as u64))
+    Ok(Duration::from_nanos(
+        (number * nanos_per_unit).round() as u64
+    ))
 }
 
 /// Parse a byte size: a whole number of bytes, or a number with `KiB`, `MiB`, `GiB`, `KB`, `MB`

@@ -26,7 +26,8 @@ pub async fn run(config_text: &str, file: &Path, output: &Path) -> anyhow::Resul
     })?;
     // A demo run starts its result file afresh.
     if output.exists() {
-        std::fs::remove_file(output).with_context(|| format!("cannot replace {}", output.display()))?;
+        std::fs::remove_file(output)
+            .with_context(|| format!("cannot replace {}", output.display()))?;
     }
     let runtime = Runtime::new(config.runtime.to_settings())?;
     let pipelines = build_pipelines(&config, &runtime)?;
@@ -37,7 +38,12 @@ pub async fn run(config_text: &str, file: &Path, output: &Path) -> anyhow::Resul
         .map(|d| d.as_nanos() as u64)
         .unwrap_or_default();
     let mut report = String::new();
-    writeln!(report, "spanwise demo: pipeline `{}` from {}", pipeline.id(), file.display())?;
+    writeln!(
+        report,
+        "spanwise demo: pipeline `{}` from {}",
+        pipeline.id(),
+        file.display()
+    )?;
     writeln!(report)?;
     writeln!(report, "traffic sent:")?;
     let mut spans_sent = 0;
@@ -50,7 +56,11 @@ pub async fn run(config_text: &str, file: &Path, output: &Path) -> anyhow::Resul
         }
         let result = pipeline.consume(batch).await?;
         for dropped in result.dropped {
-            writeln!(report, "    {} dropped {} spans: {}", dropped.processor, dropped.spans, dropped.reason)?;
+            writeln!(
+                report,
+                "    {} dropped {} spans: {}",
+                dropped.processor, dropped.spans, dropped.reason
+            )?;
         }
     }
     for p in &pipelines {
@@ -97,33 +107,53 @@ pub async fn run(config_text: &str, file: &Path, output: &Path) -> anyhow::Resul
         let show = |b: &spanwise_batch::Batch| {
             (
                 b.str_field(StrField::Name).get(0).unwrap_or("").to_owned(),
-                b.str_attribute(Level::Span, "url.full").get(0).unwrap_or("").to_owned(),
+                b.str_attribute(Level::Span, "url.full")
+                    .get(0)
+                    .unwrap_or("")
+                    .to_owned(),
             )
         };
         let (name_before, url_before) = show(&before);
         let (name_after, url_after) = show(&after);
-        writeln!(report, "  name      {name_before}\n         -> {name_after}")?;
+        writeln!(
+            report,
+            "  name      {name_before}\n         -> {name_after}"
+        )?;
         writeln!(report, "  url.full  {url_before}\n         -> {url_after}")?;
     }
 
     let written = count_spans(output)?;
     writeln!(report)?;
-    writeln!(report, "spans sent {spans_sent}, spans written {written} to {}", output.display())?;
+    writeln!(
+        report,
+        "spans sent {spans_sent}, spans written {written} to {}",
+        output.display()
+    )?;
     Ok(report)
 }
 
 fn read_lines(output: &Path) -> anyhow::Result<Vec<spanwise_batch::ExportTraceServiceRequest>> {
-    let text = std::fs::read_to_string(output).with_context(|| format!("cannot read {}", output.display()))?;
+    let text = std::fs::read_to_string(output)
+        .with_context(|| format!("cannot read {}", output.display()))?;
     text.lines()
-        .map(|line| serde_json::from_str(line).context("the file exporter wrote a line that is not OTLP JSON"))
+        .map(|line| {
+            serde_json::from_str(line)
+                .context("the file exporter wrote a line that is not OTLP JSON")
+        })
         .collect()
 }
 
 fn read_first_request(output: &Path) -> anyhow::Result<spanwise_batch::Batch> {
-    let first = read_lines(output)?.into_iter().next().context("nothing was written")?;
+    let first = read_lines(output)?
+        .into_iter()
+        .next()
+        .context("nothing was written")?;
     Ok(spanwise_batch::Batch::from_request(first))
 }
 
 fn count_spans(output: &Path) -> anyhow::Result<usize> {
-    Ok(read_lines(output)?.iter().map(crate::exporter::span_count).sum())
+    Ok(read_lines(output)?
+        .iter()
+        .map(crate::exporter::span_count)
+        .sum())
 }

@@ -21,7 +21,11 @@ impl Trace {
         let mut id = [0u8; 16];
         id[..8].copy_from_slice(&(0x6474_7800_0000_0000 | seed).to_be_bytes());
         id[8..].copy_from_slice(&seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).to_be_bytes());
-        Self { id, next_span: seed << 8, start }
+        Self {
+            id,
+            next_span: seed << 8,
+            start,
+        }
     }
 
     fn span(
@@ -54,7 +58,11 @@ const INTERNAL: i32 = 1;
 const PRODUCER: i32 = 4;
 
 fn http_server(method: &str, url: &str, route: &str, status: i64) -> Vec<KeyValue> {
-    let target = url.splitn(4, '/').nth(3).map(|t| format!("/{t}")).unwrap_or_default();
+    let target = url
+        .splitn(4, '/')
+        .nth(3)
+        .map(|t| format!("/{t}"))
+        .unwrap_or_default();
     vec![
         kv("http.request.method", method),
         kv("url.full", url),
@@ -72,7 +80,10 @@ fn resource(service: &str, spans: Vec<Span>) -> ResourceSpans {
                 kv("service.name", service),
                 kv("service.version", "2026.11.3"),
                 kv("deployment.environment.name", "dev"),
-                kv("k8s.pod.name", format!("{service}-7d9f8b6c5-x2x9q").as_str()),
+                kv(
+                    "k8s.pod.name",
+                    format!("{service}-7d9f8b6c5-x2x9q").as_str(),
+                ),
             ],
             ..Default::default()
         }),
@@ -119,7 +130,10 @@ pub fn demo_batches(now_nanos: u64) -> Vec<(&'static str, Batch)> {
         31,
         vec![
             kv("db.system.name", "postgresql"),
-            kv("db.query.text", "INSERT INTO sleep_logs (patient_id, slept_at, minutes) VALUES ($1, $2, $3)"),
+            kv(
+                "db.query.text",
+                "INSERT INTO sleep_logs (patient_id, slept_at, minutes) VALUES ($1, $2, $3)",
+            ),
         ],
     );
     let publish = t.span(
@@ -128,9 +142,15 @@ pub fn demo_batches(now_nanos: u64) -> Vec<(&'static str, Batch)> {
         PRODUCER,
         50,
         9,
-        vec![kv("messaging.system", "kafka"), kv("messaging.destination.name", "sleep-log.created")],
+        vec![
+            kv("messaging.system", "kafka"),
+            kv("messaging.destination.name", "sleep-log.created"),
+        ],
     );
-    out.push(("sleep-log creation", Batch::from_resource_spans(vec![resource("sleep-api", vec![root, insert, publish])])));
+    out.push((
+        "sleep-log creation",
+        Batch::from_resource_spans(vec![resource("sleep-api", vec![root, insert, publish])]),
+    ));
 
     let mut t = Trace::new(2, now_nanos + 200 * MS);
     let root = t.span(
@@ -150,7 +170,17 @@ pub fn demo_batches(now_nanos: u64) -> Vec<(&'static str, Batch)> {
         ]
         .concat(),
     );
-    let score = t.span(Some(&root), "score questionnaire", INTERNAL, 20, 70, vec![kv("questionnaire.id", "phq-9"), kv("questionnaire.items", 9i64)]);
+    let score = t.span(
+        Some(&root),
+        "score questionnaire",
+        INTERNAL,
+        20,
+        70,
+        vec![
+            kv("questionnaire.id", "phq-9"),
+            kv("questionnaire.items", 9i64),
+        ],
+    );
     let call = t.span(
         Some(&score),
         "GET /v2/scores/3f2b8c1e-9d4a-4f6b-8e2a-1c5d7e9f0a1b",
@@ -163,12 +193,27 @@ pub fn demo_batches(now_nanos: u64) -> Vec<(&'static str, Batch)> {
             kv("http.response.status_code", 200i64),
         ],
     );
-    out.push(("questionnaire processing", Batch::from_resource_spans(vec![resource("questionnaire-api", vec![root, score, call])])));
+    out.push((
+        "questionnaire processing",
+        Batch::from_resource_spans(vec![resource("questionnaire-api", vec![root, score, call])]),
+    ));
 
     let mut t = Trace::new(3, now_nanos + 400 * MS);
-    let mut health = t.span(None, "GET /healthz", SERVER, 0, 1, http_server("GET", "http://10.42.0.17:8080/healthz", "/healthz", 200));
-    health.attributes.push(kv("user_agent.original", "kube-probe/1.31"));
-    out.push(("health check", Batch::from_resource_spans(vec![resource("sleep-api", vec![health])])));
+    let mut health = t.span(
+        None,
+        "GET /healthz",
+        SERVER,
+        0,
+        1,
+        http_server("GET", "http://10.42.0.17:8080/healthz", "/healthz", 200),
+    );
+    health
+        .attributes
+        .push(kv("user_agent.original", "kube-probe/1.31"));
+    out.push((
+        "health check",
+        Batch::from_resource_spans(vec![resource("sleep-api", vec![health])]),
+    ));
 
     let mut t = Trace::new(4, now_nanos + 600 * MS);
     let root = t.span(
@@ -188,8 +233,18 @@ pub fn demo_batches(now_nanos: u64) -> Vec<(&'static str, Batch)> {
         ]
         .concat(),
     );
-    let render = t.span(Some(&root), "render pdf report", INTERNAL, 100, 2_650, vec![kv("report.pages", 14i64)]);
-    out.push(("slow report", Batch::from_resource_spans(vec![resource("reports-api", vec![root, render])])));
+    let render = t.span(
+        Some(&root),
+        "render pdf report",
+        INTERNAL,
+        100,
+        2_650,
+        vec![kv("report.pages", 14i64)],
+    );
+    out.push((
+        "slow report",
+        Batch::from_resource_spans(vec![resource("reports-api", vec![root, render])]),
+    ));
 
     let mut t = Trace::new(5, now_nanos + 900 * MS);
     let mut failed = t.span(
@@ -199,12 +254,23 @@ pub fn demo_batches(now_nanos: u64) -> Vec<(&'static str, Batch)> {
         0,
         23,
         [
-            http_server("POST", "https://api.dtx.example/v1/sleep-logs?device_id=9f1c2d3e4b5a69788796a5b4", "/v1/sleep-logs", 500),
-            vec![kv("url.query", "device_id=9f1c2d3e4b5a69788796a5b4"), kv("error.type", "IntegrityError")],
+            http_server(
+                "POST",
+                "https://api.dtx.example/v1/sleep-logs?device_id=9f1c2d3e4b5a69788796a5b4",
+                "/v1/sleep-logs",
+                500,
+            ),
+            vec![
+                kv("url.query", "device_id=9f1c2d3e4b5a69788796a5b4"),
+                kv("error.type", "IntegrityError"),
+            ],
         ]
         .concat(),
     );
-    failed.status = Some(Status { code: 2, message: "duplicate sleep log for patient P-48213".into() });
+    failed.status = Some(Status {
+        code: 2,
+        message: "duplicate sleep log for patient P-48213".into(),
+    });
     failed.events.push(Event {
         time_unix_nano: failed.start_time_unix_nano + 20 * MS,
         name: "exception".into(),
@@ -214,9 +280,19 @@ pub fn demo_batches(now_nanos: u64) -> Vec<(&'static str, Batch)> {
         ],
         ..Default::default()
     });
-    let mut broken = t.span(Some(&failed), "legacy webhook", CLIENT, 5, 3, vec![kv("url.full", "webhook endpoint not configured")]);
+    let mut broken = t.span(
+        Some(&failed),
+        "legacy webhook",
+        CLIENT,
+        5,
+        3,
+        vec![kv("url.full", "webhook endpoint not configured")],
+    );
     broken.attributes.push(kv("http.request.method", "POST"));
-    out.push(("failed request", Batch::from_resource_spans(vec![resource("sleep-api", vec![failed, broken])])));
+    out.push((
+        "failed request",
+        Batch::from_resource_spans(vec![resource("sleep-api", vec![failed, broken])]),
+    ));
 
     out
 }

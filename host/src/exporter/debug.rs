@@ -35,7 +35,10 @@ impl DebugExporter {
         for resource in &request.resource_spans {
             for span in resource.scope_spans.iter().flat_map(|s| &s.spans) {
                 let status = span.status.as_ref().map_or(0, |s| s.code);
-                let millis = span.end_time_unix_nano.saturating_sub(span.start_time_unix_nano) as f64 / 1e6;
+                let millis = span
+                    .end_time_unix_nano
+                    .saturating_sub(span.start_time_unix_nano) as f64
+                    / 1e6;
                 out.push_str(&format!(
                     "  {} {:.1}ms status={} trace={}\n",
                     span.name,

@@ -119,7 +119,10 @@ impl Exporter for OtlpHttpExporter {
                     .await
                     .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
                     .unwrap_or_default();
-                return Err(fail(format!("{status}: {}", text.chars().take(200).collect::<String>())));
+                return Err(fail(format!(
+                    "{status}: {}",
+                    text.chars().take(200).collect::<String>()
+                )));
             }
             Ok(())
         })

@@ -44,7 +44,12 @@ impl Batcher {
     }
 
     pub(super) fn start(&self, pipeline: Arc<Inner>, next_stage: usize) {
-        let Some(receiver) = self.receiver.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+        let Some(receiver) = self
+            .receiver
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        else {
             return;
         };
         let task = tokio::spawn(run(
@@ -59,7 +64,11 @@ impl Batcher {
     }
 
     pub(super) async fn send(&self, batch: Batch) -> Result<(), Batch> {
-        let sender = self.sender.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let sender = self
+            .sender
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         match sender {
             Some(sender) => sender.send(batch).await.map_err(|e| e.0),
             None => Err(batch),

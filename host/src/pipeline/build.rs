@@ -30,7 +30,9 @@ pub fn build_pipelines(config: &Config, runtime: &Runtime) -> Result<Vec<Pipelin
         for id in &pipeline.processors {
             let key = format!("processors.{id}");
             let stage = match &config.processors[id] {
-                ProcessorConfig::Batch(batch) => Stage::Batch(Arc::new(Batcher::new(id, batch.clone()))),
+                ProcessorConfig::Batch(batch) => {
+                    Stage::Batch(Arc::new(Batcher::new(id, batch.clone())))
+                }
                 ProcessorConfig::Wasm(wasm) => {
                     if wasm.limits.memory > runtime.settings().max_memory {
                         return Err(err(
@@ -70,7 +72,12 @@ pub fn build_pipelines(config: &Config, runtime: &Runtime) -> Result<Vec<Pipelin
                         .instantiate(context, wasm.limits.to_limits(), &config_json)
                         .map_err(|e| load_error(config, &key, e))?;
                     tracing::info!(processor = %id, pipeline = %pipeline_id, sha256 = %plugin.sha256(), "plugin loaded");
-                    Stage::Wasm(Arc::new(WasmStage::new(id, instance, wasm.on_error, counters)))
+                    Stage::Wasm(Arc::new(WasmStage::new(
+                        id,
+                        instance,
+                        wasm.on_error,
+                        counters,
+                    )))
                 }
             };
             stages.push(stage);

@@ -77,11 +77,16 @@ where
             let mut grpc = tonic::server::Grpc::new(OtlpCodec)
                 .apply_compression_config(gzip, gzip)
                 .apply_max_message_size_config(Some(service.max_message_size), None);
-            let mut response = grpc.unary(ExportCall(service.consumer.clone()), request).await;
+            let mut response = grpc
+                .unary(ExportCall(service.consumer.clone()), request)
+                .await;
             // tonic answers a message over the limit with OUT_OF_RANGE before decompressing it;
             // OTLP says RESOURCE_EXHAUSTED, which is what a decompression bomb already gets.
             let headers = response.headers_mut();
-            if headers.get("grpc-status").is_some_and(|v| v.as_bytes() == b"11") {
+            if headers
+                .get("grpc-status")
+                .is_some_and(|v| v.as_bytes() == b"11")
+            {
                 headers.insert("grpc-status", http::HeaderValue::from_static("8"));
             }
             Ok(response)
@@ -94,7 +99,8 @@ struct ExportCall(Consumer);
 
 impl tonic::server::UnaryService<ExportTraceServiceRequest> for ExportCall {
     type Response = ExportTraceServiceResponse;
-    type Future = Pin<Box<dyn Future<Output = Result<tonic::Response<Self::Response>, Status>> + Send>>;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<tonic::Response<Self::Response>, Status>> + Send>>;
 
     fn call(&mut self, request: tonic::Request<ExportTraceServiceRequest>) -> Self::Future {
         let consumer = self.0.clone();

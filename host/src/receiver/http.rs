@@ -70,12 +70,25 @@ const RESOURCE_EXHAUSTED: i32 = 8;
 const UNAVAILABLE: i32 = 14;
 const UNIMPLEMENTED: i32 = 12;
 
-fn encoded<T: serde::Serialize>(status: StatusCode, encoding: Encoding, proto: Vec<u8>, json: &T) -> Response {
+fn encoded<T: serde::Serialize>(
+    status: StatusCode,
+    encoding: Encoding,
+    proto: Vec<u8>,
+    json: &T,
+) -> Response {
     let (content_type, body) = match encoding {
         Encoding::Proto => ("application/x-protobuf", proto),
-        Encoding::Json => ("application/json", serde_json::to_vec(json).unwrap_or_default()),
+        Encoding::Json => (
+            "application/json",
+            serde_json::to_vec(json).unwrap_or_default(),
+        ),
     };
-    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        body,
+    )
+        .into_response()
 }
 
 async fn export(State(receiver): State<Receiver>, headers: HeaderMap, body: Body) -> Response {
@@ -133,10 +146,18 @@ async fn receive(
     };
     let request = match encoding {
         Encoding::Proto => ExportTraceServiceRequest::decode(plain.as_ref()).map_err(|e| {
-            Failure::new(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, format!("malformed OTLP protobuf: {e}"))
+            Failure::new(
+                StatusCode::BAD_REQUEST,
+                INVALID_ARGUMENT,
+                format!("malformed OTLP protobuf: {e}"),
+            )
         })?,
         Encoding::Json => serde_json::from_slice(&plain).map_err(|e| {
-            Failure::new(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, format!("malformed OTLP JSON: {e}"))
+            Failure::new(
+                StatusCode::BAD_REQUEST,
+                INVALID_ARGUMENT,
+                format!("malformed OTLP JSON: {e}"),
+            )
         })?,
     };
     let report = receiver
@@ -149,7 +170,12 @@ async fn receive(
             }
         })?;
     let answer = response(&report);
-    Ok(encoded(StatusCode::OK, encoding, answer.encode_to_vec(), &answer))
+    Ok(encoded(
+        StatusCode::OK,
+        encoding,
+        answer.encode_to_vec(),
+        &answer,
+    ))
 }
 
 fn too_large(limit: usize) -> Failure {
@@ -180,7 +206,11 @@ fn gunzip_limited(raw: &[u8], limit: usize) -> Result<Bytes, Failure> {
         .take(limit as u64 + 1)
         .read_to_end(&mut out)
         .map_err(|e| {
-            Failure::new(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, format!("malformed gzip body: {e}"))
+            Failure::new(
+                StatusCode::BAD_REQUEST,
+                INVALID_ARGUMENT,
+                format!("malformed gzip body: {e}"),
+            )
         })?;
     if out.len() > limit {
         return Err(too_large(limit));

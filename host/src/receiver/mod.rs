@@ -34,7 +34,9 @@ impl Consumer {
             } else {
                 batch.clone().unwrap_or_default()
             };
-            report.dropped.extend(pipeline.consume(input).await?.dropped);
+            report
+                .dropped
+                .extend(pipeline.consume(input).await?.dropped);
         }
         Ok(report)
     }

@@ -14,4 +14,4 @@ wasmtime::component::bindgen!({
     },
 });
 
-pub use spanwise::processor::{batch as wit_batch, host as wit_host, types as wit};
+pub use self::spanwise::processor::{batch as wit_batch, host as wit_host, types as wit};

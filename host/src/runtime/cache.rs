@@ -24,7 +24,12 @@ impl ComponentCache {
 
     /// The compiled component: from the cache when present and loadable, otherwise compiled and
     /// written to the cache. A cache that cannot be written is a warning, not an error.
-    pub(super) fn get_or_compile(&self, engine: &Engine, sha256: &str, bytes: &[u8]) -> Result<Component> {
+    pub(super) fn get_or_compile(
+        &self,
+        engine: &Engine,
+        sha256: &str,
+        bytes: &[u8],
+    ) -> Result<Component> {
         let file = self.dir.join(format!("{sha256}-{}.cwasm", self.engine_key));
         if file.exists() {
             // SAFETY: the file was written by `precompile_component` of an engine with the same
@@ -33,7 +38,9 @@ impl ComponentCache {
             #[allow(unsafe_code)]
             match unsafe { Component::deserialize_file(engine, &file) } {
                 Ok(component) => return Ok(component),
-                Err(e) => tracing::warn!(file = %file.display(), "ignoring unloadable cached component: {e}"),
+                Err(e) => {
+                    tracing::warn!(file = %file.display(), "ignoring unloadable cached component: {e}")
+                }
             }
         }
         let compiled = engine.precompile_component(bytes)?;

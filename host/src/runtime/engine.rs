@@ -133,7 +133,10 @@ impl Runtime {
         })?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
         if let Some(expected) = pin {
-            let expected = expected.trim().trim_start_matches("sha256:").to_ascii_lowercase();
+            let expected = expected
+                .trim()
+                .trim_start_matches("sha256:")
+                .to_ascii_lowercase();
             if expected != sha256 {
                 return Err(LoadError::PinMismatch {
                     path: path.to_owned(),

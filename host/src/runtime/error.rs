@@ -22,7 +22,9 @@ pub enum LoadError {
         reason: String,
     },
     /// The file's sha256 differs from the pin in the config.
-    #[error("{path} has sha256 {actual}, but the config pins sha256 {expected}; refusing to load it")]
+    #[error(
+        "{path} has sha256 {actual}, but the config pins sha256 {expected}; refusing to load it"
+    )]
     PinMismatch {
         /// The plugin file.
         path: PathBuf,

@@ -4,10 +4,11 @@
 use super::bindings::{SpanProcessor, SpanProcessorPre, wit};
 use super::engine::EPOCH_TICK;
 use super::error::{CallError, LoadError, chain};
-use super::state::{PluginContext, PluginState};
+use super::state::{BatchHandle, PluginContext, PluginState};
 use spanwise_batch::{Batch, Journal};
 use std::sync::Arc;
 use std::time::Duration;
+use wasmtime::component::Resource;
 use wasmtime::{Engine, Store, StoreLimitsBuilder, Trap};
 
 /// Per-plugin limits, from the processor's `limits:` block.
@@ -102,10 +103,7 @@ impl PluginInstance {
             .memory_size(self.limits.memory)
             .trap_on_grow_failure(true)
             .build();
-        let mut store = Store::new(
-            &self.engine,
-            PluginState::new(self.context.clone(), limits),
-        );
+        let mut store = Store::new(&self.engine, PluginState::new(self.context.clone(), limits));
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(self.limits.deadline_ticks());
         let bindings = self
@@ -145,13 +143,13 @@ impl PluginInstance {
         let state = live.store.data_mut();
         state.batch = Some(std::mem::take(batch));
         state.journal = Some(journal);
-        let outcome = state
-            .push_handle()
-            .and_then(|handle| {
-                live.store.set_epoch_deadline(self.limits.deadline_ticks());
-                let result = live.bindings.call_process(&mut live.store, handle);
-                result
-            });
+        let outcome = state.push_handle().and_then(|handle| {
+            live.store.set_epoch_deadline(self.limits.deadline_ticks());
+            let borrowed = Resource::<BatchHandle>::new_borrow(handle.rep());
+            let result = live.bindings.call_process(&mut live.store, borrowed);
+            live.store.data_mut().delete_handle(handle);
+            result
+        });
         let state = live.store.data_mut();
         *batch = state.batch.take().unwrap_or_default();
         let journal = state.journal.take();

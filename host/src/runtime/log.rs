@@ -116,7 +116,8 @@ impl CappedOutput {
         }
         if state.pending.len() > MAX_LINE {
             let line = std::mem::take(&mut state.pending);
-            self.log.line(LogLevel::Info, String::from_utf8_lossy(&line).as_ref());
+            self.log
+                .line(LogLevel::Info, String::from_utf8_lossy(&line).as_ref());
         }
     }
 }

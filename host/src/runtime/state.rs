@@ -257,7 +257,9 @@ impl wit_batch::HostSpanBatch for PluginState {
         values: Vec<wit::Value>,
     ) -> wasmtime::Result<()> {
         let values = values.into_iter().map(from_wit_value).collect();
-        Ok(self.journal()?.set_attribute(level(at), &key, rows, values)?)
+        Ok(self
+            .journal()?
+            .set_attribute(level(at), &key, rows, values)?)
     }
     fn remove_attribute(
         &mut self,
@@ -276,7 +278,9 @@ impl wit_batch::HostSpanBatch for PluginState {
         values: wit::StrColumn,
     ) -> wasmtime::Result<()> {
         let values = from_wit_column(values);
-        Ok(self.journal()?.set_str_field(str_field(field), rows, values)?)
+        Ok(self
+            .journal()?
+            .set_str_field(str_field(field), rows, values)?)
     }
     fn drop_spans(&mut self, _: Resource<BatchHandle>, spans: Vec<u32>) -> wasmtime::Result<()> {
         Ok(self.journal()?.drop_spans(spans)?)

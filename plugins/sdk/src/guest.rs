@@ -33,7 +33,8 @@ pub type SpanBatchBorrow<'a> = &'a wit_batch::SpanBatch;
 
 /// Run [`Processor::configure`] and convert its error.
 pub fn configure<P: Processor>(config: &str) -> Result<P, WitConfigError> {
-    P::configure(config).map_err(|ConfigError { field, message }| wit::ConfigError { field, message })
+    P::configure(config)
+        .map_err(|ConfigError { field, message }| wit::ConfigError { field, message })
 }
 
 /// Run [`Processor::process`] over the host's batch and convert its error.

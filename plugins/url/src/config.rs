@@ -89,7 +89,10 @@ impl Config {
             ("remove_attributes", &config.remove_attributes),
         ] {
             if let Some(i) = keys.iter().position(|k| k.is_empty()) {
-                return Err(ConfigError::new(format!("{field}[{i}]"), "must not be empty"));
+                return Err(ConfigError::new(
+                    format!("{field}[{i}]"),
+                    "must not be empty",
+                ));
             }
         }
         Ok(config)

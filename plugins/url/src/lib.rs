@@ -76,12 +76,7 @@ impl UrlProcessor {
         }
     }
 
-    fn filter_queries<B: SpanBatch + ?Sized>(
-        &self,
-        batch: &mut B,
-        key: &str,
-        counts: &mut Counts,
-    ) {
+    fn filter_queries<B: SpanBatch + ?Sized>(&self, batch: &mut B, key: &str, counts: &mut Counts) {
         let values = batch.str_attribute(Level::Span, key);
         let (mut set_rows, mut removed_rows) = (Vec::new(), Vec::new());
         let mut kept = StrColumn::new();

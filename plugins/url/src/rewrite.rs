@@ -177,7 +177,7 @@ impl Rewriter {
             .filter(|pair| {
                 let name = pair.split('=').next().unwrap_or("");
                 let decoded = percent_decode(name);
-                self.keep_params.iter().any(|k| *k == decoded)
+                self.keep_params.contains(&decoded)
             })
             .collect();
         (!kept.is_empty()).then(|| kept.join("&"))
@@ -302,7 +302,10 @@ mod tests {
         );
         assert_eq!(text(r.url("/v1/sleep-logs?token=abc")), "/v1/sleep-logs");
         assert_eq!(text(r.url("https://host?x=1")), "https://host");
-        assert_eq!(r.url("https://api.example.com/v1/sleep-logs"), Outcome::Unchanged);
+        assert_eq!(
+            r.url("https://api.example.com/v1/sleep-logs"),
+            Outcome::Unchanged
+        );
     }
 
     #[test]
@@ -338,7 +341,10 @@ mod tests {
     #[test]
     fn span_names_get_the_same_treatment() {
         let r = rewriter(r#"{"collapse_ids": true, "span_names": true}"#);
-        assert_eq!(r.span_name("GET /users/123?x=1"), Some("GET /users/{id}".into()));
+        assert_eq!(
+            r.span_name("GET /users/123?x=1"),
+            Some("GET /users/{id}".into())
+        );
         assert_eq!(r.span_name("GET /health"), None);
         assert_eq!(r.span_name("SELECT patients"), None);
     }

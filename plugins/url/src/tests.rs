@@ -25,7 +25,10 @@ fn default_config_strips_every_url_attribute_and_drops_query_attributes() {
         .span(
             "GET /v1/sleep-logs",
             vec![
-                kv("url.full", "https://api.dtx.example/v1/sleep-logs?patient_id=P-1&token=t"),
+                kv(
+                    "url.full",
+                    "https://api.dtx.example/v1/sleep-logs?patient_id=P-1&token=t",
+                ),
                 kv("http.target", "/v1/sleep-logs?patient_id=P-1"),
                 kv("url.query", "patient_id=P-1&token=t"),
                 kv("url.fragment", "access_token=x"),
@@ -38,7 +41,10 @@ fn default_config_strips_every_url_attribute_and_drops_query_attributes() {
         span_attr(&batch, "url.full"),
         vec![Some("https://api.dtx.example/v1/sleep-logs".into())]
     );
-    assert_eq!(span_attr(&batch, "http.target"), vec![Some("/v1/sleep-logs".into())]);
+    assert_eq!(
+        span_attr(&batch, "http.target"),
+        vec![Some("/v1/sleep-logs".into())]
+    );
     assert_eq!(span_attr(&batch, "url.query"), vec![None]);
     assert_eq!(span_attr(&batch, "url.fragment"), vec![None]);
     assert_eq!(span_attr(&batch, "http.method"), vec![Some("GET".into())]);
@@ -59,14 +65,20 @@ fn keep_params_survive_in_urls_and_query_attributes() {
         )
         .build();
     run(r#"{"keep_params": ["page"]}"#, &mut batch);
-    assert_eq!(span_attr(&batch, "url.full"), vec![Some("https://h/logs?page=2".into())]);
+    assert_eq!(
+        span_attr(&batch, "url.full"),
+        vec![Some("https://h/logs?page=2".into())]
+    );
     assert_eq!(span_attr(&batch, "url.query"), vec![Some("page=2".into())]);
 }
 
 #[test]
 fn ids_collapse_in_attributes_and_span_names() {
     let mut batch = BatchBuilder::new()
-        .span("GET /users/123", vec![kv("url.path", "/users/123/sleep/9f1c2d3e4b5a69788796a5b4")])
+        .span(
+            "GET /users/123",
+            vec![kv("url.path", "/users/123/sleep/9f1c2d3e4b5a69788796a5b4")],
+        )
         .span("POST /questionnaires", vec![])
         .build();
     let counters = run(r#"{"collapse_ids": true, "span_names": true}"#, &mut batch);
@@ -74,15 +86,23 @@ fn ids_collapse_in_attributes_and_span_names() {
         batch.str_field(StrField::Name).iter().collect::<Vec<_>>(),
         vec![Some("GET /users/{id}"), Some("POST /questionnaires")]
     );
-    assert_eq!(span_attr(&batch, "url.path"), vec![Some("/users/{id}/sleep/{id}".into()), None]);
+    assert_eq!(
+        span_attr(&batch, "url.path"),
+        vec![Some("/users/{id}/sleep/{id}".into()), None]
+    );
     assert_eq!(counters["span_names_rewritten"], 1);
 }
 
 #[test]
 fn max_length_truncates_and_counts() {
     let long = format!("https://h/{}", "a".repeat(300));
-    let mut batch = BatchBuilder::new().span("GET", vec![kv("url.full", long.as_str())]).build();
-    let counters = run(r#"{"max_length": 64, "truncation_marker": "[cut]"}"#, &mut batch);
+    let mut batch = BatchBuilder::new()
+        .span("GET", vec![kv("url.full", long.as_str())])
+        .build();
+    let counters = run(
+        r#"{"max_length": 64, "truncation_marker": "[cut]"}"#,
+        &mut batch,
+    );
     let value = span_attr(&batch, "url.full")[0].clone().unwrap();
     assert_eq!(value.len(), 64);
     assert!(value.ends_with("[cut]"));
@@ -99,20 +119,29 @@ fn malformed_urls_and_non_strings_are_left_alone() {
     let counters = run("{}", &mut batch);
     assert_eq!(batch.to_request(), before);
     assert_eq!(counters["urls_malformed"], 1);
-    assert_eq!(batch.attribute(Level::Span, "url.full")[1], Some(Value::Int(42)));
+    assert_eq!(
+        batch.attribute(Level::Span, "url.full")[1],
+        Some(Value::Int(42))
+    );
 }
 
 #[test]
 fn extract_idiom_gives_the_same_batch_as_stripping() {
     let build = || {
         BatchBuilder::new()
-            .span("GET", vec![kv("url.full", "https://h/v1/sleep-logs?token=t")])
+            .span(
+                "GET",
+                vec![kv("url.full", "https://h/v1/sleep-logs?token=t")],
+            )
             .span("GET", vec![kv("http.url", "http://h/v1/q/42?session=s")])
             .build()
     };
     let (mut stripped, mut extracted) = (build(), build());
     run("{}", &mut stripped);
-    run(r#"{"extract": "^(https?://[^/]+/[^?]*)", "query_attributes": []}"#, &mut extracted);
+    run(
+        r#"{"extract": "^(https?://[^/]+/[^?]*)", "query_attributes": []}"#,
+        &mut extracted,
+    );
     assert_eq!(stripped.to_request(), extracted.to_request());
 }
 

@@ -1,0 +1,104 @@
+//! What WebAssembly costs: the same processors run natively (through the SDK's native batch) and
+//! as components (through the host), on the same batches.
+//!
+//! - `empty_call/*`: one call into a processor that does nothing, over a one-span batch.
+//! - `url_1000_spans/*`: one pass of the URL plugin over 1,000 realistic spans.
+//!
+//! `make bench` runs this and then `overhead-gate`, which fails when WebAssembly costs more than
+//! the allowed ratio of native.
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use spanwise::runtime::{
+    Limits, PluginContext, PluginInstance, PluginLog, Runtime, RuntimeSettings,
+};
+use spanwise_benches::{URL_CONFIG, http_batch, root};
+use spanwise_sdk::{ConfigError, ProcessError, Processor, SpanBatch, native};
+use spanwise_url::UrlProcessor;
+use std::sync::Arc;
+use std::time::Duration;
+
+struct Noop;
+
+impl Processor for Noop {
+    fn configure(_: &str) -> Result<Self, ConfigError> {
+        Ok(Noop)
+    }
+    fn process<B: SpanBatch + ?Sized>(&mut self, _: &mut B) -> Result<(), ProcessError> {
+        Ok(())
+    }
+}
+
+fn wasm_instance(runtime: &Runtime, file: &str, config: &str) -> PluginInstance {
+    let path = root().join(file);
+    let plugin = runtime
+        .load(&path, None)
+        .unwrap_or_else(|e| panic!("{e}: run `make plugins` first"));
+    let context = Arc::new(PluginContext {
+        name: file.into(),
+        counters: Default::default(),
+        keys: Default::default(),
+        log: PluginLog::new(file),
+    });
+    plugin
+        .instantiate(context, Limits::default(), config)
+        .expect("the plugin accepts its config")
+}
+
+fn benches(c: &mut Criterion) {
+    let cache = tempfile::tempdir().expect("a temporary folder");
+    let runtime = Runtime::new(RuntimeSettings {
+        cache_dir: Some(cache.path().to_owned()),
+        ..Default::default()
+    })
+    .expect("the engine starts");
+
+    let one = http_batch(1);
+    let mut group = c.benchmark_group("empty_call");
+    let mut noop = Noop;
+    group.bench_function("native", |b| {
+        b.iter_batched_ref(
+            || one.clone(),
+            |batch| native::process(&mut noop, batch).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    let mut wasm_noop = wasm_instance(&runtime, "dist/test-guests/noop.wasm", "{}");
+    group.bench_function("wasm", |b| {
+        b.iter_batched_ref(
+            || one.clone(),
+            |batch| wasm_noop.process(batch).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+
+    let thousand = http_batch(1000);
+    let mut group = c.benchmark_group("url_1000_spans");
+    let mut url = UrlProcessor::configure(URL_CONFIG).expect("valid config");
+    group.bench_function("native", |b| {
+        b.iter_batched_ref(
+            || thousand.clone(),
+            |batch| native::process(&mut url, batch).unwrap(),
+            BatchSize::LargeInput,
+        )
+    });
+    let mut wasm_url = wasm_instance(&runtime, "dist/plugins/url.wasm", URL_CONFIG);
+    group.bench_function("wasm", |b| {
+        b.iter_batched_ref(
+            || thousand.clone(),
+            |batch| wasm_url.process(batch).unwrap(),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = overhead;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(30);
+    targets = benches
+}
+criterion_main!(overhead);

@@ -1,0 +1,66 @@
+//! `overhead-gate CRITERION_DIR [MAX_RATIO]`: read the latest criterion estimates of the
+//! `plugin_overhead` bench and fail when a WebAssembly run costs more than `MAX_RATIO` (default
+//! 4) times its native twin. Prints every figure, so the numbers of one run can be quoted.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+fn mean_ns(dir: &Path, group: &str, function: &str) -> Result<f64, String> {
+    let file = dir
+        .join(group)
+        .join(function)
+        .join("new")
+        .join("estimates.json");
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| format!("cannot read {}: {e} (run the bench first)", file.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    json["mean"]["point_estimate"]
+        .as_f64()
+        .ok_or_else(|| format!("{}: no mean.point_estimate", file.display()))
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let Some(dir) = args.next().map(PathBuf::from) else {
+        eprintln!("usage: overhead-gate CRITERION_DIR [MAX_RATIO]");
+        return ExitCode::from(2);
+    };
+    let max_ratio: f64 = match args.next().map(|r| r.parse()) {
+        None => 4.0,
+        Some(Ok(r)) => r,
+        Some(Err(e)) => {
+            eprintln!("MAX_RATIO: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut failed = false;
+    for group in ["empty_call", "url_1000_spans"] {
+        let (native, wasm) = match (mean_ns(&dir, group, "native"), mean_ns(&dir, group, "wasm")) {
+            (Ok(n), Ok(w)) => (n, w),
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("overhead-gate: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let ratio = wasm / native;
+        println!(
+            "{group:<16} native {:>10.2} µs   wasm {:>10.2} µs   wasm/native {ratio:>6.2}",
+            native / 1e3,
+            wasm / 1e3
+        );
+        // The empty call is pure overhead (native is a few nanoseconds): report it, gate only
+        // the real workload.
+        if group == "url_1000_spans" && ratio > max_ratio {
+            eprintln!(
+                "overhead-gate: {group} costs {ratio:.2}x native, over the allowed {max_ratio}x"
+            );
+            failed = true;
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,47 @@
+//! Fixtures shared by the benches and the gate: realistic batches and the components to run.
+
+use spanwise_batch::{Batch, BatchBuilder, kv};
+use std::path::{Path, PathBuf};
+
+/// A batch of `spans` HTTP server spans with ten attributes each, URLs carrying tokens and ids:
+/// the URL plugin's everyday input.
+pub fn http_batch(spans: usize) -> Batch {
+    let mut builder = BatchBuilder::new().resource(vec![
+        kv("service.name", "sleep-api"),
+        kv("deployment.environment.name", "prod"),
+    ]);
+    for i in 0..spans {
+        let patient = 10_000 + i;
+        builder = builder.span(
+            &format!("GET /v1/patients/{patient}/sleep-logs"),
+            vec![
+                kv("http.request.method", "GET"),
+                kv(
+                    "url.full",
+                    format!("https://api.dtx.example/v1/patients/{patient}/sleep-logs?page=2&session_token=eyJhbGciOiJIUzI1NiJ9.{i}").as_str(),
+                ),
+                kv("http.target", format!("/v1/patients/{patient}/sleep-logs?page=2").as_str()),
+                kv("url.query", "page=2&session_token=abc"),
+                kv("http.route", "/v1/patients/{patient_id}/sleep-logs"),
+                kv("http.response.status_code", 200i64),
+                kv("server.address", "api.dtx.example"),
+                kv("user_agent.original", "DTx-App/4.2 (iOS 18.1)"),
+                kv("enduser.id", format!("u-{i}").as_str()),
+                kv("network.protocol.version", "1.1"),
+            ],
+        );
+    }
+    builder.build()
+}
+
+/// The URL plugin's config used by the benches: every feature on.
+pub const URL_CONFIG: &str =
+    r#"{"keep_params": ["page"], "collapse_ids": true, "span_names": true, "max_length": 512}"#;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("benches/ has a parent")
+        .to_owned()
+}

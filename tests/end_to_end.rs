@@ -1,0 +1,179 @@
+//! `spanwise run` as a separate process on free loopback ports, fed by the real OpenTelemetry
+//! Python SDK over OTLP/HTTP and OTLP/gRPC, stopped with SIGTERM; the file exporter's output is
+//! checked span by span.
+
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::trace::v1::Span;
+use spanwise_tests::{Spanwise, read_jsonl, root};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+const REQUESTS: usize = 5;
+
+fn python() -> PathBuf {
+    if let Some(python) = std::env::var_os("SPANWISE_PYTHON") {
+        return python.into();
+    }
+    let venv = root().join(".venv/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        "python3".into()
+    }
+}
+
+fn send(protocol: &str, endpoint: &str, prefix: &str) {
+    let output = Command::new(python())
+        .arg(root().join("tests/e2e/send_spans.py"))
+        .args([protocol, endpoint, prefix, &REQUESTS.to_string()])
+        .output()
+        .expect("python runs (make setup installs the OTLP clients into .venv)");
+    assert!(
+        output.status.success(),
+        "the {protocol} client failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn string(span: &Span, key: &str) -> Option<String> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+            Value::StringValue(s) => Some(s.clone()),
+            _ => None,
+        })
+}
+
+#[test]
+fn python_sdk_spans_over_http_and_grpc_come_out_cleaned_span_by_span() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("traces.jsonl");
+    let config = dir.path().join("spanwise.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+receivers:
+  otlp:
+    protocols:
+      grpc: {{ endpoint: "127.0.0.1:0" }}
+      http: {{ endpoint: "127.0.0.1:0" }}
+processors:
+  wasm/url:
+    plugin: {plugin}
+    config: {{ keep_params: [page], collapse_ids: true, span_names: true }}
+  batch: {{ timeout: 50ms }}
+exporters:
+  file: {{ path: {output} }}
+runtime: {{ cache_dir: {cache} }}
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [wasm/url, batch]
+      exporters: [file]
+"#,
+            plugin = spanwise_tests::plugin("url").display(),
+            output = output.display(),
+            cache = dir.path().join("cache").display(),
+        ),
+    )
+    .unwrap();
+
+    let spanwise = Spanwise::start(&config);
+    send(
+        "http",
+        &format!("http://{}/v1/traces", spanwise.http),
+        "http",
+    );
+    send("grpc", &format!("http://{}", spanwise.grpc), "grpc");
+    let log = spanwise.stop();
+    assert!(
+        log.iter().any(|l| l.contains("stopped")),
+        "clean shutdown: {log:?}"
+    );
+
+    let requests = read_jsonl(&output);
+    let mut spans: BTreeMap<String, (String, Span)> = BTreeMap::new();
+    for request in &requests {
+        for resource in &request.resource_spans {
+            let service = resource
+                .resource
+                .as_ref()
+                .and_then(|r| r.attributes.iter().find(|kv| kv.key == "service.name"))
+                .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+                    Value::StringValue(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .expect("every resource keeps its service.name");
+            for span in resource.scope_spans.iter().flat_map(|s| &s.spans) {
+                let key = format!("{service} {} {}", hex(&span.span_id), span.name);
+                assert!(
+                    spans
+                        .insert(key.clone(), (service.clone(), span.clone()))
+                        .is_none(),
+                    "duplicate {key}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        spans.len(),
+        2 * 2 * REQUESTS,
+        "every span arrived exactly once"
+    );
+
+    for prefix in ["http", "grpc"] {
+        let service = format!("{prefix}-service");
+        let mine: Vec<&Span> = spans
+            .values()
+            .filter(|(s, _)| *s == service)
+            .map(|(_, span)| span)
+            .collect();
+        assert_eq!(mine.len(), 2 * REQUESTS, "{service}");
+        for i in 0..REQUESTS {
+            let server = mine
+                .iter()
+                .find(|s| string(s, "enduser.id").as_deref() == Some(&format!("u-{i}")))
+                .unwrap_or_else(|| panic!("{service}: server span {i} is missing"));
+            assert_eq!(
+                server.name, "GET /v1/patients/{id}/sleep-logs",
+                "ids collapsed in the name"
+            );
+            assert_eq!(
+                string(server, "url.full").as_deref(),
+                Some(
+                    format!("https://api.dtx.example/v1/patients/{{id}}/sleep-logs?page={i}")
+                        .as_str()
+                ),
+                "token stripped, page kept"
+            );
+            assert_eq!(
+                string(server, "url.query").as_deref(),
+                Some(format!("page={i}").as_str())
+            );
+            assert_eq!(
+                server.status.as_ref().map_or(0, |s| s.code),
+                if i % 2 == 1 { 2 } else { 0 }
+            );
+            let client = mine
+                .iter()
+                .find(|s| s.name == format!("{prefix} client {i}"))
+                .unwrap_or_else(|| panic!("{service}: client span {i} is missing"));
+            assert_eq!(client.parent_span_id, server.span_id, "parent link kept");
+            assert_eq!(client.trace_id, server.trace_id);
+            assert_eq!(
+                string(client, "http.url").as_deref(),
+                Some("http://scoring.internal/v2/score")
+            );
+        }
+    }
+    let text = std::fs::read_to_string(&output).unwrap();
+    assert!(!text.contains("secret"), "no token left in the output");
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,68 @@
+//! A test-only processor that misbehaves on command; see `tests/guests/README.md`.
+
+use spanwise_sdk::{
+    ConfigError, Level, LogLevel, ProcessError, Processor, SpanBatch, StrColumn, StrField,
+};
+
+/// Counts the batches this instance has seen.
+pub struct Misbehave {
+    calls: u64,
+}
+
+impl Processor for Misbehave {
+    fn configure(_config: &str) -> Result<Self, ConfigError> {
+        Ok(Self { calls: 0 })
+    }
+
+    fn process<B: SpanBatch + ?Sized>(&mut self, batch: &mut B) -> Result<(), ProcessError> {
+        self.calls += 1;
+        let names = batch.str_field(StrField::Name);
+        let rows: Vec<u32> = (0..batch.len() as u32).collect();
+        let tag = |batch: &mut B, value: &str| {
+            let values = StrColumn::from_options(rows.iter().map(|_| Some(value)));
+            batch.set_str_attribute(Level::Span, "guest.touched", &rows, &values);
+        };
+        match names.get(0).unwrap_or("") {
+            "loop" => {
+                let mut spins: u64 = 0;
+                loop {
+                    spins = std::hint::black_box(spins.wrapping_add(1));
+                }
+            }
+            "alloc" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 1 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "panic" => {
+                tag(batch, "before-panic");
+                panic!("guest panicked on purpose");
+            }
+            "fail" => {
+                tag(batch, "before-failure");
+                Err(ProcessError::Internal("failed on purpose".into()))
+            }
+            "bad-edit" => {
+                tag(batch, "before-bad-edit");
+                batch.drop_spans(&[u32::MAX]);
+                Ok(())
+            }
+            "log" => {
+                println!("hello from the guest's stdout");
+                spanwise_sdk::log(LogLevel::Warn, "hello from the log import");
+                Ok(())
+            }
+            _ => {
+                let calls = self.calls.to_string();
+                let values = StrColumn::from_options(rows.iter().map(|_| Some(calls.as_str())));
+                batch.set_str_attribute(Level::Span, "guest.calls", &rows, &values);
+                spanwise_sdk::count("batches", 1);
+                Ok(())
+            }
+        }
+    }
+}
+
+spanwise_sdk::export_processor!(Misbehave);

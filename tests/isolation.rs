@@ -1,0 +1,254 @@
+//! A plugin that loops, hoards memory, panics, fails or writes bad edits is stopped, its edits
+//! are never applied, the host keeps going, and the next batch meets a fresh instance.
+
+use spanwise::config::OnError;
+use spanwise::pipeline::WasmStage;
+use spanwise::runtime::{CallError, Limits, Plugin, PluginContext, PluginInstance, PluginLog};
+use spanwise_batch::{Batch, BatchBuilder, Level, kv};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Guest {
+    _cache: tempfile::TempDir,
+    plugin: Plugin,
+    _runtime: spanwise::runtime::Runtime,
+}
+
+fn misbehave() -> Guest {
+    let cache = tempfile::tempdir().unwrap();
+    let runtime = spanwise_tests::runtime(cache.path());
+    let plugin = runtime
+        .load(&spanwise_tests::guest("misbehave"), None)
+        .unwrap();
+    Guest {
+        _cache: cache,
+        plugin,
+        _runtime: runtime,
+    }
+}
+
+fn instance(guest: &Guest, limits: Limits) -> PluginInstance {
+    let context = Arc::new(PluginContext {
+        name: "wasm/misbehave".into(),
+        counters: Default::default(),
+        keys: Default::default(),
+        log: PluginLog::new("wasm/misbehave"),
+    });
+    guest.plugin.instantiate(context, limits, "{}").unwrap()
+}
+
+fn batch(command: &str) -> Batch {
+    BatchBuilder::new()
+        .span(command, vec![kv("url.full", "https://h/a?secret=1")])
+        .span("second", vec![])
+        .build()
+}
+
+fn calls_seen(batch: &Batch) -> Option<String> {
+    batch
+        .str_attribute(Level::Span, "guest.calls")
+        .get(0)
+        .map(String::from)
+}
+
+#[test]
+fn endless_loop_ends_with_a_deadline_trap_within_the_deadline() {
+    let guest = misbehave();
+    let deadline = Duration::from_millis(50);
+    let mut instance = instance(
+        &guest,
+        Limits {
+            deadline,
+            ..Limits::default()
+        },
+    );
+    let mut looping = batch("loop");
+    let before = looping.to_request();
+    let started = Instant::now();
+    let error = instance.process(&mut looping).unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(error, CallError::Deadline { deadline_ms: 50 });
+    assert!(
+        took >= deadline,
+        "interrupted after {took:?}, before the deadline"
+    );
+    assert!(
+        took < deadline + Duration::from_millis(500),
+        "interrupted only after {took:?}"
+    );
+    assert_eq!(looping.to_request(), before, "the batch is untouched");
+
+    let mut next = batch("normal");
+    instance.process(&mut next).unwrap();
+    assert_eq!(
+        calls_seen(&next).as_deref(),
+        Some("1"),
+        "a fresh instance took the next batch"
+    );
+    assert_eq!(instance.instantiations(), 2);
+}
+
+#[test]
+fn allocation_beyond_the_memory_cap_traps_without_taking_the_host_down() {
+    let guest = misbehave();
+    let mut instance = instance(
+        &guest,
+        Limits {
+            memory: 16 << 20,
+            deadline: Duration::from_secs(5),
+            ..Limits::default()
+        },
+    );
+    let mut hoarding = batch("alloc");
+    let before = hoarding.to_request();
+    let error = instance.process(&mut hoarding).unwrap_err();
+    match &error {
+        CallError::Trap(message) => assert!(message.contains("memory"), "{message}"),
+        other => panic!("expected a trap, got {other}"),
+    }
+    assert_eq!(hoarding.to_request(), before);
+
+    let mut next = batch("normal");
+    instance.process(&mut next).unwrap();
+    assert_eq!(calls_seen(&next).as_deref(), Some("1"));
+}
+
+#[test]
+fn trap_mid_batch_leaves_the_batch_unedited_and_the_next_batch_gets_a_fresh_instance() {
+    let guest = misbehave();
+    let mut instance = instance(&guest, Limits::default());
+    let mut first = batch("normal");
+    instance.process(&mut first).unwrap();
+    assert_eq!(calls_seen(&first).as_deref(), Some("1"));
+
+    let mut panicking = batch("panic");
+    let before = panicking.to_request();
+    let error = instance.process(&mut panicking).unwrap_err();
+    assert!(matches!(error, CallError::Trap(_)), "{error}");
+    assert_eq!(
+        panicking.to_request(),
+        before,
+        "the edit recorded before the panic was discarded"
+    );
+    assert_eq!(
+        panicking.str_attribute(Level::Span, "guest.touched").get(0),
+        None
+    );
+
+    let mut next = batch("normal");
+    instance.process(&mut next).unwrap();
+    assert_eq!(
+        calls_seen(&next).as_deref(),
+        Some("1"),
+        "the old instance would have said 3"
+    );
+}
+
+#[test]
+fn an_error_return_discards_edits_but_keeps_the_instance() {
+    let guest = misbehave();
+    let mut instance = instance(&guest, Limits::default());
+    let mut failing = batch("fail");
+    let before = failing.to_request();
+    let error = instance.process(&mut failing).unwrap_err();
+    assert_eq!(
+        error,
+        CallError::Failed("internal error: failed on purpose".into())
+    );
+    assert_eq!(failing.to_request(), before);
+
+    let mut next = batch("normal");
+    instance.process(&mut next).unwrap();
+    assert_eq!(
+        calls_seen(&next).as_deref(),
+        Some("2"),
+        "same instance, second good batch"
+    );
+    assert_eq!(instance.instantiations(), 1);
+}
+
+#[test]
+fn an_invalid_edit_traps_the_call_and_nothing_is_applied() {
+    let guest = misbehave();
+    let mut instance = instance(&guest, Limits::default());
+    let mut bad = batch("bad-edit");
+    let before = bad.to_request();
+    let error = instance.process(&mut bad).unwrap_err();
+    match &error {
+        CallError::Trap(message) => assert!(message.contains("out of range"), "{message}"),
+        other => panic!("expected a trap, got {other}"),
+    }
+    assert_eq!(bad.to_request(), before);
+}
+
+#[test]
+fn output_beyond_the_cap_traps() {
+    let guest = misbehave();
+    let mut instance = instance(
+        &guest,
+        Limits {
+            output: 8,
+            ..Limits::default()
+        },
+    );
+    let mut normal = batch("normal");
+    let before = normal.to_request();
+    let error = instance.process(&mut normal).unwrap_err();
+    match &error {
+        CallError::Trap(message) => assert!(message.contains("output cap"), "{message}"),
+        other => panic!("expected a trap, got {other}"),
+    }
+    assert_eq!(normal.to_request(), before);
+}
+
+#[test]
+fn guest_output_goes_to_the_log_without_failing() {
+    let guest = misbehave();
+    let mut instance = instance(&guest, Limits::default());
+    let mut logging = batch("log");
+    instance.process(&mut logging).unwrap();
+}
+
+#[test]
+fn on_error_drop_drops_and_on_error_pass_passes_the_unedited_batch() {
+    let guest = misbehave();
+    let stage = |on_error| {
+        WasmStage::new(
+            "wasm/misbehave",
+            instance(&guest, Limits::default()),
+            on_error,
+            Arc::default(),
+        )
+    };
+
+    let drop_stage = stage(OnError::Drop);
+    let outcome = drop_stage.run(batch("panic"));
+    assert!(outcome.batch.is_empty());
+    let dropped = outcome.dropped.expect("the drop is reported");
+    assert_eq!(
+        (dropped.processor.as_str(), dropped.spans),
+        ("wasm/misbehave", 2)
+    );
+    assert!(
+        dropped.reason.contains("on_error is drop"),
+        "{}",
+        dropped.reason
+    );
+    assert_eq!(drop_stage.stats.get("spans_dropped_on_error"), 2);
+    assert_eq!(drop_stage.stats.get("traps"), 1);
+
+    let pass_stage = stage(OnError::Pass);
+    let input = batch("panic");
+    let before = input.to_request();
+    let outcome = pass_stage.run(input);
+    assert_eq!(
+        outcome.batch.to_request(),
+        before,
+        "passed on exactly as it came"
+    );
+    assert!(outcome.dropped.is_none());
+    assert_eq!(pass_stage.stats.get("spans_passed_on_error"), 2);
+
+    let outcome = pass_stage.run(batch("normal"));
+    assert_eq!(calls_seen(&outcome.batch).as_deref(), Some("1"));
+}

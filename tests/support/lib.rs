@@ -1,0 +1,166 @@
+//! Helpers shared by the end-to-end tests: where the built components and the binary are, and a
+//! `spanwise run` child process on free loopback ports.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_owned()
+}
+
+/// A component built by `make plugins`: `dist/plugins/NAME.wasm`.
+pub fn plugin(name: &str) -> PathBuf {
+    built(root().join("dist/plugins").join(format!("{name}.wasm")))
+}
+
+/// A test-only guest built by `make plugins`: `dist/test-guests/NAME.wasm`.
+pub fn guest(name: &str) -> PathBuf {
+    built(root().join("dist/test-guests").join(format!("{name}.wasm")))
+}
+
+fn built(path: PathBuf) -> PathBuf {
+    assert!(
+        path.exists(),
+        "{} is missing: run `make plugins` (or `make test`, which does it)",
+        path.display()
+    );
+    path
+}
+
+/// The `spanwise` binary of the same build as this test (`target/<profile>/spanwise`).
+pub fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test knows its own path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>");
+    let binary = profile_dir.join(format!("spanwise{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.exists(),
+        "{} is missing: build it with `cargo build --release -p spanwise` (make test does)",
+        binary.display()
+    );
+    binary
+}
+
+/// A runtime with its cache in a fresh temporary folder.
+pub fn runtime(cache: &Path) -> spanwise::runtime::Runtime {
+    spanwise::runtime::Runtime::new(spanwise::runtime::RuntimeSettings {
+        cache_dir: Some(cache.to_owned()),
+        ..Default::default()
+    })
+    .expect("the engine starts")
+}
+
+/// A `spanwise run` child process, killed when dropped.
+pub struct Spanwise {
+    child: Option<Child>,
+    /// The OTLP/gRPC address it listens on.
+    pub grpc: SocketAddr,
+    /// The OTLP/HTTP address it listens on.
+    pub http: SocketAddr,
+    log: mpsc::Receiver<String>,
+}
+
+impl Spanwise {
+    /// Start `spanwise run --config CONFIG`, whose receivers listen on port 0, and wait (at
+    /// most 60 s) until both are listening.
+    pub fn start(config: &Path) -> Self {
+        let mut child = Command::new(binary())
+            .args(["run", "--config"])
+            .arg(config)
+            .env("SPANWISE_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spanwise starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (send, log) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("[spanwise] {line}");
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut spanwise = Self {
+            child: Some(child),
+            grpc: SocketAddr::from(([0, 0, 0, 0], 0)),
+            http: SocketAddr::from(([0, 0, 0, 0], 0)),
+            log,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let (mut grpc, mut http) = (None, None);
+        while grpc.is_none() || http.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = spanwise
+                .log
+                .recv_timeout(left)
+                .expect("spanwise did not start listening within 60 s");
+            let address = line
+                .split_whitespace()
+                .find_map(|word| word.strip_prefix("address="))
+                .and_then(|a| a.parse::<SocketAddr>().ok());
+            if line.contains("OTLP/gRPC receiver listening") {
+                grpc = address;
+            } else if line.contains("OTLP/HTTP receiver listening") {
+                http = address;
+            }
+        }
+        spanwise.grpc = grpc.expect("checked above");
+        spanwise.http = http.expect("checked above");
+        spanwise
+    }
+
+    /// Send SIGTERM and wait (at most 30 s) for a clean exit; returns the log lines after it.
+    pub fn stop(mut self) -> Vec<String> {
+        let mut child = self.child.take().expect("running");
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = child.try_wait().expect("wait works") {
+                assert!(status.success(), "spanwise exited with {status}");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "spanwise did not stop within 30 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        self.log.try_iter().collect()
+    }
+}
+
+impl Drop for Spanwise {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Read an OTLP-JSON lines file written by the file exporter.
+pub fn read_jsonl(
+    path: &Path,
+) -> Vec<opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .map(|line| serde_json::from_str(line).expect("each line is an OTLP-JSON request"))
+        .collect()
+}
