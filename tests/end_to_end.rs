@@ -64,7 +64,8 @@ processors:
   wasm/url:
     plugin: {plugin}
     config: {{ keep_params: [page], collapse_ids: true, span_names: true }}
-  batch: {{ timeout: 50ms }}
+  # Long enough that only the flush on SIGTERM writes the file: the test checks that flush.
+  batch: {{ timeout: 1h }}
 exporters:
   file: {{ path: {output} }}
 runtime: {{ cache_dir: {cache} }}
@@ -89,6 +90,7 @@ service:
         "http",
     );
     send("grpc", &format!("http://{}", spanwise.grpc), "grpc");
+    assert!(read_jsonl(&output).is_empty(), "the batch processor still holds every span");
     let log = spanwise.stop();
     assert!(
         log.iter().any(|l| l.contains("stopped")),

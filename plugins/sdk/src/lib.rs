@@ -13,7 +13,7 @@
 //!   directly, with the same journaled edits. That is how plugin unit tests run fast and how
 //!   benches measure what WebAssembly costs.
 //!
-//! ```ignore
+//! ```
 //! use spanwise_sdk::{Level, Processor, ProcessError, ConfigError, SpanBatch};
 //!
 //! #[derive(serde::Deserialize)]
