@@ -90,7 +90,10 @@ service:
         "http",
     );
     send("grpc", &format!("http://{}", spanwise.grpc), "grpc");
-    assert!(read_jsonl(&output).is_empty(), "the batch processor still holds every span");
+    assert!(
+        read_jsonl(&output).is_empty(),
+        "the batch processor still holds every span"
+    );
     let log = spanwise.stop();
     assert!(
         log.iter().any(|l| l.contains("stopped")),

@@ -3,7 +3,7 @@
 
 use spanwise::config::OnError;
 use spanwise::pipeline::WasmStage;
-use spanwise::runtime::{CallError, Limits, Plugin, PluginContext, PluginInstance, PluginLog};
+use spanwise::runtime::{CallError, Limits, Plugin, PluginContext, PluginInstance};
 use spanwise_batch::{Batch, BatchBuilder, Level, kv};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,12 +28,7 @@ fn misbehave() -> Guest {
 }
 
 fn instance(guest: &Guest, limits: Limits) -> PluginInstance {
-    let context = Arc::new(PluginContext {
-        name: "wasm/misbehave".into(),
-        counters: Default::default(),
-        keys: Default::default(),
-        log: PluginLog::new("wasm/misbehave"),
-    });
+    let context = Arc::new(PluginContext::new("wasm/misbehave"));
     guest.plugin.instantiate(context, limits, "{}").unwrap()
 }
 

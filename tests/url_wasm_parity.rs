@@ -1,7 +1,7 @@
 //! The URL plugin through the host as a real `.wasm` component gives exactly what its native
 //! build gives, batch and counters, for every case of its unit tests.
 
-use spanwise::runtime::{Limits, PluginContext, PluginLog};
+use spanwise::runtime::{Limits, PluginContext};
 use spanwise_batch::{Batch, BatchBuilder, Level, StrField, kv};
 use spanwise_sdk::{Processor, native};
 use spanwise_url::UrlProcessor;
@@ -107,13 +107,8 @@ fn wasm_and_native_builds_agree_on_every_case() {
         native::process(&mut processor, &mut native_batch).unwrap();
         let native_counters = native::take_counters();
 
-        let counters = Arc::new(spanwise::telemetry::Counters::default());
-        let context = Arc::new(PluginContext {
-            name: "wasm/url".into(),
-            counters: counters.clone(),
-            keys: Default::default(),
-            log: PluginLog::new("wasm/url"),
-        });
+        let context = Arc::new(PluginContext::new("wasm/url"));
+        let counters = context.counters.clone();
         let mut instance = plugin
             .instantiate(context, Limits::default(), config)
             .unwrap();
@@ -155,12 +150,7 @@ fn wasm_build_rewrites_what_the_unit_tests_expect() {
     let cache = tempfile::tempdir().unwrap();
     let runtime = spanwise_tests::runtime(cache.path());
     let plugin = runtime.load(&spanwise_tests::plugin("url"), None).unwrap();
-    let context = Arc::new(PluginContext {
-        name: "wasm/url".into(),
-        counters: Default::default(),
-        keys: Default::default(),
-        log: PluginLog::new("wasm/url"),
-    });
+    let context = Arc::new(PluginContext::new("wasm/url"));
     let mut instance = plugin
         .instantiate(
             context,
@@ -190,12 +180,7 @@ fn bad_plugin_config_is_refused_at_load_naming_the_field() {
     let cache = tempfile::tempdir().unwrap();
     let runtime = spanwise_tests::runtime(cache.path());
     let plugin = runtime.load(&spanwise_tests::plugin("url"), None).unwrap();
-    let context = Arc::new(PluginContext {
-        name: "wasm/url".into(),
-        counters: Default::default(),
-        keys: Default::default(),
-        log: PluginLog::new("wasm/url"),
-    });
+    let context = Arc::new(PluginContext::new("wasm/url"));
     let error = plugin
         .instantiate(context, Limits::default(), r#"{"max_length": "long"}"#)
         .unwrap_err();
@@ -224,12 +209,7 @@ fn precompiled_components_are_cached_by_sha256() {
     );
     // A second load takes the cached file; it must still work.
     let second = runtime.load(&spanwise_tests::plugin("url"), None).unwrap();
-    let context = Arc::new(PluginContext {
-        name: "wasm/url".into(),
-        counters: Default::default(),
-        keys: Default::default(),
-        log: PluginLog::new("wasm/url"),
-    });
+    let context = Arc::new(PluginContext::new("wasm/url"));
     let mut instance = second
         .instantiate(context, Limits::default(), "{}")
         .unwrap();

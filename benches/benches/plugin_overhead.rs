@@ -33,12 +33,7 @@ fn wasm_instance(runtime: &Runtime, file: &str, config: &str) -> PluginInstance 
     let plugin = runtime
         .load(&path, None)
         .unwrap_or_else(|e| panic!("{e}: run `make plugins` first"));
-    let context = Arc::new(PluginContext {
-        name: file.into(),
-        counters: Default::default(),
-        keys: Default::default(),
-        log: PluginLog::new(file),
-    });
+    let context = Arc::new(PluginContext::new(file));
     plugin
         .instantiate(context, Limits::default(), config)
         .expect("the plugin accepts its config")

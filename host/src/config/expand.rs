@@ -21,8 +21,13 @@ pub fn expand(
                 text.starts_with("${") && text.ends_with('}') && text.matches("${").count() == 1;
             let expanded = expand_str(text, env).map_err(|reason| (path.to_owned(), reason))?;
             *value = if whole && !expanded.is_empty() {
+                // Only exact numbers and booleans change type: `0042` or a 30-digit secret stays
+                // a string rather than losing digits to a float.
                 match serde_yaml::from_str::<Value>(&expanded) {
-                    Ok(v @ (Value::Number(_) | Value::Bool(_))) => v,
+                    Ok(Value::Number(n)) if n.to_string() == expanded => Value::Number(n),
+                    Ok(Value::Bool(b)) if expanded == "true" || expanded == "false" => {
+                        Value::Bool(b)
+                    }
                     _ => Value::String(expanded),
                 }
             } else {
@@ -111,6 +116,7 @@ mod tests {
         match name {
             "PORT" => Some("4318".into()),
             "HOST" => Some("127.0.0.1".into()),
+            "LONG" => Some("123456789012345678901234567890".into()),
             _ => None,
         }
     }
@@ -133,6 +139,12 @@ mod tests {
         );
         assert_eq!(v["c"], Value::String("fallback".into()));
         assert_eq!(v["d"], Value::String("$5".into()));
+        let v = run("k: ${LONG}\n").unwrap();
+        assert_eq!(
+            v["k"],
+            Value::String("123456789012345678901234567890".into()),
+            "no digits lost"
+        );
     }
 
     #[test]

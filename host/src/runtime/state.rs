@@ -28,6 +28,18 @@ pub struct PluginContext {
     pub log: PluginLog,
 }
 
+impl PluginContext {
+    /// A context for processor `name` with fresh counters and no keys.
+    pub fn new(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            counters: Arc::default(),
+            keys: HashMap::new(),
+            log: PluginLog::new(name),
+        }
+    }
+}
+
 /// The data of a plugin's `Store`.
 pub struct PluginState {
     wasi: WasiCtx,
