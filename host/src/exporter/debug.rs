@@ -85,3 +85,25 @@ impl Exporter for DebugExporter {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spanwise_batch::{BatchBuilder, kv};
+
+    #[test]
+    fn verbosity_decides_how_much_is_shown() {
+        let request = BatchBuilder::new()
+            .span("GET /health", vec![kv("http.route", "/health")])
+            .status(2, "down")
+            .build()
+            .into_request();
+        let basic = DebugExporter::new("debug", Verbosity::Basic).render(&request);
+        assert_eq!(basic, "debug: 1 spans from 1 resources\n");
+        let normal = DebugExporter::new("debug", Verbosity::Normal).render(&request);
+        assert!(normal.contains("GET /health 5.0ms status=2"), "{normal}");
+        assert!(!normal.contains("http.route"));
+        let detailed = DebugExporter::new("debug", Verbosity::Detailed).render(&request);
+        assert!(detailed.contains("http.route=\"/health\""), "{detailed}");
+    }
+}

@@ -177,3 +177,6 @@ async fn export(inner: &Inner, batch: Batch) -> Result<(), ExportError> {
         Err(ExportError::Failed(failures.join("; ")))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -45,13 +45,26 @@ pub fn default_cache_dir() -> Option<PathBuf> {
         .map(|dir| dir.join("spanwise").join("components"))
 }
 
+/// Keeps the epoch ticker running while anything that calls plugins is alive: the runtime, its
+/// plugins and their instances each hold one, and the ticker stops when the last one goes.
+#[derive(Debug)]
+pub(super) struct Ticker {
+    running: Arc<AtomicBool>,
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.running.store(false, Ordering::Relaxed);
+    }
+}
+
 /// One engine and one linker for the whole process.
 pub struct Runtime {
     engine: Engine,
     linker: Linker<PluginState>,
     cache: Option<ComponentCache>,
     settings: RuntimeSettings,
-    ticking: Arc<AtomicBool>,
+    ticker: Arc<Ticker>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -59,12 +72,6 @@ impl std::fmt::Debug for Runtime {
         f.debug_struct("Runtime")
             .field("settings", &self.settings)
             .finish()
-    }
-}
-
-impl Drop for Runtime {
-    fn drop(&mut self) {
-        self.ticking.store(false, Ordering::Relaxed);
     }
 }
 
@@ -94,8 +101,8 @@ impl Runtime {
         )
         .map_err(|e| LoadError::Engine(chain(&e)))?;
 
-        let ticking = Arc::new(AtomicBool::new(true));
-        let (tick_engine, flag) = (engine.clone(), ticking.clone());
+        let running = Arc::new(AtomicBool::new(true));
+        let (tick_engine, flag) = (engine.clone(), running.clone());
         std::thread::Builder::new()
             .name("spanwise-epoch".into())
             .spawn(move || {
@@ -115,7 +122,7 @@ impl Runtime {
             linker,
             cache,
             settings,
-            ticking,
+            ticker: Arc::new(Ticker { running }),
         })
     }
 
@@ -164,6 +171,7 @@ impl Runtime {
             })?;
         Ok(Plugin {
             engine: self.engine.clone(),
+            ticker: self.ticker.clone(),
             pre,
             sha256,
             path: path.to_owned(),
@@ -175,6 +183,7 @@ impl Runtime {
 #[derive(Clone)]
 pub struct Plugin {
     engine: Engine,
+    ticker: Arc<Ticker>,
     pre: SpanProcessorPre<PluginState>,
     sha256: String,
     path: PathBuf,
@@ -209,6 +218,7 @@ impl Plugin {
     ) -> Result<PluginInstance, LoadError> {
         PluginInstance::new(
             self.engine.clone(),
+            self.ticker.clone(),
             self.pre.clone(),
             context,
             limits,

@@ -2,7 +2,7 @@
 //! the instance and the next call gets a fresh one.
 
 use super::bindings::{SpanProcessor, SpanProcessorPre, wit};
-use super::engine::EPOCH_TICK;
+use super::engine::{EPOCH_TICK, Ticker};
 use super::error::{CallError, LoadError, chain};
 use super::state::{BatchHandle, PluginContext, PluginState};
 use spanwise_batch::{Batch, Journal};
@@ -33,9 +33,12 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Epoch ticks for the deadline. The next tick may come at any moment, so one tick more than
+    /// the deadline holds makes sure a call always gets its full deadline: it is interrupted
+    /// between `deadline` and `deadline + EPOCH_TICK` after it started.
     fn deadline_ticks(&self) -> u64 {
         let tick = EPOCH_TICK.as_nanos().max(1);
-        (self.deadline.as_nanos().div_ceil(tick) as u64).max(1)
+        self.deadline.as_nanos().div_ceil(tick) as u64 + 1
     }
 }
 
@@ -47,6 +50,7 @@ struct Live {
 /// An instance of a plugin. Not shareable: the host keeps it behind a lock.
 pub struct PluginInstance {
     engine: Engine,
+    _ticker: Arc<Ticker>,
     pre: SpanProcessorPre<PluginState>,
     context: Arc<PluginContext>,
     limits: Limits,
@@ -68,6 +72,7 @@ impl std::fmt::Debug for PluginInstance {
 impl PluginInstance {
     pub(super) fn new(
         engine: Engine,
+        ticker: Arc<Ticker>,
         pre: SpanProcessorPre<PluginState>,
         context: Arc<PluginContext>,
         limits: Limits,
@@ -75,6 +80,7 @@ impl PluginInstance {
     ) -> Result<Self, LoadError> {
         let mut instance = Self {
             engine,
+            _ticker: ticker,
             pre,
             context,
             limits,
