@@ -8,9 +8,7 @@
 //! the allowed ratio of native.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use spanwise::runtime::{
-    Limits, PluginContext, PluginInstance, PluginLog, Runtime, RuntimeSettings,
-};
+use spanwise::runtime::{Limits, PluginContext, PluginInstance, Runtime, RuntimeSettings};
 use spanwise_benches::{URL_CONFIG, http_batch, root};
 use spanwise_sdk::{ConfigError, ProcessError, Processor, SpanBatch, native};
 use spanwise_url::UrlProcessor;
