@@ -153,7 +153,15 @@ async fn http_accepts_protobuf_json_and_gzip_and_reports_partial_success() {
     let json = serde_json::to_vec(&request("json", 1)).unwrap();
     let (status, body) = post(service.http, "application/json", None, json).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    assert!(serde_json::from_slice::<serde_json::Value>(&body).is_ok());
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+        serde_json::json!({})
+    );
+    let json = serde_json::to_vec(&request("panic", 2)).unwrap();
+    let (status, body) = post(service.http, "application/json", None, json).await;
+    assert_eq!(status, 200);
+    let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(answer["partialSuccess"]["rejectedSpans"], "2", "{answer}");
 
     let (status, _) = post(
         service.http,

@@ -1,5 +1,7 @@
 //! The `file` exporter: one OTLP-JSON `ExportTraceServiceRequest` per line, appended and flushed
-//! per batch, as the collector's file exporter writes.
+//! per batch, as the collector's file exporter writes. Like protobuf's JSON mapping, fields at
+//! their default value (empty strings and lists, zeros, absent messages) are left out, except
+//! inside attribute values, where an empty string or a `false` is the value itself.
 
 use super::{BoxFuture, ExportError, Exporter};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -35,10 +37,38 @@ impl FileExporter {
     }
 
     fn write(&self, request: &ExportTraceServiceRequest) -> std::io::Result<()> {
+        let mut json = serde_json::to_value(request)?;
+        compact(&mut json);
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        serde_json::to_writer(&mut *file, request)?;
+        serde_json::to_writer(&mut *file, &json)?;
         file.write_all(b"\n")?;
         file.flush()
+    }
+}
+
+/// Leave out fields at their proto3 default, but never inside an `AnyValue` (an object with a
+/// `...Value` key), whose one field is the value even when it is empty.
+fn compact(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            if map.keys().any(|k| k.ends_with("Value")) {
+                return;
+            }
+            for child in map.values_mut() {
+                compact(child);
+            }
+            map.retain(|_, v| match v {
+                Value::Null => false,
+                Value::String(s) => !s.is_empty(),
+                Value::Array(a) => !a.is_empty(),
+                Value::Object(o) => !o.is_empty(),
+                Value::Number(n) => n.as_f64() != Some(0.0),
+                Value::Bool(b) => *b,
+            });
+        }
+        Value::Array(items) => items.iter_mut().for_each(compact),
+        _ => {}
     }
 }
 
@@ -66,5 +96,43 @@ impl Exporter for FileExporter {
                 tracing::error!(exporter = %self.id, "cannot flush {}: {e}", self.path.display());
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spanwise_batch::{BatchBuilder, kv};
+
+    #[test]
+    fn writes_compact_otlp_json_that_reads_back_the_same() {
+        let request = BatchBuilder::new()
+            .resource(vec![kv("service.name", "svc")])
+            .span(
+                "GET",
+                vec![kv("empty", ""), kv("no", false), kv("zero", 0i64)],
+            )
+            .build()
+            .into_request();
+        let dir = std::env::temp_dir().join(format!("spanwise-file-{}", std::process::id()));
+        let path = dir.join("out.jsonl");
+        let exporter = FileExporter::new("file", &path).unwrap();
+        exporter.write(&request).unwrap();
+        let line = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            !line.contains("null") && !line.contains("traceState"),
+            "{line}"
+        );
+        assert!(
+            line.contains(r#"{"key":"empty","value":{"stringValue":""}}"#),
+            "{line}"
+        );
+        assert!(
+            line.contains(r#"{"key":"no","value":{"boolValue":false}}"#),
+            "{line}"
+        );
+        let back: ExportTraceServiceRequest = serde_json::from_str(line.trim()).unwrap();
+        assert_eq!(back, request);
     }
 }

@@ -170,11 +170,21 @@ async fn receive(
             }
         })?;
     let answer = response(&report);
+    // OTLP/JSON leaves out absent fields and writes int64 as a string: `{}` on full success.
+    let json = match &answer.partial_success {
+        None => serde_json::json!({}),
+        Some(partial) => serde_json::json!({
+            "partialSuccess": {
+                "rejectedSpans": partial.rejected_spans.to_string(),
+                "errorMessage": partial.error_message,
+            }
+        }),
+    };
     Ok(encoded(
         StatusCode::OK,
         encoding,
         answer.encode_to_vec(),
-        &answer,
+        &json,
     ))
 }
 
