@@ -47,10 +47,12 @@ bench: plugins
 fmt:
 	$(CARGO) fmt --all
 
+## lint: rustfmt, clippy (native and wasm32) and rustdoc, all with warnings denied
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --release --target wasm32-wasip2 $(foreach p,$(PLUGINS),-p spanwise-$(p)) -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps -p spanwise -p spanwise-sdk -p spanwise-batch -p spanwise-url
 
 clean:
 	rm -rf dist $(VENV)

@@ -11,7 +11,7 @@ use wasmtime::{StoreLimits, bail};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// The host type behind the WIT `span-batch` resource. It carries nothing: the batch being
-/// lent lives in [`PluginState::batch`] for the length of one call.
+/// lent lives in the [`PluginState`] for the length of one call.
 #[derive(Debug)]
 pub struct BatchHandle;
 

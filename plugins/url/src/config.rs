@@ -30,7 +30,7 @@ pub struct Config {
     pub min_hex_length: usize,
     /// Also rewrite paths inside span names, such as `GET /users/123?x=1`.
     pub span_names: bool,
-    /// Cut rewritten URLs longer than this many bytes, ending them with `truncation_marker`.
+    /// Cut URLs longer than this many bytes, ending them with `truncation_marker`.
     pub max_length: Option<usize>,
     /// What marks a cut URL.
     pub truncation_marker: String,
