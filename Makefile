@@ -14,13 +14,18 @@ MAX_OVERHEAD ?= 4
 
 .PHONY: setup plugins demo test bench fmt lint clean
 
-## setup: install what a new machine lacks (the wasm32-wasip2 target, the Python OTLP clients)
-setup: $(VENV)/.installed
+## setup: install what a new machine lacks (the wasm32-wasip2 target, the Python and Node.js
+## OTLP clients)
+setup: $(VENV)/.installed tests/e2e/node_modules/.installed
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
 
 $(VENV)/.installed: tests/e2e/requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
+	touch $@
+
+tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock.json
+	npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 	touch $@
 
 ## plugins: build every plugin (and the test-only guests) as components into dist/plugins
@@ -55,4 +60,4 @@ lint:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps -p spanwise -p spanwise-sdk -p spanwise-batch -p spanwise-url
 
 clean:
-	rm -rf dist $(VENV)
+	rm -rf dist $(VENV) tests/e2e/node_modules

@@ -1,6 +1,6 @@
 //! `spanwise run` as a separate process on free loopback ports, fed by the real OpenTelemetry
-//! Python SDK over OTLP/HTTP and OTLP/gRPC, stopped with SIGTERM; the file exporter's output is
-//! checked span by span.
+//! SDKs (Python: OTLP/HTTP protobuf and OTLP/gRPC; Node.js: OTLP/HTTP JSON and OTLP/gRPC),
+//! stopped with SIGTERM; the file exporter's output is checked span by span.
 
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
@@ -23,15 +23,33 @@ fn python() -> PathBuf {
     }
 }
 
-fn send(protocol: &str, endpoint: &str, prefix: &str) {
-    let output = Command::new(python())
-        .arg(root().join("tests/e2e/send_spans.py"))
+/// A real OpenTelemetry SDK, run as its own process.
+#[derive(Clone, Copy)]
+enum Client {
+    Python,
+    Node,
+}
+
+fn send(client: Client, protocol: &str, endpoint: &str, prefix: &str) {
+    let mut command = match client {
+        Client::Python => {
+            let mut c = Command::new(python());
+            c.arg(root().join("tests/e2e/send_spans.py"));
+            c
+        }
+        Client::Node => {
+            let mut c = Command::new("node");
+            c.arg(root().join("tests/e2e/send_spans.js"));
+            c
+        }
+    };
+    let output = command
         .args([protocol, endpoint, prefix, &REQUESTS.to_string()])
         .output()
-        .expect("python runs (make setup installs the OTLP clients into .venv)");
+        .expect("the client runs (make setup installs the OTLP clients)");
     assert!(
         output.status.success(),
-        "the {protocol} client failed:\n{}",
+        "the {prefix} client failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
 }
@@ -48,6 +66,15 @@ fn string(span: &Span, key: &str) -> Option<String> {
 
 #[test]
 fn python_sdk_spans_over_http_and_grpc_come_out_cleaned_span_by_span() {
+    run_clients(Client::Python, "python");
+}
+
+#[test]
+fn node_sdk_spans_over_http_json_and_grpc_come_out_cleaned_span_by_span() {
+    run_clients(Client::Node, "node");
+}
+
+fn run_clients(client: Client, name: &str) {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("traces.jsonl");
     let config = dir.path().join("spanwise.yaml");
@@ -84,12 +111,14 @@ service:
     .unwrap();
 
     let spanwise = Spanwise::start(&config);
+    let (http, grpc) = (format!("{name}-http"), format!("{name}-grpc"));
     send(
+        client,
         "http",
         &format!("http://{}/v1/traces", spanwise.http),
-        "http",
+        &http,
     );
-    send("grpc", &format!("http://{}", spanwise.grpc), "grpc");
+    send(client, "grpc", &format!("http://{}", spanwise.grpc), &grpc);
     assert!(
         read_jsonl(&output).is_empty(),
         "the batch processor still holds every span"
@@ -130,7 +159,7 @@ service:
         "every span arrived exactly once"
     );
 
-    for prefix in ["http", "grpc"] {
+    for prefix in [http.as_str(), grpc.as_str()] {
         let service = format!("{prefix}-service");
         let mine: Vec<&Span> = spans
             .values()
