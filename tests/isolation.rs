@@ -247,3 +247,42 @@ fn on_error_drop_drops_and_on_error_pass_passes_the_unedited_batch() {
     let outcome = pass_stage.run(batch("normal"));
     assert_eq!(calls_seen(&outcome.batch).as_deref(), Some("1"));
 }
+
+#[test]
+fn keyed_hash_uses_the_host_held_key_and_fails_cleanly_without_one() {
+    let guest = misbehave();
+    let key = b"a-key-of-at-least-16-bytes".to_vec();
+    let mut context = PluginContext::new("wasm/misbehave");
+    context.keys.insert("patient".into(), key.clone());
+    let mut instance = guest
+        .plugin
+        .instantiate(Arc::new(context), Limits::default(), "{}")
+        .unwrap();
+    let mut hashing = batch("hash");
+    instance.process(&mut hashing).unwrap();
+    let names = hashing.str_field(spanwise_batch::StrField::Name);
+    let expected = spanwise_batch::hash::hmac_sha256_column(&key, &names);
+    let expected: Vec<String> = expected
+        .chunks(32)
+        .map(|d| d.iter().map(|b| format!("{b:02x}")).collect())
+        .collect();
+    let column = hashing.str_attribute(Level::Span, "guest.hash");
+    let got: Vec<Option<&str>> = column.iter().collect();
+    assert_eq!(
+        got,
+        expected
+            .iter()
+            .map(|h| Some(h.as_str()))
+            .collect::<Vec<_>>()
+    );
+
+    let mut keyless = instance(&guest, Limits::default());
+    let mut hashing = batch("hash");
+    keyless.process(&mut hashing).unwrap();
+    let error = hashing.str_attribute(Level::Span, "guest.hash_error");
+    assert!(
+        error.get(0).unwrap().contains("no key named \"patient\""),
+        "{:?}",
+        error.get(0)
+    );
+}

@@ -49,6 +49,22 @@ impl Processor for Misbehave {
                 batch.drop_spans(&[u32::MAX]);
                 Ok(())
             }
+            "hash" => {
+                // The digest of each span name under the host-held key `patient`, as hex.
+                let (key, values) = match spanwise_sdk::keyed_hash("patient", &names) {
+                    Ok(digests) => {
+                        let hex: Vec<String> = digests
+                            .chunks(32)
+                            .map(|d| d.iter().map(|b| format!("{b:02x}")).collect())
+                            .collect();
+                        ("guest.hash", hex)
+                    }
+                    Err(message) => ("guest.hash_error", vec![message; rows.len()]),
+                };
+                let column = StrColumn::from_options(values.iter().map(|v| Some(v.as_str())));
+                batch.set_str_attribute(Level::Span, key, &rows, &column);
+                Ok(())
+            }
             "log" => {
                 println!("hello from the guest's stdout");
                 spanwise_sdk::log(LogLevel::Warn, "hello from the log import");
