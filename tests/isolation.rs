@@ -254,12 +254,12 @@ fn keyed_hash_uses_the_host_held_key_and_fails_cleanly_without_one() {
     let key = b"a-key-of-at-least-16-bytes".to_vec();
     let mut context = PluginContext::new("wasm/misbehave");
     context.keys.insert("patient".into(), key.clone());
-    let mut instance = guest
+    let mut keyed = guest
         .plugin
         .instantiate(Arc::new(context), Limits::default(), "{}")
         .unwrap();
     let mut hashing = batch("hash");
-    instance.process(&mut hashing).unwrap();
+    keyed.process(&mut hashing).unwrap();
     let names = hashing.str_field(spanwise_batch::StrField::Name);
     let expected = spanwise_batch::hash::hmac_sha256_column(&key, &names);
     let expected: Vec<String> = expected
