@@ -7,24 +7,16 @@ use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use prost::Message;
-use spanwise::config::Config;
 use spanwise::service::Running;
 use spanwise_batch::{BatchBuilder, kv};
 use std::net::SocketAddr;
-use std::path::Path;
 
 async fn start(yaml: &str) -> Running {
-    let config = Config::parse(yaml, Path::new("exporters-test.yaml"), &|_| None).unwrap();
-    spanwise::service::start(&config).await.unwrap()
+    spanwise_tests::start_service(yaml, "exporters-test.yaml").await
 }
 
 fn address(running: &Running, protocol: &str) -> SocketAddr {
-    running
-        .listeners()
-        .iter()
-        .find(|l| l.protocol == protocol)
-        .unwrap()
-        .address
+    spanwise_tests::address(running, protocol)
 }
 
 async fn post(address: SocketAddr, spans: usize) -> u16 {

@@ -10,7 +10,6 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use prost::Message;
-use spanwise::config::Config;
 use spanwise_batch::{BatchBuilder, kv};
 use std::io::Write;
 use std::net::SocketAddr;
@@ -56,17 +55,9 @@ service:
         output = output.display(),
         cache = dir.path().join("cache").display(),
     );
-    let config = Config::parse(&config, Path::new("receivers-test.yaml"), &|_| None).unwrap();
-    let running = spanwise::service::start(&config).await.unwrap();
-    let find = |protocol| {
-        running
-            .listeners()
-            .iter()
-            .find(|l| l.protocol == protocol)
-            .unwrap()
-            .address
-    };
-    let (grpc, http) = (find("grpc"), find("http"));
+    let running = spanwise_tests::start_service(&config, "receivers-test.yaml").await;
+    let grpc = spanwise_tests::address(&running, "grpc");
+    let http = spanwise_tests::address(&running, "http");
     Service {
         running,
         grpc,

@@ -164,3 +164,22 @@ pub fn read_jsonl(
         .map(|line| serde_json::from_str(line).expect("each line is an OTLP-JSON request"))
         .collect()
 }
+
+/// Start the service of config `yaml` in this process (it must listen on port 0).
+pub async fn start_service(yaml: &str, name: &str) -> spanwise::service::Running {
+    let config = spanwise::config::Config::parse(yaml, Path::new(name), &|_| None)
+        .expect("the test config is valid");
+    spanwise::service::start(&config)
+        .await
+        .expect("the service starts")
+}
+
+/// The address a running service listens on for `protocol` (`grpc` or `http`).
+pub fn address(running: &spanwise::service::Running, protocol: &str) -> SocketAddr {
+    running
+        .listeners()
+        .iter()
+        .find(|l| l.protocol == protocol)
+        .unwrap_or_else(|| panic!("no {protocol} listener"))
+        .address
+}
