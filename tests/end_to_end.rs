@@ -128,6 +128,13 @@ service:
         log.iter().any(|l| l.contains("stopped")),
         "clean shutdown: {log:?}"
     );
+    let summary = "wasm/url: batches=";
+    let spans_in = format!("spans_in={}", 4 * REQUESTS);
+    assert!(
+        log.iter()
+            .any(|l| l.contains(summary) && l.contains(&spans_in)),
+        "the shutdown summary counts every span: {log:?}"
+    );
 
     let requests = read_jsonl(&output);
     let mut spans: BTreeMap<String, (String, Span)> = BTreeMap::new();

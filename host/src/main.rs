@@ -77,7 +77,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
             tracing::info!("spanwise is running; SIGINT or SIGTERM stops it");
             spanwise::service::wait_for_signal().await;
             tracing::info!("shutting down: flushing what the pipelines hold");
+            let pipelines = running.pipelines().to_vec();
             running.shutdown().await;
+            for pipeline in &pipelines {
+                for stage in pipeline.summaries() {
+                    tracing::info!(pipeline = %pipeline.id(), "{}", stage.line());
+                }
+            }
             tracing::info!("stopped");
             Ok(())
         }

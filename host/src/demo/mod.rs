@@ -6,7 +6,7 @@ mod traces;
 pub use traces::demo_batches;
 
 use crate::config::Config;
-use crate::pipeline::{Stage, build_pipelines};
+use crate::pipeline::build_pipelines;
 use crate::runtime::Runtime;
 use anyhow::Context;
 use spanwise_batch::{Level, StrField};
@@ -69,34 +69,30 @@ pub async fn run(config_text: &str, file: &Path, output: &Path) -> anyhow::Resul
 
     writeln!(report)?;
     writeln!(report, "what each processor did:")?;
-    for stage in pipeline.stages() {
-        match stage {
-            Stage::Wasm(wasm) => {
-                let s = &wasm.stats;
-                let calls = s.get("batches").max(1);
-                writeln!(
-                    report,
-                    "  {:<12} spans in {:>3}, out {:>3}, dropped {}, errors {}, {:.0} µs per call",
-                    wasm.id(),
-                    s.get("spans_in"),
-                    s.get("spans_out"),
-                    s.get("spans_dropped") + s.get("spans_dropped_on_error"),
-                    s.get("errors"),
-                    s.get("call_nanos") as f64 / calls as f64 / 1e3
-                )?;
-                for (name, value) in wasm.plugin_counters.snapshot() {
-                    writeln!(report, "  {:<12}   {name}: {value}", "")?;
-                }
+    for stage in pipeline.summaries() {
+        let get = |name: &str| stage.stats.get(name).copied().unwrap_or(0);
+        if stage.is_plugin {
+            writeln!(
+                report,
+                "  {:<12} spans in {:>3}, out {:>3}, dropped {}, errors {}, {:.0} µs per call",
+                stage.id,
+                get("spans_in"),
+                get("spans_out"),
+                get("spans_dropped") + get("spans_dropped_on_error"),
+                get("errors"),
+                get("call_nanos") as f64 / get("batches").max(1) as f64 / 1e3
+            )?;
+            for (name, value) in &stage.plugin_counters {
+                writeln!(report, "  {:<12}   {name}: {value}", "")?;
             }
-            Stage::Batch(batcher) => {
-                writeln!(
-                    report,
-                    "  {:<12} batches sent {}, spans out {}",
-                    batcher.id(),
-                    batcher.stats.get("batches_sent"),
-                    batcher.stats.get("spans_out")
-                )?;
-            }
+        } else {
+            writeln!(
+                report,
+                "  {:<12} batches sent {}, spans out {}",
+                stage.id,
+                get("batches_sent"),
+                get("spans_out")
+            )?;
         }
     }
 

@@ -25,6 +25,32 @@ pub enum Stage {
     Batch(Arc<Batcher>),
 }
 
+/// The counters of one stage: see [`WasmStage::stats`] and [`Batcher::stats`] for the names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageSummary {
+    /// The processor id.
+    pub id: String,
+    /// Whether the stage is a WebAssembly plugin (otherwise the built-in `batch`).
+    pub is_plugin: bool,
+    /// The host's counters of the stage.
+    pub stats: std::collections::BTreeMap<String, u64>,
+    /// The plugin's own counters (empty for built-in processors).
+    pub plugin_counters: std::collections::BTreeMap<String, u64>,
+}
+
+impl StageSummary {
+    /// One line: every counter as `name=value`.
+    pub fn line(&self) -> String {
+        let mut parts: Vec<String> = self.stats.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        parts.extend(
+            self.plugin_counters
+                .iter()
+                .map(|(k, v)| format!("plugin.{k}={v}")),
+        );
+        format!("{}: {}", self.id, parts.join(" "))
+    }
+}
+
 /// What happened to a batch on its way through the stages that run on the request path.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {
@@ -105,6 +131,28 @@ impl Pipeline {
         &self.inner.stages
     }
 
+    /// What each stage has done so far, in order.
+    pub fn summaries(&self) -> Vec<StageSummary> {
+        self.inner
+            .stages
+            .iter()
+            .map(|stage| match stage {
+                Stage::Wasm(wasm) => StageSummary {
+                    id: wasm.id().to_owned(),
+                    is_plugin: true,
+                    stats: wasm.stats.snapshot(),
+                    plugin_counters: wasm.plugin_counters.snapshot(),
+                },
+                Stage::Batch(batcher) => StageSummary {
+                    id: batcher.id().to_owned(),
+                    is_plugin: false,
+                    stats: batcher.stats.snapshot(),
+                    plugin_counters: Default::default(),
+                },
+            })
+            .collect()
+    }
+
     /// Run `batch` through the pipeline.
     pub async fn consume(&self, batch: Batch) -> Result<Report, ConsumeError> {
         run_from(&self.inner, 0, batch).await
@@ -137,10 +185,7 @@ pub(crate) async fn run_from(
         }
         match stage {
             Stage::Wasm(wasm) => {
-                let wasm = wasm.clone();
-                let outcome = tokio::task::spawn_blocking(move || wasm.run(batch))
-                    .await
-                    .expect("a plugin call never panics the host thread");
+                let outcome = wasm.run_blocking(batch).await;
                 if let Some(dropped) = outcome.dropped {
                     report.dropped.push(dropped);
                 }

@@ -17,9 +17,11 @@ pub struct StageOutcome {
 }
 
 /// A WebAssembly processor in a pipeline. Calls are serialized: one instance, one call at a time.
+/// Batches waiting for the instance wait asynchronously (on `turn`), not on a blocking thread.
 pub struct WasmStage {
     id: String,
     instance: Mutex<PluginInstance>,
+    turn: tokio::sync::Semaphore,
     on_error: OnError,
     /// Host-side counters: `batches`, `spans_in`, `spans_out`, `spans_dropped`, `errors`,
     /// `traps`, `deadline_exceeded`, `spans_dropped_on_error`, `spans_passed_on_error`,
@@ -40,6 +42,7 @@ impl WasmStage {
         Self {
             id: id.to_owned(),
             instance: Mutex::new(instance),
+            turn: tokio::sync::Semaphore::new(1),
             on_error,
             stats: Arc::default(),
             plugin_counters,
@@ -49,6 +52,19 @@ impl WasmStage {
     /// The processor id.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// [`WasmStage::run`] on a blocking thread, once it is this batch's turn.
+    pub async fn run_blocking(self: &Arc<Self>, batch: Batch) -> StageOutcome {
+        let _turn = self
+            .turn
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let stage = self.clone();
+        tokio::task::spawn_blocking(move || stage.run(batch))
+            .await
+            .expect("plugin failures are errors, not panics of the host thread")
     }
 
     /// Run the plugin over `batch`, applying `on_error` when it fails.
