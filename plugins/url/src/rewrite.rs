@@ -176,8 +176,11 @@ impl Rewriter {
             .split('&')
             .filter(|pair| {
                 let name = pair.split('=').next().unwrap_or("");
-                let decoded = percent_decode(name);
-                self.keep_params.contains(&decoded)
+                if name.contains(['%', '+']) {
+                    self.keep_params.contains(&percent_decode(name))
+                } else {
+                    self.keep_params.iter().any(|k| k == name)
+                }
             })
             .collect();
         (!kept.is_empty()).then(|| kept.join("&"))
@@ -225,15 +228,19 @@ fn split(value: &str) -> Option<Parts<'_>> {
 }
 
 fn well_formed(value: &str) -> bool {
-    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return false;
-    }
     let bytes = value.as_bytes();
-    bytes.iter().enumerate().all(|(i, &b)| {
-        b != b'%'
-            || (bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
-    })
+    // Most URLs are ASCII: check bytes; fall back to chars for Unicode whitespace and controls.
+    let clean = if value.is_ascii() {
+        !bytes.iter().any(|&b| b <= b' ' || b == 0x7f)
+    } else {
+        !value.chars().any(|c| c.is_whitespace() || c.is_control())
+    };
+    let hex = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_hexdigit);
+    clean
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| b != b'%' || (hex(i + 1) && hex(i + 2)))
 }
 
 fn is_id(segment: &str, min_hex: usize) -> bool {
@@ -372,6 +379,8 @@ mod tests {
             "/path?q=%zz",
             "1http://x/?q",
             "",
+            "/caf\u{e9}\u{2003}menu",
+            "/tab\there",
         ] {
             assert_eq!(r.url(bad), Outcome::Malformed, "{bad:?}");
         }
