@@ -1,23 +1,26 @@
 # spanwise: the two commands a new machine needs are `make demo` and `make test`.
 #
 # Everything builds in one profile (release) and one target directory, so each dependency
-# compiles once for the tests, the benches, the binary and the plugins.
+# compiles once for the tests, the benches, the binary and the plugins. The WebAssembly
+# components are built by `tests/components` (its build.rs, which plain `cargo test` runs too)
+# into $(TARGET_DIR)/wasm-components.
 
 CARGO ?= cargo
 TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null || echo target)
-WASM_OUT := $(TARGET_DIR)/wasm32-wasip2/release
-PLUGINS := url
-TEST_GUESTS := misbehave noop
+COMPONENTS := $(TARGET_DIR)/wasm-components/wasm32-wasip2/release
 VENV := .venv
 # The most a WebAssembly pass of the URL plugin may cost, as a multiple of its native build.
 MAX_OVERHEAD ?= 4
+# Every crate under plugins/ but the SDK, and every test guest: clippy checks them for wasm32.
+WASM_PACKAGES := $(shell sed -n 's/^name = "\(.*\)"/\1/p' $(filter-out plugins/sdk/Cargo.toml,$(wildcard plugins/*/Cargo.toml)) $(wildcard tests/guests/*/Cargo.toml) plugins/sdk/template/Cargo.toml)
 
 .PHONY: setup plugins demo test bench fmt lint clean
 
 ## setup: install what a new machine lacks (the wasm32-wasip2 target, the Python and Node.js
 ## OTLP clients)
 setup: $(VENV)/.installed tests/e2e/node_modules/.installed
-	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2 \
+		|| { test -x ../shared/toolchain/install-wasm32-wasip2 && ../shared/toolchain/install-wasm32-wasip2; }
 
 $(VENV)/.installed: tests/e2e/requirements.txt
 	python3 -m venv $(VENV)
@@ -28,36 +31,37 @@ tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock
 	npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 	touch $@
 
-## plugins: build every plugin (and the test-only guests) as components into dist/plugins
+## plugins: build every component and copy the plugins to dist/plugins (spanwise-url -> url.wasm)
 plugins: setup
-	$(CARGO) build --release --target wasm32-wasip2 $(foreach p,$(PLUGINS),-p spanwise-$(p)) $(foreach g,$(TEST_GUESTS),-p spanwise-guest-$(g))
-	mkdir -p dist/plugins dist/test-guests
-	$(foreach p,$(PLUGINS),cp $(WASM_OUT)/spanwise_$(p).wasm dist/plugins/$(p).wasm;)
-	$(foreach g,$(TEST_GUESTS),cp $(WASM_OUT)/spanwise_guest_$(g).wasm dist/test-guests/$(g).wasm;)
+	$(CARGO) build --release -p spanwise-test-components
+	mkdir -p dist/plugins
+	@for package in $(filter-out plugins/sdk,$(patsubst %/Cargo.toml,%,$(wildcard plugins/*/Cargo.toml))); do \
+		name=$$(sed -n 's/^name = "spanwise-\(.*\)"/\1/p' $$package/Cargo.toml | tr - _); \
+		cp $(COMPONENTS)/spanwise_$$name.wasm dist/plugins/$$name.wasm && echo "dist/plugins/$$name.wasm"; \
+	done
 
 ## demo: realistic traces through examples/pipeline.yaml, with a report
 demo: plugins
 	$(CARGO) run --release -p spanwise -- demo
 
 ## test: every test (unit, WebAssembly integration, end-to-end with real OTLP clients)
-test: plugins
-	$(CARGO) build --release -p spanwise --bin spanwise
+test: setup
 	SPANWISE_PYTHON=$(CURDIR)/$(VENV)/bin/python $(CARGO) test --release --workspace
 
-## bench: criterion benches of native versus WebAssembly, with the overhead gate
-bench: plugins
-	CRITERION_HOME=$(TARGET_DIR)/criterion $(CARGO) bench -p spanwise-benches --bench plugin_overhead
+## bench: criterion benches of native versus WebAssembly (with the overhead gate) and of the batch
+bench: setup
+	CRITERION_HOME=$(TARGET_DIR)/criterion $(CARGO) bench -p spanwise-benches
 	$(CARGO) run --release -q -p spanwise-benches --bin overhead-gate -- $(TARGET_DIR)/criterion $(MAX_OVERHEAD)
 
 fmt:
 	$(CARGO) fmt --all
 
 ## lint: rustfmt, clippy (native and wasm32) and rustdoc, all with warnings denied
-lint:
+lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
-	$(CARGO) clippy --release --target wasm32-wasip2 $(foreach p,$(PLUGINS),-p spanwise-$(p)) -- -D warnings
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps -p spanwise -p spanwise-sdk -p spanwise-batch -p spanwise-url
+	$(CARGO) clippy --release --target wasm32-wasip2 $(foreach p,$(WASM_PACKAGES),-p $(p)) -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps -p spanwise -p spanwise-abi -p spanwise-sdk -p spanwise-batch -p spanwise-url
 
 clean:
 	rm -rf dist $(VENV) tests/e2e/node_modules

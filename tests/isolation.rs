@@ -3,7 +3,7 @@
 
 use spanwise::config::OnError;
 use spanwise::pipeline::WasmStage;
-use spanwise::runtime::{CallError, Limits, Plugin, PluginContext, PluginInstance};
+use spanwise::runtime::{CallError, Limits, LoadError, Plugin, PluginContext, PluginInstance};
 use spanwise_batch::{Batch, BatchBuilder, Level, kv};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -174,6 +174,104 @@ fn an_invalid_edit_traps_the_call_and_nothing_is_applied() {
         other => panic!("expected a trap, got {other}"),
     }
     assert_eq!(bad.to_request(), before);
+}
+
+#[test]
+fn a_complex_value_that_does_not_decode_traps_and_not_even_the_edit_before_it_is_applied() {
+    let guest = misbehave();
+    let mut instance = instance(&guest, Limits::default());
+    let mut bad = batch("bad-complex");
+    let before = bad.to_request();
+    let error = instance.process(&mut bad).unwrap_err();
+    match &error {
+        CallError::Trap(message) => assert!(
+            message.contains("\"guest.complex\" is not an encoded AnyValue"),
+            "{message}"
+        ),
+        other => panic!("expected a trap, got {other}"),
+    }
+    assert_eq!(bad.to_request(), before, "no edit of the call was applied");
+    assert_eq!(bad.str_attribute(Level::Span, "guest.touched").get(0), None);
+}
+
+#[test]
+fn with_on_error_pass_a_call_with_an_undecodable_value_passes_the_batch_on_unedited() {
+    let guest = misbehave();
+    let stage = WasmStage::new(
+        "wasm/misbehave",
+        instance(&guest, Limits::default()),
+        OnError::Pass,
+        Arc::default(),
+    );
+    let input = batch("bad-complex");
+    let before = input.to_request();
+    let outcome = stage.run(input);
+    assert_eq!(outcome.batch.to_request(), before, "never half-edited");
+    assert_eq!(stage.stats.get("traps"), 1);
+    assert_eq!(stage.stats.get("spans_passed_on_error"), 2);
+}
+
+#[test]
+fn malformed_string_columns_sent_through_wit_trap_the_call() {
+    let guest = misbehave();
+    let mut instance = instance(&guest, Limits::default());
+    for (command, reason) in [
+        ("bad-column-order", "offsets decrease at row 1"),
+        ("bad-column-utf8", "row 0 is not valid UTF-8"),
+    ] {
+        let mut bad = batch(command);
+        let before = bad.to_request();
+        let error = instance.process(&mut bad).unwrap_err();
+        match &error {
+            CallError::Trap(message) => assert!(message.contains(reason), "{command}: {message}"),
+            other => panic!("{command}: expected a trap, got {other}"),
+        }
+        assert_eq!(bad.to_request(), before, "{command}: nothing applied");
+    }
+    let mut next = batch("normal");
+    instance.process(&mut next).unwrap();
+    assert_eq!(calls_seen(&next).as_deref(), Some("1"), "a fresh instance");
+}
+
+#[test]
+fn a_trap_in_configure_fails_the_load_and_names_the_processor() {
+    let guest = misbehave();
+    let context = Arc::new(PluginContext::new("wasm/misbehave"));
+    let error = guest
+        .plugin
+        .instantiate(
+            context.clone(),
+            Limits::default(),
+            r#"{"panic_in_configure": true}"#,
+        )
+        .unwrap_err();
+    match &error {
+        LoadError::Instantiate { name, reason } => {
+            assert_eq!(name, "wasm/misbehave");
+            assert!(reason.contains("configure trapped"), "{reason}");
+        }
+        other => panic!("expected an instantiation error, got {other}"),
+    }
+    // The same plugin still loads with a config it accepts, and rejects a bad one by field.
+    let error = guest
+        .plugin
+        .instantiate(
+            context.clone(),
+            Limits::default(),
+            r#"{"panic_in_configure": 3}"#,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&error, LoadError::Config { field, .. } if field == "panic_in_configure"),
+        "{error}"
+    );
+    let mut fine = guest
+        .plugin
+        .instantiate(context, Limits::default(), "{}")
+        .unwrap();
+    let mut next = batch("normal");
+    fine.process(&mut next).unwrap();
+    assert_eq!(calls_seen(&next).as_deref(), Some("1"));
 }
 
 #[test]

@@ -192,33 +192,3 @@ fn bad_plugin_config_is_refused_at_load_naming_the_field() {
         other => panic!("expected a config error, got {other}"),
     }
 }
-
-#[test]
-fn precompiled_components_are_cached_by_sha256() {
-    let cache = tempfile::tempdir().unwrap();
-    let runtime = spanwise_tests::runtime(cache.path());
-    let first = runtime.load(&spanwise_tests::plugin("url"), None).unwrap();
-    let files: Vec<_> = std::fs::read_dir(cache.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert_eq!(files.len(), 1, "{files:?}");
-    assert!(
-        files[0].to_string_lossy().starts_with(first.sha256()),
-        "{files:?}"
-    );
-    // A second load takes the cached file; it must still work.
-    let second = runtime.load(&spanwise_tests::plugin("url"), None).unwrap();
-    let context = Arc::new(PluginContext::new("wasm/url"));
-    let mut instance = second
-        .instantiate(context, Limits::default(), "{}")
-        .unwrap();
-    let mut batch = BatchBuilder::new()
-        .span("GET", vec![kv("url.full", "https://h/a?b=c")])
-        .build();
-    instance.process(&mut batch).unwrap();
-    assert_eq!(
-        batch.str_attribute(Level::Span, "url.full").get(0),
-        Some("https://h/a")
-    );
-}

@@ -9,7 +9,7 @@
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use spanwise::runtime::{Limits, PluginContext, PluginInstance, Runtime, RuntimeSettings};
-use spanwise_benches::{URL_CONFIG, http_batch, root};
+use spanwise_benches::{URL_CONFIG, http_batch};
 use spanwise_sdk::{ConfigError, ProcessError, Processor, SpanBatch, native};
 use spanwise_url::UrlProcessor;
 use std::sync::Arc;
@@ -26,12 +26,10 @@ impl Processor for Noop {
     }
 }
 
-fn wasm_instance(runtime: &Runtime, file: &str, config: &str) -> PluginInstance {
-    let path = root().join(file);
-    let plugin = runtime
-        .load(&path, None)
-        .unwrap_or_else(|e| panic!("{e}: run `make plugins` first"));
-    let context = Arc::new(PluginContext::new(file));
+fn wasm_instance(runtime: &Runtime, name: &str, config: &str) -> PluginInstance {
+    let path = spanwise_test_components::path(name);
+    let plugin = runtime.load(&path, None).unwrap_or_else(|e| panic!("{e}"));
+    let context = Arc::new(PluginContext::new(name));
     plugin
         .instantiate(context, Limits::default(), config)
         .expect("the plugin accepts its config")
@@ -55,7 +53,7 @@ fn benches(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
-    let mut wasm_noop = wasm_instance(&runtime, "dist/test-guests/noop.wasm", "{}");
+    let mut wasm_noop = wasm_instance(&runtime, "noop", "{}");
     group.bench_function("wasm", |b| {
         b.iter_batched_ref(
             || one.clone(),
@@ -75,7 +73,7 @@ fn benches(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
-    let mut wasm_url = wasm_instance(&runtime, "dist/plugins/url.wasm", URL_CONFIG);
+    let mut wasm_url = wasm_instance(&runtime, "url", URL_CONFIG);
     group.bench_function("wasm", |b| {
         b.iter_batched_ref(
             || thousand.clone(),

@@ -1,7 +1,6 @@
 //! Fixtures shared by the benches and the gate: realistic batches and the components to run.
 
 use spanwise_batch::{Batch, BatchBuilder, kv};
-use std::path::{Path, PathBuf};
 
 /// A batch of `spans` HTTP server spans with ten attributes each, URLs carrying tokens and ids:
 /// the URL plugin's everyday input.
@@ -37,11 +36,3 @@ pub fn http_batch(spans: usize) -> Batch {
 /// The URL plugin's config used by the benches: every feature on.
 pub const URL_CONFIG: &str =
     r#"{"keep_params": ["page"], "collapse_ids": true, "span_names": true, "max_length": 512}"#;
-
-/// The workspace root.
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("benches/ has a parent")
-        .to_owned()
-}

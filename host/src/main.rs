@@ -22,7 +22,8 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
-    /// Check a config and load its plugins without serving; exit 0 if it is valid.
+    /// Check a config as `run` does before it listens (plugins loaded and configured, pipelines
+    /// and exporters built, endpoints resolved), without serving; exit 0 if it is valid.
     Validate {
         /// The collector-style YAML config.
         #[arg(long, short)]
@@ -90,17 +91,25 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Validate { config } => {
             let path = config;
             let config = Config::load(&path)?;
-            let runtime = spanwise::runtime::Runtime::new(config.runtime.to_settings())?;
-            let pipelines = spanwise::pipeline::build_pipelines(&config, &runtime)?;
-            for pipeline in &pipelines {
-                pipeline.shutdown().await;
-            }
+            let prepared = spanwise::service::prepare(&config).await?;
+            let pipelines = prepared.pipelines().len();
+            let listeners: Vec<String> = prepared
+                .addresses()
+                .iter()
+                .map(|(receiver, protocol, address)| format!("{receiver}/{protocol} on {address}"))
+                .collect();
+            prepared.shutdown().await;
             println!(
-                "{}: valid ({} pipelines, {} processors, {} exporters)",
+                "{}: valid ({} pipelines, {} processors, {} exporters; would listen: {})",
                 path.display(),
-                pipelines.len(),
+                pipelines,
                 config.processors.len(),
-                config.exporters.len()
+                config.exporters.len(),
+                if listeners.is_empty() {
+                    "nowhere".to_owned()
+                } else {
+                    listeners.join(", ")
+                }
             );
             Ok(())
         }

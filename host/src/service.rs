@@ -1,6 +1,8 @@
-//! `spanwise run`: a config turned into listening receivers, running pipelines and a graceful
-//! shutdown that flushes what the batchers hold.
+//! `spanwise run` and `spanwise validate`: a config turned into running pipelines
+//! ([`prepare`]: everything checked and built short of listening), then into listening receivers
+//! ([`Prepared::serve`]), and a graceful shutdown that flushes what the batchers hold.
 
+use crate::config::endpoint::Endpoint;
 use crate::config::{Config, ConfigError, ReceiverConfig};
 use crate::pipeline::{Pipeline, build_pipelines};
 use crate::receiver::{Consumer, grpc, http};
@@ -15,25 +17,29 @@ pub enum ServiceError {
     /// The config (or a plugin it names) is not usable.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The WebAssembly engine could not be created.
-    #[error(transparent)]
-    Runtime(#[from] LoadError),
     /// A receiver could not listen.
-    #[error(
-        "{file}: receivers.{receiver}.protocols.{protocol}.endpoint: cannot listen on {endpoint}: {source}"
-    )]
-    Bind {
-        /// The config file.
-        file: String,
-        /// The receiver id.
-        receiver: String,
-        /// `grpc` or `http`.
-        protocol: &'static str,
-        /// The configured endpoint.
-        endpoint: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Bind(Box<BindError>),
+}
+
+/// A receiver that could not listen.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{file}: receivers.{receiver}.protocols.{protocol}.endpoint: cannot listen on {endpoint} ({address}): {reason}"
+)]
+pub struct BindError {
+    /// The config file.
+    pub file: String,
+    /// The receiver id.
+    pub receiver: String,
+    /// `grpc` or `http`.
+    pub protocol: &'static str,
+    /// The configured endpoint.
+    pub endpoint: String,
+    /// The address it resolved to.
+    pub address: SocketAddr,
+    /// Why it could not listen (the operating system's words).
+    pub reason: String,
 }
 
 /// A listening receiver.
@@ -47,7 +53,125 @@ pub struct Listener {
     pub address: SocketAddr,
 }
 
-/// A running service.
+/// One protocol of one receiver, ready to listen.
+struct Planned {
+    receiver: String,
+    protocol: &'static str,
+    endpoint: String,
+    address: SocketAddr,
+    consumer: Consumer,
+    serve: Serve,
+}
+
+/// What a planned listener serves.
+enum Serve {
+    Grpc { max_message: usize },
+    Http { path: String, max_body: usize },
+}
+
+/// A config checked and built as far as it goes without listening: the runtime, every plugin
+/// loaded and configured, every pipeline and exporter built, every endpoint resolved. What
+/// `spanwise validate` checks is exactly this; `spanwise run` then listens.
+pub struct Prepared {
+    file: String,
+    runtime: Runtime,
+    pipelines: Vec<Pipeline>,
+    planned: Vec<Planned>,
+}
+
+impl Prepared {
+    /// The pipelines, built and started (batchers run; nothing listens yet).
+    pub fn pipelines(&self) -> &[Pipeline] {
+        &self.pipelines
+    }
+
+    /// Where each receiver protocol will listen: `(receiver, protocol, address)`.
+    pub fn addresses(&self) -> Vec<(&str, &'static str, SocketAddr)> {
+        self.planned
+            .iter()
+            .map(|p| (p.receiver.as_str(), p.protocol, p.address))
+            .collect()
+    }
+
+    /// Stop without serving: flush the pipelines.
+    pub async fn shutdown(self) {
+        for pipeline in &self.pipelines {
+            pipeline.shutdown().await;
+        }
+    }
+
+    /// Listen on every endpoint and serve until [`Running::shutdown`].
+    pub fn serve(self) -> Result<Running, ServiceError> {
+        let (stop, stopped) = watch::channel(false);
+        let mut servers = Vec::new();
+        let mut listeners = Vec::new();
+        for planned in self.planned {
+            let listener = std::net::TcpListener::bind(planned.address)
+                .and_then(|l| l.set_nonblocking(true).map(|()| l))
+                .and_then(tokio::net::TcpListener::from_std)
+                .map_err(|e| {
+                    ServiceError::Bind(Box::new(BindError {
+                        file: self.file.clone(),
+                        receiver: planned.receiver.clone(),
+                        protocol: planned.protocol,
+                        endpoint: planned.endpoint.clone(),
+                        address: planned.address,
+                        reason: e.to_string(),
+                    }))
+                })?;
+            let address = listener.local_addr().unwrap_or(planned.address);
+            let mut stopped = stopped.clone();
+            let until_stopped = async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            };
+            match planned.serve {
+                Serve::Grpc { max_message } => {
+                    let service = grpc::TraceService::new(planned.consumer, max_message);
+                    servers.push(tokio::spawn(async move {
+                        let result = tonic::transport::Server::builder()
+                            .add_service(service)
+                            .serve_with_incoming_shutdown(
+                                tonic::transport::server::TcpIncoming::from(listener),
+                                until_stopped,
+                            )
+                            .await;
+                        if let Err(e) = result {
+                            tracing::error!("OTLP/gRPC receiver stopped: {e}");
+                        }
+                    }));
+                    tracing::info!(receiver = %planned.receiver, %address, "OTLP/gRPC receiver listening");
+                }
+                Serve::Http { path, max_body } => {
+                    let router = http::router(planned.consumer, &path, max_body);
+                    servers.push(tokio::spawn(async move {
+                        let result = axum::serve(listener, router)
+                            .with_graceful_shutdown(until_stopped)
+                            .await;
+                        if let Err(e) = result {
+                            tracing::error!("OTLP/HTTP receiver stopped: {e}");
+                        }
+                    }));
+                    tracing::info!(receiver = %planned.receiver, %address, %path, "OTLP/HTTP receiver listening");
+                }
+            }
+            listeners.push(Listener {
+                receiver: planned.receiver,
+                protocol: planned.protocol,
+                address,
+            });
+        }
+        Ok(Running {
+            pipelines: self.pipelines,
+            servers,
+            stop,
+            listeners,
+            _runtime: self.runtime,
+        })
+    }
+}
+
+/// A running service. Dropping it stops the receivers (as [`Running::shutdown`] does, without
+/// waiting) and then the pipelines.
 pub struct Running {
     pipelines: Vec<Pipeline>,
     servers: Vec<JoinHandle<()>>,
@@ -79,15 +203,27 @@ impl Running {
     }
 }
 
-/// Start everything `config` describes. Must run inside a multi-threaded Tokio runtime.
-pub async fn start(config: &Config) -> Result<Running, ServiceError> {
-    let runtime = Runtime::new(config.runtime.to_settings())?;
-    let pipelines = build_pipelines(config, &runtime)?;
-    let (stop, stopped) = watch::channel(false);
-    let mut servers = Vec::new();
-    let mut listeners = Vec::new();
-    let file = config.file.display().to_string();
+/// Check and build everything `config` describes short of listening; see [`Prepared`]. Must run
+/// inside a Tokio runtime.
+///
+/// Loading runs on a blocking thread: compiling takes a while, and a plugin's `configure` may
+/// write to its stdout, which WASI serves by blocking on a runtime of its own (not allowed on an
+/// async worker thread).
+pub async fn prepare(config: &Config) -> Result<Prepared, ServiceError> {
+    let config = config.clone();
+    tokio::task::spawn_blocking(move || prepare_blocking(&config))
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+}
 
+fn prepare_blocking(config: &Config) -> Result<Prepared, ServiceError> {
+    let file = config.file.display().to_string();
+    let runtime = Runtime::new(config.runtime.to_settings()).map_err(|e| match e {
+        LoadError::CacheDir(e) => config.error("runtime.cache_dir", e.to_string()),
+        other => config.error("runtime", other.to_string()),
+    })?;
+    let pipelines = build_pipelines(config, &runtime)?;
+    let mut planned = Vec::new();
     for (id, receiver) in &config.receivers {
         let fed: Vec<Pipeline> = config
             .service
@@ -102,89 +238,54 @@ pub async fn start(config: &Config) -> Result<Running, ServiceError> {
         }
         let consumer = Consumer::new(fed);
         let ReceiverConfig::Otlp(otlp) = receiver;
-        let bind = |protocol: &'static str, endpoint: &str| {
-            let address: SocketAddr = endpoint.parse().map_err(|e| ServiceError::Bind {
-                file: file.clone(),
-                receiver: id.clone(),
-                protocol,
-                endpoint: endpoint.to_owned(),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    format!("not an address: {e}"),
-                ),
-            })?;
-            let listener = std::net::TcpListener::bind(address)
-                .and_then(|l| l.set_nonblocking(true).map(|()| l))
-                .and_then(tokio::net::TcpListener::from_std)
-                .map_err(|source| ServiceError::Bind {
-                    file: file.clone(),
-                    receiver: id.clone(),
-                    protocol,
-                    endpoint: endpoint.to_owned(),
-                    source,
-                })?;
-            let address = listener.local_addr().unwrap_or(address);
-            Ok::<_, ServiceError>((listener, address))
+        let resolve = |protocol: &'static str, endpoint: &str| {
+            Endpoint::parse(endpoint)
+                .and_then(|e| e.resolve())
+                .map_err(|reason| {
+                    config.error(
+                        format!("receivers.{id}.protocols.{protocol}.endpoint"),
+                        reason,
+                    )
+                })
         };
         if let Some(grpc_config) = &otlp.protocols.grpc {
-            let (listener, address) = bind("grpc", &grpc_config.endpoint)?;
-            let service =
-                grpc::TraceService::new(consumer.clone(), grpc_config.max_recv_msg_size_mib << 20);
-            let mut stopped = stopped.clone();
-            servers.push(tokio::spawn(async move {
-                let result = tonic::transport::Server::builder()
-                    .add_service(service)
-                    .serve_with_incoming_shutdown(
-                        tonic::transport::server::TcpIncoming::from(listener),
-                        async move {
-                            let _ = stopped.wait_for(|s| *s).await;
-                        },
-                    )
-                    .await;
-                if let Err(e) = result {
-                    tracing::error!("OTLP/gRPC receiver stopped: {e}");
-                }
-            }));
-            tracing::info!(receiver = %id, %address, "OTLP/gRPC receiver listening");
-            listeners.push(Listener {
+            planned.push(Planned {
                 receiver: id.clone(),
                 protocol: "grpc",
-                address,
+                endpoint: grpc_config.endpoint.clone(),
+                address: resolve("grpc", &grpc_config.endpoint)?,
+                consumer: consumer.clone(),
+                serve: Serve::Grpc {
+                    max_message: grpc_config.max_recv_msg_size_mib << 20,
+                },
             });
         }
         if let Some(http_config) = &otlp.protocols.http {
-            let (listener, address) = bind("http", &http_config.endpoint)?;
-            let router = http::router(
-                consumer.clone(),
-                &http_config.traces_url_path,
-                http_config.max_request_body_size,
-            );
-            let mut stopped = stopped.clone();
-            servers.push(tokio::spawn(async move {
-                let result = axum::serve(listener, router)
-                    .with_graceful_shutdown(async move {
-                        let _ = stopped.wait_for(|s| *s).await;
-                    })
-                    .await;
-                if let Err(e) = result {
-                    tracing::error!("OTLP/HTTP receiver stopped: {e}");
-                }
-            }));
-            tracing::info!(receiver = %id, %address, path = %http_config.traces_url_path, "OTLP/HTTP receiver listening");
-            listeners.push(Listener {
+            planned.push(Planned {
                 receiver: id.clone(),
                 protocol: "http",
-                address,
+                endpoint: http_config.endpoint.clone(),
+                address: resolve("http", &http_config.endpoint)?,
+                consumer: consumer.clone(),
+                serve: Serve::Http {
+                    path: http_config.traces_url_path.clone(),
+                    max_body: http_config.max_request_body_size,
+                },
             });
         }
     }
-    Ok(Running {
+    Ok(Prepared {
+        file,
+        runtime,
         pipelines,
-        servers,
-        stop,
-        listeners,
-        _runtime: runtime,
+        planned,
     })
+}
+
+/// Start everything `config` describes: [`prepare`], then listen. Must run inside a
+/// multi-threaded Tokio runtime.
+pub async fn start(config: &Config) -> Result<Running, ServiceError> {
+    prepare(config).await?.serve()
 }
 
 /// Wait for SIGINT or SIGTERM.

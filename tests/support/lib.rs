@@ -1,5 +1,6 @@
-//! Helpers shared by the end-to-end tests: where the built components and the binary are, and a
-//! `spanwise run` child process on free loopback ports.
+//! Helpers shared by the integration tests: where the built components are, a runtime with a
+//! private cache, the service in this process on loopback port 0, and a `spanwise run` child
+//! process on free loopback ports.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -16,39 +17,29 @@ pub fn root() -> PathBuf {
         .to_owned()
 }
 
-/// A component built by `make plugins`: `dist/plugins/NAME.wasm`.
+/// The plugin `name` (`url`, ...) as a component, built by `spanwise-test-components`.
 pub fn plugin(name: &str) -> PathBuf {
-    built(root().join("dist/plugins").join(format!("{name}.wasm")))
+    spanwise_test_components::path(name)
 }
 
-/// A test-only guest built by `make plugins`: `dist/test-guests/NAME.wasm`.
+/// The test-only guest `name` (`misbehave`, `noop`, ...) as a component.
 pub fn guest(name: &str) -> PathBuf {
-    built(root().join("dist/test-guests").join(format!("{name}.wasm")))
+    spanwise_test_components::path(name)
 }
 
-fn built(path: PathBuf) -> PathBuf {
-    assert!(
-        path.exists(),
-        "{} is missing: run `make plugins` (or `make test`, which does it)",
-        path.display()
-    );
-    path
-}
-
-/// The `spanwise` binary of the same build as this test (`target/<profile>/spanwise`).
-pub fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test knows its own path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps/<test>");
-    let binary = profile_dir.join(format!("spanwise{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.exists(),
-        "{} is missing: build it with `cargo build --release -p spanwise` (make test does)",
-        binary.display()
-    );
-    binary
+/// A folder laid out as `make plugins` lays out `dist/plugins` (`url.wasm`, ...), holding links
+/// to the freshly built plugins, made inside `dir`: what `SPANWISE_PLUGINS` points the shipped
+/// example configs at.
+pub fn dist_plugins(dir: &Path) -> PathBuf {
+    let plugins = dir.join("plugins");
+    std::fs::create_dir_all(&plugins).expect("a temporary folder is writable");
+    for (name, path) in spanwise_test_components::plugins() {
+        let link = plugins.join(format!("{name}.wasm"));
+        if !link.exists() {
+            std::os::unix::fs::symlink(&path, &link).expect("a link to a built plugin");
+        }
+    }
+    plugins
 }
 
 /// A runtime with its cache in a fresh temporary folder.
@@ -71,10 +62,11 @@ pub struct Spanwise {
 }
 
 impl Spanwise {
-    /// Start `spanwise run --config CONFIG`, whose receivers listen on port 0, and wait (at
+    /// Start `BINARY run --config CONFIG` (the `spanwise` binary of the test's own build, which
+    /// cargo names in `CARGO_BIN_EXE_spanwise`), whose receivers listen on port 0, and wait (at
     /// most 60 s) until both are listening.
-    pub fn start(config: &Path) -> Self {
-        let mut child = Command::new(binary())
+    pub fn start(binary: &Path, config: &Path) -> Self {
+        let mut child = Command::new(binary)
             .args(["run", "--config"])
             .arg(config)
             .env("SPANWISE_LOG", "info")

@@ -23,6 +23,20 @@ pub struct OtlpReceiverConfig {
     pub protocols: Protocols,
 }
 
+impl OtlpReceiverConfig {
+    /// The endpoint of each protocol served: `("grpc", ...)`, `("http", ...)`.
+    pub fn endpoints(&self) -> Vec<(&'static str, &str)> {
+        let mut out = Vec::new();
+        if let Some(grpc) = &self.protocols.grpc {
+            out.push(("grpc", grpc.endpoint.as_str()));
+        }
+        if let Some(http) = &self.protocols.http {
+            out.push(("http", http.endpoint.as_str()));
+        }
+        out
+    }
+}
+
 /// `receivers.otlp.protocols`. A protocol written with no block (`grpc:`) uses its defaults.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,7 +70,8 @@ where
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GrpcReceiverConfig {
-    /// Address to listen on. Default `127.0.0.1:4317`.
+    /// Address to listen on, as `host:port` (`localhost:4317`, `0.0.0.0:4317`, `[::1]:4317`,
+    /// `:4317` for every interface). Default `127.0.0.1:4317`.
     pub endpoint: String,
     /// Largest request message after decompression, in MiB. Default 4.
     pub max_recv_msg_size_mib: usize,
@@ -75,7 +90,8 @@ impl Default for GrpcReceiverConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpReceiverConfig {
-    /// Address to listen on. Default `127.0.0.1:4318`.
+    /// Address to listen on, as `host:port` (`localhost:4318`, `0.0.0.0:4318`, `[::1]:4318`,
+    /// `:4318` for every interface). Default `127.0.0.1:4318`.
     pub endpoint: String,
     /// Largest request body after decompression. Default `20MiB`.
     #[serde(deserialize_with = "units::size")]
@@ -168,7 +184,7 @@ pub struct WasmProcessorConfig {
     pub plugin: PathBuf,
     /// The component's expected sha256 (hex, optionally prefixed `sha256:`); a mismatch refuses
     /// to start.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "units::optional_text")]
     pub sha256: Option<String>,
     /// `drop` (default) or `pass`.
     #[serde(default)]
@@ -178,11 +194,11 @@ pub struct WasmProcessorConfig {
     pub limits: LimitsConfig,
     /// Keys for the `keyed-hash` import, by name. Write them as `${env:VAR}`; each must be at
     /// least 16 bytes. They never enter the plugin's memory.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "units::text_map")]
     pub keys: BTreeMap<String, String>,
     /// The plugin's own config, handed to it as JSON.
     #[serde(default)]
-    pub config: serde_yaml::Value,
+    pub config: serde_json::Value,
 }
 
 impl WasmProcessorConfig {
@@ -301,7 +317,7 @@ pub struct OtlpExporterConfig {
     )]
     pub timeout: Duration,
     /// Extra request headers (gRPC metadata).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "units::text_map")]
     pub headers: BTreeMap<String, String>,
 }
 
@@ -338,7 +354,7 @@ pub struct OtlpHttpExporterConfig {
     )]
     pub timeout: Duration,
     /// Extra request headers.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "units::text_map")]
     pub headers: BTreeMap<String, String>,
 }
 
@@ -382,8 +398,13 @@ pub struct DebugExporterConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct RuntimeConfig {
     /// Where compiled components are cached. Default `~/.cache/spanwise/components`; an empty
-    /// string turns the cache off.
+    /// string turns the cache off. Created private (`0700`); a folder that belongs to another
+    /// user or that its group or everyone may write to is refused.
     pub cache_dir: Option<PathBuf>,
+    /// The most compiled code the cache keeps; the least recently used files go first. Default
+    /// `512MiB`.
+    #[serde(deserialize_with = "units::size")]
+    pub cache_max_size: usize,
     /// The most memory any plugin's `limits.memory` may ask for. Default `1GiB`.
     #[serde(deserialize_with = "units::size")]
     pub max_memory: usize,
@@ -394,6 +415,7 @@ impl Default for RuntimeConfig {
         let settings = crate::runtime::RuntimeSettings::default();
         Self {
             cache_dir: settings.cache_dir,
+            cache_max_size: settings.cache_max_size as usize,
             max_memory: settings.max_memory,
         }
     }
@@ -407,6 +429,7 @@ impl RuntimeConfig {
                 .cache_dir
                 .clone()
                 .filter(|dir| !dir.as_os_str().is_empty()),
+            cache_max_size: self.cache_max_size as u64,
             max_memory: self.max_memory,
             ..Default::default()
         }

@@ -4,7 +4,7 @@
 //! set and has no default is an error that names the key and the variable: an empty secret must
 //! never slip through.
 
-use serde_yaml::Value;
+use serde_json::Value;
 
 /// Expand every string value under `value`; `path` is the dotted key of `value` for errors.
 pub fn expand(
@@ -21,37 +21,22 @@ pub fn expand(
                 text.starts_with("${") && text.ends_with('}') && text.matches("${").count() == 1;
             let expanded = expand_str(text, env).map_err(|reason| (path.to_owned(), reason))?;
             *value = if whole && !expanded.is_empty() {
-                // Only exact numbers and booleans change type: `0042` or a 30-digit secret stays
-                // a string rather than losing digits to a float.
-                match serde_yaml::from_str::<Value>(&expanded) {
-                    Ok(Value::Number(n)) if n.to_string() == expanded => Value::Number(n),
-                    Ok(Value::Bool(b)) if expanded == "true" || expanded == "false" => {
-                        Value::Bool(b)
-                    }
-                    _ => Value::String(expanded),
-                }
+                retyped(expanded)
             } else {
                 Value::String(expanded)
             };
             Ok(())
         }
-        Value::Sequence(items) => {
+        Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
                 expand(item, &format!("{path}[{i}]"), env)?;
             }
             Ok(())
         }
-        Value::Mapping(map) => {
+        Value::Object(map) => {
             for (key, item) in map.iter_mut() {
-                let key = match key {
-                    Value::String(s) => s.clone(),
-                    other => serde_yaml::to_string(other)
-                        .unwrap_or_default()
-                        .trim()
-                        .to_owned(),
-                };
                 let child = if path.is_empty() {
-                    key
+                    key.clone()
                 } else {
                     format!("{path}.{key}")
                 };
@@ -59,9 +44,36 @@ pub fn expand(
             }
             Ok(())
         }
-        Value::Tagged(tagged) => expand(&mut tagged.value, path, env),
         Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
     }
+}
+
+/// The value of a whole `${...}` reference: only exact numbers and booleans change type, so
+/// `0042`, `1e3` or a 30-digit secret stay strings rather than losing digits to a float, while
+/// `4318` and `0.5` become numbers.
+fn retyped(expanded: String) -> Value {
+    if expanded == "true" || expanded == "false" {
+        return Value::Bool(expanded == "true");
+    }
+    if let Ok(n) = expanded.parse::<i64>()
+        && n.to_string() == expanded
+    {
+        return Value::Number(n.into());
+    }
+    if let Ok(n) = expanded.parse::<u64>()
+        && n.to_string() == expanded
+    {
+        return Value::Number(n.into());
+    }
+    if let Some(n) = expanded
+        .parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        && n.to_string() == expanded
+    {
+        return Value::Number(n);
+    }
+    Value::String(expanded)
 }
 
 fn expand_str(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
@@ -122,7 +134,7 @@ mod tests {
     }
 
     fn run(yaml: &str) -> Result<Value, (String, String)> {
-        let mut value: Value = serde_yaml::from_str(yaml).unwrap();
+        let mut value = crate::config::yaml::parse(yaml).unwrap().unwrap().value;
         expand(&mut value, "", &env)?;
         Ok(value)
     }

@@ -1,23 +1,28 @@
 //! The collector-style YAML config: `receivers`, `processors`, `exporters`, `extensions` and
 //! `service.pipelines`, plus spanwise's own `runtime` block.
 //!
-//! Loading goes: read the file → parse YAML → expand `${env:VAR}` in values ([`expand`]) → check
-//! every component block against its type (`deny_unknown_fields`) → check the pipelines refer to
-//! defined components. Every error names the file, the dotted key and the reason.
+//! Loading goes: read the file → parse YAML, noting where each key sits ([`yaml`]) → expand
+//! `${env:VAR}` in values ([`expand`]) → check every component block against its type
+//! (`deny_unknown_fields`) → check the pipelines refer to defined components. Every error names
+//! the file, the line and column, the dotted key and the reason.
 
 mod components;
+pub mod endpoint;
 mod error;
 pub mod expand;
 pub mod units;
+pub mod yaml;
 
 pub use components::*;
 pub use error::ConfigError;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_yaml::Value;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use yaml::Positions;
 
 /// The name used for configs that do not come from a file.
 pub const EMBEDDED: &str = "<embedded>";
@@ -54,6 +59,8 @@ pub struct Config {
     pub service: Service,
     /// Process-wide WebAssembly runtime settings.
     pub runtime: RuntimeConfig,
+    /// Where each key sits in the file, for errors.
+    positions: Arc<Positions>,
 }
 
 /// `service:`: which components make up which pipeline.
@@ -94,14 +101,15 @@ impl Config {
         file: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let err = |key: &str, reason: String| ConfigError::new(file, key, reason);
-        let mut value: Value =
-            serde_yaml::from_str(text).map_err(|e| err("", format!("not valid YAML: {e}")))?;
-        if value.is_null() {
-            return Err(err("", "the file is empty".into()));
-        }
+        let document = yaml::parse(text)
+            .map_err(|e| ConfigError::new(file, "", e.reason).at(e.position))?
+            .ok_or_else(|| ConfigError::new(file, "", "the file is empty"))?;
+        let positions = Arc::new(document.positions);
+        let err =
+            |key: &str, reason: String| ConfigError::new(file, key, reason).at(positions.find(key));
+        let mut value = document.value;
         expand::expand(&mut value, "", env).map_err(|(key, reason)| err(&key, reason))?;
-        let raw: RawConfig = typed(value, "", file)?;
+        let raw: RawConfig = typed(value, "", file, &positions)?;
 
         if let Some((id, _)) = raw.extensions.iter().next() {
             return Err(err(
@@ -120,7 +128,16 @@ impl Config {
         for (id, block) in raw.receivers {
             let key = format!("receivers.{id}");
             let config = match component_type(&id) {
-                "otlp" => ReceiverConfig::Otlp(typed(null_to_empty(block), &key, file)?),
+                "otlp" => {
+                    let otlp: OtlpReceiverConfig =
+                        typed(null_to_empty(block), &key, file, &positions)?;
+                    for (protocol, endpoint) in otlp.endpoints() {
+                        endpoint::Endpoint::parse(endpoint).map_err(|reason| {
+                            err(&format!("{key}.protocols.{protocol}.endpoint"), reason)
+                        })?;
+                    }
+                    ReceiverConfig::Otlp(otlp)
+                }
                 other => {
                     return Err(err(
                         &key,
@@ -135,9 +152,11 @@ impl Config {
         for (id, block) in raw.processors {
             let key = format!("processors.{id}");
             let config = match component_type(&id) {
-                "batch" => ProcessorConfig::Batch(typed(null_to_empty(block), &key, file)?),
+                "batch" => {
+                    ProcessorConfig::Batch(typed(null_to_empty(block), &key, file, &positions)?)
+                }
                 "wasm" => {
-                    let config: WasmProcessorConfig = typed(block, &key, file)?;
+                    let config: WasmProcessorConfig = typed(block, &key, file, &positions)?;
                     config
                         .check()
                         .map_err(|(field, reason)| err(&format!("{key}.{field}"), reason))?;
@@ -163,10 +182,10 @@ impl Config {
             let key = format!("exporters.{id}");
             let block = null_to_empty(block);
             let config = match component_type(&id) {
-                "otlp" => ExporterConfig::Otlp(typed(block, &key, file)?),
-                "otlphttp" => ExporterConfig::OtlpHttp(typed(block, &key, file)?),
-                "file" => ExporterConfig::File(typed(block, &key, file)?),
-                "debug" => ExporterConfig::Debug(typed(block, &key, file)?),
+                "otlp" => ExporterConfig::Otlp(typed(block, &key, file, &positions)?),
+                "otlphttp" => ExporterConfig::OtlpHttp(typed(block, &key, file, &positions)?),
+                "file" => ExporterConfig::File(typed(block, &key, file, &positions)?),
+                "debug" => ExporterConfig::Debug(typed(block, &key, file, &positions)?),
                 other => {
                     return Err(err(
                         &key,
@@ -179,7 +198,8 @@ impl Config {
             exporters.insert(id, config);
         }
 
-        let runtime: RuntimeConfig = typed(null_to_empty(raw.runtime), "runtime", file)?;
+        let runtime: RuntimeConfig =
+            typed(null_to_empty(raw.runtime), "runtime", file, &positions)?;
 
         let config = Config {
             file: file.to_owned(),
@@ -188,13 +208,21 @@ impl Config {
             exporters,
             service: raw.service,
             runtime,
+            positions: positions.clone(),
         };
         config.check_pipelines()?;
         Ok(config)
     }
 
+    /// An error about `key` of this config, placed at the key's line and column.
+    pub fn error(&self, key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+        let key = key.into();
+        let position = self.positions.find(&key);
+        ConfigError::new(&self.file, key, reason).at(position)
+    }
+
     fn check_pipelines(&self) -> Result<(), ConfigError> {
-        let err = |key: String, reason: String| ConfigError::new(&self.file, key, reason);
+        let err = |key: String, reason: String| self.error(key, reason);
         if self.service.pipelines.is_empty() {
             return Err(err(
                 "service.pipelines".into(),
@@ -281,14 +309,19 @@ pub fn component_type(id: &str) -> &str {
 
 fn null_to_empty(value: Value) -> Value {
     if value.is_null() {
-        Value::Mapping(Default::default())
+        Value::Object(Default::default())
     } else {
         value
     }
 }
 
-/// Deserialize `value` into `T`, naming the full dotted key on error.
-fn typed<T: DeserializeOwned>(value: Value, prefix: &str, file: &Path) -> Result<T, ConfigError> {
+/// Deserialize `value` into `T`, naming the full dotted key, and where it is, on error.
+fn typed<T: DeserializeOwned>(
+    value: Value,
+    prefix: &str,
+    file: &Path,
+    positions: &Positions,
+) -> Result<T, ConfigError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let inner = e.path().to_string();
         let key = match (prefix.is_empty(), inner == ".") {
@@ -302,7 +335,8 @@ fn typed<T: DeserializeOwned>(value: Value, prefix: &str, file: &Path) -> Result
             (false, true) => prefix.to_owned(),
             (false, false) => format!("{prefix}.{inner}"),
         };
-        ConfigError::new(file, key, e.inner().to_string())
+        let position = positions.find(&key);
+        ConfigError::new(file, key, e.inner().to_string()).at(position)
     })
 }
 

@@ -89,6 +89,48 @@ pub fn size<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
     }
 }
 
+/// A scalar written where text is meant: a string as it is, a number or a boolean as its text
+/// (so `sha256: 0123...` or a key that is all digits, which YAML or `${env:...}` make numbers,
+/// still arrive as text).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    Str(String),
+    Int(i64),
+    Uint(u64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl Scalar {
+    fn into_text(self) -> String {
+        match self {
+            Scalar::Str(s) => s,
+            Scalar::Int(n) => n.to_string(),
+            Scalar::Uint(n) => n.to_string(),
+            Scalar::Float(n) => n.to_string(),
+            Scalar::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+/// `serde` helper for an optional text field that a number may stand in for.
+pub fn optional_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<Scalar>::deserialize(d)?.map(Scalar::into_text))
+}
+
+/// `serde` helper for a map of text values (keys, headers) that numbers may stand in for.
+pub fn text_map<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<std::collections::BTreeMap<String, String>, D::Error> {
+    Ok(
+        std::collections::BTreeMap::<String, Scalar>::deserialize(d)?
+            .into_iter()
+            .map(|(k, v)| (k, v.into_text()))
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +146,18 @@ mod tests {
         assert_eq!(parse_size("1048576").unwrap(), 1 << 20);
         assert_eq!(parse_size("4MB").unwrap(), 4_000_000);
         assert!(parse_size("4 parsecs").is_err());
+    }
+
+    #[test]
+    fn numbers_stand_in_for_text() {
+        let map: std::collections::BTreeMap<String, String> =
+            text_map(serde_json::json!({"a": "x", "b": 1234567890123456_i64, "c": true})).unwrap();
+        assert_eq!(map["b"], "1234567890123456");
+        assert_eq!(map["c"], "true");
+        assert_eq!(
+            optional_text(serde_json::json!(12)).unwrap().as_deref(),
+            Some("12")
+        );
+        assert!(text_map(serde_json::json!({"a": [1]})).is_err());
     }
 }

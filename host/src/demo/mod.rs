@@ -6,8 +6,6 @@ mod traces;
 pub use traces::demo_batches;
 
 use crate::config::Config;
-use crate::pipeline::build_pipelines;
-use crate::runtime::Runtime;
 use anyhow::Context;
 use spanwise_batch::{Level, StrField};
 use std::fmt::Write as _;
@@ -29,9 +27,12 @@ pub async fn run(config_text: &str, file: &Path, output: &Path) -> anyhow::Resul
         std::fs::remove_file(output)
             .with_context(|| format!("cannot replace {}", output.display()))?;
     }
-    let runtime = Runtime::new(config.runtime.to_settings())?;
-    let pipelines = build_pipelines(&config, &runtime)?;
-    let pipeline = pipelines.first().context("the config has no pipeline")?;
+    // Everything `spanwise run` checks, but nothing listens: the demo feeds the pipeline itself.
+    let prepared = crate::service::prepare(&config).await?;
+    let pipeline = prepared
+        .pipelines()
+        .first()
+        .context("the config has no pipeline")?;
 
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -63,9 +64,8 @@ pub async fn run(config_text: &str, file: &Path, output: &Path) -> anyhow::Resul
             )?;
         }
     }
-    for p in &pipelines {
-        p.shutdown().await;
-    }
+    let pipeline = pipeline.clone();
+    prepared.shutdown().await;
 
     writeln!(report)?;
     writeln!(report, "what each processor did:")?;

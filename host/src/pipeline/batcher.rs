@@ -1,7 +1,7 @@
 //! [`Batcher`]: the built-in `batch` processor. Spans wait until `send_batch_size` of them are
 //! there or `timeout` has passed since the first; batches over `send_batch_max_size` are split.
 
-use super::{Inner, run_from};
+use super::{Chain, run};
 use crate::config::BatchConfig;
 use crate::telemetry::Counters;
 use spanwise_batch::Batch;
@@ -43,7 +43,10 @@ impl Batcher {
         &self.id
     }
 
-    pub(super) fn start(&self, pipeline: Arc<Inner>, next_stage: usize) {
+    /// Start the task that sends batches on to `after` (the stages after this batcher). The task
+    /// ends once every handle of this batcher is gone (the queue closes) or on
+    /// [`Batcher::shutdown`], after sending on what it holds.
+    pub(super) fn start(&self, after: Arc<Chain>) {
         let Some(receiver) = self
             .receiver
             .lock()
@@ -52,11 +55,10 @@ impl Batcher {
         else {
             return;
         };
-        let task = tokio::spawn(run(
+        let task = tokio::spawn(serve(
             receiver,
             self.config.clone(),
-            pipeline,
-            next_stage,
+            after,
             self.stats.clone(),
             self.id.clone(),
         ));
@@ -85,11 +87,10 @@ impl Batcher {
     }
 }
 
-async fn run(
+async fn serve(
     mut receiver: mpsc::Receiver<Batch>,
     config: BatchConfig,
-    pipeline: Arc<Inner>,
-    next_stage: usize,
+    after: Arc<Chain>,
     stats: Arc<Counters>,
     id: String,
 ) {
@@ -110,17 +111,17 @@ async fn run(
                     }
                     pending.append(batch);
                     if pending.len() >= config.send_batch_size {
-                        flush(&mut pending, &config, &pipeline, next_stage, &stats, &id).await;
+                        flush(&mut pending, &config, &after, &stats, &id).await;
                         deadline = None;
                     }
                 }
                 None => {
-                    flush(&mut pending, &config, &pipeline, next_stage, &stats, &id).await;
+                    flush(&mut pending, &config, &after, &stats, &id).await;
                     return;
                 }
             },
             () = timer => {
-                flush(&mut pending, &config, &pipeline, next_stage, &stats, &id).await;
+                flush(&mut pending, &config, &after, &stats, &id).await;
                 deadline = None;
             }
         }
@@ -130,23 +131,20 @@ async fn run(
 async fn flush(
     pending: &mut Batch,
     config: &BatchConfig,
-    pipeline: &Arc<Inner>,
-    next_stage: usize,
+    after: &Chain,
     stats: &Counters,
     id: &str,
 ) {
-    let mut rest = std::mem::take(pending);
-    while !rest.is_empty() {
-        let chunk = if config.send_batch_max_size > 0 && rest.len() > config.send_batch_max_size {
-            let tail = rest.split_off(config.send_batch_max_size);
-            std::mem::replace(&mut rest, tail)
-        } else {
-            std::mem::take(&mut rest)
-        };
+    let all = std::mem::take(pending);
+    if all.is_empty() {
+        return;
+    }
+    // Cut by moving spans, linear in the batch (`send_batch_max_size` 0 means one chunk).
+    for chunk in all.into_chunks(config.send_batch_max_size) {
         let spans = chunk.len() as u64;
         stats.add("batches_sent", 1);
         stats.add("spans_out", spans);
-        match Box::pin(run_from(pipeline, next_stage, chunk)).await {
+        match Box::pin(run(after, chunk)).await {
             Ok(report) => {
                 for dropped in report.dropped {
                     tracing::debug!(processor = %dropped.processor, spans = dropped.spans, "{}", dropped.reason);

@@ -1,7 +1,7 @@
 //! Turning a checked [`Config`] into running pipelines: load plugins (once per processor id),
 //! configure an instance per pipeline, create exporters (shared between pipelines).
 
-use super::{Batcher, Inner, Pipeline, Stage, WasmStage};
+use super::{Batcher, Chain, Pipeline, Stage, WasmStage};
 use crate::config::{Config, ConfigError, ProcessorConfig};
 use crate::exporter::{self, Exporter};
 use crate::runtime::{LoadError, Plugin, PluginContext, PluginLog, Runtime};
@@ -14,7 +14,7 @@ pub type BuildError = ConfigError;
 
 /// Build every pipeline of `config`. Must run inside a Tokio runtime (batchers start tasks).
 pub fn build_pipelines(config: &Config, runtime: &Runtime) -> Result<Vec<Pipeline>, BuildError> {
-    let err = |key: String, reason: String| ConfigError::new(&config.file, key, reason);
+    let err = |key: String, reason: String| config.error(key, reason);
 
     let mut exporters: BTreeMap<&str, Arc<dyn Exporter>> = BTreeMap::new();
     for (id, exporter_config) in &config.exporters {
@@ -87,7 +87,7 @@ pub fn build_pipelines(config: &Config, runtime: &Runtime) -> Result<Vec<Pipelin
             .iter()
             .map(|id| exporters[id.as_str()].clone())
             .collect();
-        pipelines.push(Pipeline::new(Inner {
+        pipelines.push(Pipeline::new(Chain {
             id: pipeline_id.clone(),
             stages,
             exporters,
@@ -105,10 +105,11 @@ fn load_error(config: &Config, key: &str, error: LoadError) -> ConfigError {
             format!("{key}.plugin")
         }
         LoadError::Instantiate { .. } | LoadError::Engine(_) => key.to_owned(),
+        LoadError::CacheDir(_) => "runtime.cache_dir".to_owned(),
     };
     let reason = match error {
         LoadError::Config { message, .. } => format!("the plugin rejected its config: {message}"),
         other => other.to_string(),
     };
-    ConfigError::new(&config.file, key, reason)
+    config.error(key, reason)
 }

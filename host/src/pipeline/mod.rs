@@ -4,6 +4,12 @@
 //! built-in `batch` processor). Stages before the first batcher run on the request's own path,
 //! so the receiver can tell the client what was dropped; a batcher hands its output to the
 //! stages after it from its own task.
+//!
+//! Ownership runs one way, down the pipeline: a [`Pipeline`] owns its stages and exporters; a
+//! batcher's task owns only what comes after the batcher (a `Chain`), never the batcher or the
+//! pipeline. So when the last handle of a pipeline is dropped, started or not, each batcher's
+//! queue closes, its task flushes what it holds and ends, and the plugin instances and exporters
+//! go with it: nothing that a pipeline started outlives it.
 
 mod batcher;
 mod build;
@@ -18,6 +24,7 @@ use spanwise_batch::Batch;
 use std::sync::Arc;
 
 /// One processor of a pipeline.
+#[derive(Clone)]
 pub enum Stage {
     /// A WebAssembly plugin.
     Wasm(Arc<WasmStage>),
@@ -96,29 +103,43 @@ pub enum ConsumeError {
     ShuttingDown(String),
 }
 
-pub(crate) struct Inner {
+/// Stages in order and the exporters after them: a whole pipeline, or the part of it after a
+/// batcher, which that batcher's task owns.
+pub(crate) struct Chain {
     pub(crate) id: String,
     pub(crate) stages: Vec<Stage>,
     pub(crate) exporters: Vec<Arc<dyn Exporter>>,
 }
 
+impl Chain {
+    /// The part of this chain after stage `index`.
+    fn after(&self, index: usize) -> Chain {
+        Chain {
+            id: self.id.clone(),
+            stages: self.stages[index + 1..].to_vec(),
+            exporters: self.exporters.clone(),
+        }
+    }
+}
+
 /// A running pipeline.
 #[derive(Clone)]
 pub struct Pipeline {
-    inner: Arc<Inner>,
+    inner: Arc<Chain>,
 }
 
 impl Pipeline {
-    pub(crate) fn new(inner: Inner) -> Self {
-        let pipeline = Self {
-            inner: Arc::new(inner),
-        };
-        for (index, stage) in pipeline.inner.stages.iter().enumerate() {
+    /// Start the batchers of `chain` (each on the part of the chain after it). Must run inside
+    /// a Tokio runtime.
+    pub(crate) fn new(chain: Chain) -> Self {
+        for (index, stage) in chain.stages.iter().enumerate() {
             if let Stage::Batch(batcher) = stage {
-                batcher.start(pipeline.inner.clone(), index + 1);
+                batcher.start(Arc::new(chain.after(index)));
             }
         }
-        pipeline
+        Self {
+            inner: Arc::new(chain),
+        }
     }
 
     /// The pipeline id (`traces`, `traces/NAME`).
@@ -155,7 +176,7 @@ impl Pipeline {
 
     /// Run `batch` through the pipeline.
     pub async fn consume(&self, batch: Batch) -> Result<Report, ConsumeError> {
-        run_from(&self.inner, 0, batch).await
+        run(&self.inner, batch).await
     }
 
     /// Flush every batcher in order, then shut the exporters down. Spans that batchers hold are
@@ -172,14 +193,10 @@ impl Pipeline {
     }
 }
 
-/// Run `batch` through the stages from `start` on, then export it.
-pub(crate) async fn run_from(
-    inner: &Arc<Inner>,
-    start: usize,
-    mut batch: Batch,
-) -> Result<Report, ConsumeError> {
+/// Run `batch` through the stages of `chain`, then export it.
+pub(crate) async fn run(chain: &Chain, mut batch: Batch) -> Result<Report, ConsumeError> {
     let mut report = Report::default();
-    for stage in &inner.stages[start.min(inner.stages.len())..] {
+    for stage in &chain.stages {
         if batch.is_empty() {
             return Ok(report);
         }
@@ -195,7 +212,7 @@ pub(crate) async fn run_from(
                 batcher
                     .send(batch)
                     .await
-                    .map_err(|_| ConsumeError::ShuttingDown(inner.id.clone()))?;
+                    .map_err(|_| ConsumeError::ShuttingDown(chain.id.clone()))?;
                 return Ok(report);
             }
         }
@@ -203,14 +220,14 @@ pub(crate) async fn run_from(
     if batch.is_empty() {
         return Ok(report);
     }
-    export(inner, batch).await?;
+    export(chain, batch).await?;
     Ok(report)
 }
 
-async fn export(inner: &Inner, batch: Batch) -> Result<(), ExportError> {
+async fn export(chain: &Chain, batch: Batch) -> Result<(), ExportError> {
     let request = batch.into_request();
     let results =
-        futures_util::future::join_all(inner.exporters.iter().map(|e| e.export(&request))).await;
+        futures_util::future::join_all(chain.exporters.iter().map(|e| e.export(&request))).await;
     let failures: Vec<String> = results
         .into_iter()
         .filter_map(Result::err)

@@ -1,7 +1,7 @@
 //! The batch processor: size, split and timeout flushes, and the flush on shutdown, with an
 //! exporter that records what it was given.
 
-use super::{Batcher, Inner, Pipeline, Stage};
+use super::{Batcher, Chain, Pipeline, Stage};
 use crate::config::BatchConfig;
 use crate::exporter::{BoxFuture, ExportError, Exporter, span_count};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -37,7 +37,7 @@ fn spans(n: usize) -> Batch {
 
 fn pipeline(config: BatchConfig) -> (Pipeline, Arc<Recorder>) {
     let recorder = Arc::new(Recorder::default());
-    let pipeline = Pipeline::new(Inner {
+    let pipeline = Pipeline::new(Chain {
         id: "traces".into(),
         stages: vec![Stage::Batch(Arc::new(Batcher::new("batch", config)))],
         exporters: vec![recorder.clone()],
@@ -97,4 +97,75 @@ async fn refuses_spans_after_shutdown() {
     let (pipeline, _) = pipeline(config(4, 0, Duration::from_secs(1)));
     pipeline.shutdown().await;
     assert!(pipeline.consume(spans(1)).await.is_err());
+}
+
+/// Wait (at most 5 s) until the runtime has `tasks` tasks alive; returns how many it has.
+async fn settle_to(tasks: usize) -> usize {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while metrics.num_alive_tasks() != tasks && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    metrics.num_alive_tasks()
+}
+
+#[tokio::test]
+async fn dropping_a_pipeline_flushes_its_batcher_and_ends_its_task() {
+    let alive = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
+    let (pipeline, recorder) = pipeline(config(100, 0, Duration::from_secs(3600)));
+    assert_eq!(settle_to(alive + 1).await, alive + 1, "the batcher's task");
+    pipeline.consume(spans(3)).await.unwrap();
+    drop(pipeline);
+    assert_eq!(
+        settle_to(alive).await,
+        alive,
+        "the task ended with its pipeline"
+    );
+    assert_eq!(
+        *recorder.sizes.lock().unwrap(),
+        vec![3],
+        "what it held was sent"
+    );
+    assert_eq!(Arc::strong_count(&recorder), 1, "the exporter was released");
+}
+
+#[tokio::test]
+async fn pipelines_that_fail_to_build_leave_nothing_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        r#"
+receivers:
+  otlp:
+processors:
+  batch:
+  wasm/missing:
+    plugin: {missing}
+exporters:
+  debug:
+runtime: {{ cache_dir: "" }}
+service:
+  pipelines:
+    traces/a: {{ receivers: [otlp], processors: [batch], exporters: [debug] }}
+    traces/b: {{ receivers: [otlp], processors: [batch, wasm/missing], exporters: [debug] }}
+"#,
+        missing = dir.path().join("missing.wasm").display()
+    );
+    let config =
+        crate::config::Config::parse(&yaml, std::path::Path::new("leak.yaml"), &|_| None).unwrap();
+    let runtime = crate::runtime::Runtime::new(config.runtime.to_settings()).unwrap();
+    let alive = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
+    let error = match super::build_pipelines(&config, &runtime) {
+        Ok(_) => panic!("a missing plugin must fail the build"),
+        Err(error) => error,
+    };
+    assert_eq!(error.key, "processors.wasm/missing.plugin");
+    assert_eq!(
+        settle_to(alive).await,
+        alive,
+        "the batcher started for traces/a stopped when the build failed"
+    );
 }

@@ -1,51 +1,148 @@
-//! Precompiled components on disk, keyed by the component's sha256 and the engine's
-//! compatibility hash (which covers the wasmtime version and every setting that affects code).
+//! Precompiled components on disk, in a folder an operator can trust.
+//!
+//! The `.cwasm` a component compiles to is machine code that wasmtime loads without checking
+//! it (deserializing is `unsafe`), so the cache guards what it loads:
+//!
+//! - **Private folder.** The folder is created `0700`; an existing one must belong to this user
+//!   and be writable by nobody else, or the runtime refuses to start (`runtime.cache_dir`), since
+//!   anyone who can write there could make the host run their code.
+//! - **Stable keys.** A file's name is the SHA-256 of the component's own SHA-256 and of the
+//!   engine's fingerprint: wasmtime's compatibility hash (its version and every setting that
+//!   changes the code) fed through SHA-256, not through a hasher that may change between Rust
+//!   releases.
+//! - **Integrity.** Each file starts with a header holding its key and the SHA-256 of the
+//!   compiled code. A file that is truncated, corrupted or renamed from another key fails the
+//!   check, is logged and recompiled.
+//! - **Eviction.** Files are written atomically (`0600`, temporary name, rename); loading one
+//!   marks it used; when the folder holds more than `runtime.cache_max_size`, the least recently
+//!   used files go. Temporary files left by a crash are removed after an hour.
 
-use std::hash::{Hash, Hasher};
-use std::path::PathBuf;
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 use wasmtime::component::Component;
 use wasmtime::{Engine, Result};
 
+/// The first bytes of every cache file, naming its layout.
+const MAGIC: &[u8; 16] = b"spanwise-cwasm/1";
+/// Magic, then the file's key, then the SHA-256 of the compiled code.
+const HEADER: usize = MAGIC.len() + 32 + 32;
+/// Temporary files older than this are left from a crash.
+const STALE_TEMPORARY: Duration = Duration::from_secs(3600);
+
+/// Why the cache folder cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cache folder {}: {reason}", dir.display())]
+pub struct CacheDirError {
+    /// The folder.
+    pub dir: PathBuf,
+    /// What is wrong with it, and what to do.
+    pub reason: String,
+}
+
 /// A folder of `.cwasm` files written by this host.
+#[derive(Debug)]
 pub(super) struct ComponentCache {
     dir: PathBuf,
-    engine_key: String,
+    engine_fingerprint: [u8; 32],
+    max_size: u64,
 }
 
 impl ComponentCache {
-    pub(super) fn new(dir: PathBuf, engine: &Engine) -> Self {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        engine.precompile_compatibility_hash().hash(&mut hasher);
-        Self {
-            dir,
-            engine_key: format!("{:016x}", hasher.finish()),
+    /// Open (creating it private if missing) the cache folder `dir`, refusing one that others
+    /// could write to.
+    pub(super) fn open(
+        dir: PathBuf,
+        engine: &Engine,
+        max_size: u64,
+    ) -> Result<Self, CacheDirError> {
+        let refuse = |reason: String| CacheDirError {
+            dir: dir.clone(),
+            reason,
+        };
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| refuse(format!("cannot create it: {e}")))?;
+        let metadata = fs::metadata(&dir).map_err(|e| refuse(format!("cannot read it: {e}")))?;
+        if !metadata.is_dir() {
+            return Err(refuse("is not a folder".into()));
         }
+        let me = rustix::process::geteuid().as_raw();
+        if metadata.uid() != me {
+            return Err(refuse(format!(
+                "belongs to user {} but spanwise runs as user {me}; compiled plugins are only \
+                 loaded from a folder of the user that runs them: choose another runtime.cache_dir",
+                metadata.uid()
+            )));
+        }
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o022 != 0 {
+            return Err(refuse(format!(
+                "is writable by its group or by everyone (mode {mode:03o}), so others could \
+                 plant code that spanwise would run: `chmod 700 {}`, or choose another \
+                 runtime.cache_dir",
+                dir.display()
+            )));
+        }
+        let mut hasher = Sha256Hasher::default();
+        std::hash::Hash::hash(&engine.precompile_compatibility_hash(), &mut hasher);
+        let engine_fingerprint = hasher.0.finalize().into();
+        Ok(Self {
+            dir,
+            engine_fingerprint,
+            max_size,
+        })
     }
 
-    /// The compiled component: from the cache when present and loadable, otherwise compiled and
-    /// written to the cache. A cache that cannot be written is a warning, not an error.
+    /// The compiled component: from the cache when a file for it passes the checks, otherwise
+    /// compiled and written to the cache. A cache that cannot be written is a warning.
     pub(super) fn get_or_compile(
         &self,
         engine: &Engine,
         sha256: &str,
         bytes: &[u8],
     ) -> Result<Component> {
-        let file = self.dir.join(format!("{sha256}-{}.cwasm", self.engine_key));
-        if file.exists() {
-            // SAFETY: the file was written by `precompile_component` of an engine with the same
-            // compatibility hash (it is in the name), into a folder of this host's own; wasmtime
-            // checks the header and refuses a file of another engine configuration.
-            #[allow(unsafe_code)]
-            match unsafe { Component::deserialize_file(engine, &file) } {
-                Ok(component) => return Ok(component),
-                Err(e) => {
-                    tracing::warn!(file = %file.display(), "ignoring unloadable cached component: {e}")
+        let key = cache_key(sha256, &self.engine_fingerprint);
+        let file = self.dir.join(format!("{}.cwasm", hex::encode(key)));
+        match fs::read(&file) {
+            Ok(contents) => match verified_code(&contents, &key) {
+                Ok(code) => {
+                    // SAFETY: the code is what this host compiled for this component and this
+                    // engine configuration (the key in the header says so), it is unchanged
+                    // since (its digest matches), and it was read from a folder only this user
+                    // can write to. wasmtime checks its own header as well.
+                    #[allow(unsafe_code)]
+                    match unsafe { Component::deserialize(engine, code) } {
+                        Ok(component) => {
+                            mark_used(&file);
+                            return Ok(component);
+                        }
+                        Err(e) => tracing::warn!(
+                            file = %file.display(),
+                            "cached component does not load; compiling again: {e:#}"
+                        ),
+                    }
                 }
-            }
+                Err(reason) => tracing::warn!(
+                    file = %file.display(),
+                    "cached component failed its integrity check ({reason}); compiling again"
+                ),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(file = %file.display(), "cannot read cached component: {e}"),
         }
         let compiled = engine.precompile_component(bytes)?;
-        if let Err(e) = self.write(&file, &compiled) {
-            tracing::warn!(dir = %self.dir.display(), "cannot cache the compiled component: {e}");
+        match self.write(&file, &key, &compiled) {
+            Ok(()) => self.evict(&file),
+            Err(e) => tracing::warn!(
+                dir = %self.dir.display(),
+                "cannot cache the compiled component: {e}"
+            ),
         }
         // SAFETY: the bytes were just produced by `precompile_component` of this engine.
         #[allow(unsafe_code)]
@@ -54,10 +151,154 @@ impl ComponentCache {
         }
     }
 
-    fn write(&self, file: &std::path::Path, compiled: &[u8]) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
+    fn write(&self, file: &Path, key: &[u8; 32], code: &[u8]) -> std::io::Result<()> {
         let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, compiled)?;
-        std::fs::rename(&tmp, file)
+        let mut out = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        out.write_all(MAGIC)?;
+        out.write_all(key)?;
+        out.write_all(&Sha256::digest(code))?;
+        out.write_all(code)?;
+        out.sync_all()?;
+        drop(out);
+        fs::rename(&tmp, file)
+    }
+
+    /// Remove the least recently used files until the folder fits `max_size` (never `keep`),
+    /// and temporary files left by a crash.
+    fn evict(&self, keep: &Path) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        let now = SystemTime::now();
+        let mut files = Vec::new();
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(metadata) = entry.metadata() else {
+                continue;
+            };
+            let modified = metadata.modified().unwrap_or(now);
+            let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+            if extension == "cwasm" {
+                files.push((modified, metadata.len(), path));
+            } else if extension.starts_with("tmp")
+                && now.duration_since(modified).unwrap_or_default() > STALE_TEMPORARY
+            {
+                let _ = fs::remove_file(&path);
+            }
+        }
+        let mut total: u64 = files.iter().map(|(_, size, _)| size).sum();
+        files.sort();
+        for (_, size, path) in files {
+            if total <= self.max_size {
+                break;
+            }
+            if path == keep {
+                continue;
+            }
+            match fs::remove_file(&path) {
+                Ok(()) => {
+                    total -= size;
+                    tracing::info!(file = %path.display(), "evicted from the component cache");
+                }
+                Err(e) => tracing::warn!(file = %path.display(), "cannot evict: {e}"),
+            }
+        }
+    }
+}
+
+/// The cache key of a component (its SHA-256, in hex) under an engine fingerprint.
+fn cache_key(component_sha256: &str, engine_fingerprint: &[u8; 32]) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(component_sha256.as_bytes())
+        .chain_update(engine_fingerprint)
+        .finalize()
+        .into()
+}
+
+/// The compiled code of a cache file, if its header names `key` and its digest matches.
+fn verified_code<'a>(contents: &'a [u8], key: &[u8; 32]) -> Result<&'a [u8], String> {
+    if contents.len() < HEADER || &contents[..MAGIC.len()] != MAGIC {
+        return Err("not a spanwise cache file".into());
+    }
+    let (stored_key, rest) = contents[MAGIC.len()..].split_at(32);
+    let (digest, code) = rest.split_at(32);
+    if stored_key != key {
+        return Err("written for another component or engine".into());
+    }
+    if Sha256::digest(code).as_slice() != digest {
+        return Err("its contents changed after it was written".into());
+    }
+    Ok(code)
+}
+
+/// Mark a file as just used, for eviction (its modification time is the last use).
+fn mark_used(file: &Path) {
+    if let Ok(handle) = fs::File::options().append(true).open(file) {
+        let _ = handle.set_modified(SystemTime::now());
+    }
+}
+
+/// A `Hasher` that feeds SHA-256: a stable digest of any `Hash` value.
+#[derive(Default)]
+struct Sha256Hasher(Sha256);
+
+impl std::hash::Hasher for Sha256Hasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        let digest = self.0.clone().finalize();
+        u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_stable_sha256() {
+        // Pinned: a key never changes for the same inputs, whatever the Rust release.
+        let key = cache_key(&"ab".repeat(32), &[7; 32]);
+        assert_eq!(
+            hex::encode(key),
+            hex::encode(
+                Sha256::new()
+                    .chain_update("ab".repeat(32).as_bytes())
+                    .chain_update([7u8; 32])
+                    .finalize()
+            )
+        );
+        assert_ne!(cache_key(&"ab".repeat(32), &[8; 32]), key);
+    }
+
+    #[test]
+    fn verified_code_refuses_other_keys_and_changed_bytes() {
+        let key = [1u8; 32];
+        let code = b"compiled code".to_vec();
+        let mut file = MAGIC.to_vec();
+        file.extend_from_slice(&key);
+        file.extend_from_slice(&Sha256::digest(&code));
+        file.extend_from_slice(&code);
+        assert_eq!(verified_code(&file, &key), Ok(code.as_slice()));
+        assert!(
+            verified_code(&file, &[2u8; 32])
+                .unwrap_err()
+                .contains("another")
+        );
+        let mut flipped = file.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        assert!(
+            verified_code(&flipped, &key)
+                .unwrap_err()
+                .contains("changed")
+        );
+        assert!(verified_code(&file[..10], &key).is_err());
     }
 }

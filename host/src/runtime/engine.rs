@@ -21,6 +21,8 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 pub struct RuntimeSettings {
     /// Where precompiled components are kept; `None` compiles at every load.
     pub cache_dir: Option<PathBuf>,
+    /// The most bytes of compiled components the cache keeps; least recently used go first.
+    pub cache_max_size: u64,
     /// The largest linear memory any plugin may have; per-plugin caps must fit under it.
     pub max_memory: usize,
     /// How many plugin instances may exist at once (pooling allocator slots).
@@ -31,6 +33,7 @@ impl Default for RuntimeSettings {
     fn default() -> Self {
         Self {
             cache_dir: default_cache_dir(),
+            cache_max_size: 512 << 20,
             max_memory: 1 << 30,
             max_instances: 64,
         }
@@ -101,6 +104,13 @@ impl Runtime {
         )
         .map_err(|e| LoadError::Engine(chain(&e)))?;
 
+        let cache = match &settings.cache_dir {
+            Some(dir) => Some(
+                ComponentCache::open(dir.clone(), &engine, settings.cache_max_size)
+                    .map_err(LoadError::CacheDir)?,
+            ),
+            None => None,
+        };
         let running = Arc::new(AtomicBool::new(true));
         let (tick_engine, flag) = (engine.clone(), running.clone());
         std::thread::Builder::new()
@@ -113,10 +123,6 @@ impl Runtime {
             })
             .map_err(|e| LoadError::Engine(format!("cannot start the epoch ticker: {e}")))?;
 
-        let cache = settings
-            .cache_dir
-            .as_ref()
-            .map(|dir| ComponentCache::new(dir.clone(), &engine));
         Ok(Self {
             engine,
             linker,

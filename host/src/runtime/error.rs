@@ -62,6 +62,9 @@ pub enum LoadError {
     /// The engine could not be created.
     #[error("cannot create the WebAssembly engine: {0}")]
     Engine(String),
+    /// The compile cache folder is not safe to load code from, or cannot be created.
+    #[error(transparent)]
+    CacheDir(#[from] super::cache::CacheDirError),
 }
 
 /// Why one call into a plugin failed. The batch is left as it was.

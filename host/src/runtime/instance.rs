@@ -5,7 +5,7 @@ use super::bindings::{SpanProcessor, SpanProcessorPre, wit};
 use super::engine::{EPOCH_TICK, Ticker};
 use super::error::{CallError, LoadError, chain};
 use super::state::{BatchHandle, PluginContext, PluginState};
-use spanwise_batch::{Batch, Journal};
+use spanwise_batch::{Batch, LentBatch};
 use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::component::Resource;
@@ -145,10 +145,8 @@ impl PluginInstance {
             }
         }
         let live = self.live.as_mut().expect("instantiated above");
-        let journal = Journal::new(batch, self.limits.output);
         let state = live.store.data_mut();
-        state.batch = Some(std::mem::take(batch));
-        state.journal = Some(journal);
+        state.lent = Some(LentBatch::new(std::mem::take(batch), self.limits.output));
         let outcome = state.push_handle().and_then(|handle| {
             live.store.set_epoch_deadline(self.limits.deadline_ticks());
             let borrowed = Resource::<BatchHandle>::new_borrow(handle.rep());
@@ -156,12 +154,21 @@ impl PluginInstance {
             live.store.data_mut().delete_handle(handle);
             result
         });
-        let state = live.store.data_mut();
-        *batch = state.batch.take().unwrap_or_default();
-        let journal = state.journal.take();
+        let lent = live
+            .store
+            .data_mut()
+            .lent
+            .take()
+            .expect("the lent batch outlives the call");
+        let (original, journal) = lent.finish();
+        *batch = original;
         match outcome {
             Ok(Ok(())) => {
-                let journal = journal.expect("the journal outlives the call");
+                // The host records edits through the journal and traps on the first refused
+                // one, so a call that returned `ok` has a clean journal; and a clean journal
+                // applies in full.
+                let journal = journal
+                    .map_err(|e| CallError::Failed(format!("edits could not be applied: {e}")))?;
                 batch
                     .apply(journal)
                     .map_err(|e| CallError::Failed(format!("edits could not be applied: {e}")))

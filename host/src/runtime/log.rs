@@ -1,7 +1,7 @@
 //! Where a plugin's words go: the `log` import and the guest's stdout and stderr, all into the
 //! host log, tagged with the processor's name and capped so that a chatty plugin cannot flood it.
 
-use super::bindings::wit_host::LogLevel;
+use spanwise_abi::LogLevel;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

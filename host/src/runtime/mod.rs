@@ -14,6 +14,7 @@ mod instance;
 mod log;
 pub mod state;
 
+pub use cache::CacheDirError;
 pub use engine::{EPOCH_TICK, Plugin, Runtime, RuntimeSettings};
 pub use error::{CallError, LoadError};
 pub use instance::{Limits, PluginInstance};

@@ -3,7 +3,8 @@
 use super::bindings::{wit, wit_batch, wit_host};
 use super::log::{CappedOutput, PluginLog};
 use crate::telemetry::Counters;
-use spanwise_batch::{Batch, Journal, Level, StrColumn, StrField, Value};
+use spanwise_abi::{SpanBatch, StrColumn};
+use spanwise_batch::{Journal, LentBatch};
 use std::collections::HashMap;
 use std::sync::Arc;
 use wasmtime::component::{Resource, ResourceTable};
@@ -45,8 +46,8 @@ pub struct PluginState {
     wasi: WasiCtx,
     table: ResourceTable,
     pub(super) limits: StoreLimits,
-    pub(super) batch: Option<Batch>,
-    pub(super) journal: Option<Journal>,
+    /// The batch lent to the call in progress, with its journal; `None` between calls.
+    pub(super) lent: Option<LentBatch>,
     pub(super) context: Arc<PluginContext>,
 }
 
@@ -62,8 +63,7 @@ impl PluginState {
             wasi,
             table: ResourceTable::new(),
             limits,
-            batch: None,
-            journal: None,
+            lent: None,
             context,
         }
     }
@@ -77,16 +77,19 @@ impl PluginState {
         let _ = self.table.delete(handle);
     }
 
-    fn batch(&self) -> wasmtime::Result<&Batch> {
-        match &self.batch {
-            Some(batch) => Ok(batch),
+    /// The lent batch, for reads.
+    fn lent(&self) -> wasmtime::Result<&LentBatch> {
+        match &self.lent {
+            Some(lent) => Ok(lent),
             None => bail!("the span batch is only valid during the call it was passed to"),
         }
     }
 
+    /// The journal of the lent batch, for edits: a refused edit is returned as an error, which
+    /// traps the call.
     fn journal(&mut self) -> wasmtime::Result<&mut Journal> {
-        match &mut self.journal {
-            Some(journal) => Ok(journal),
+        match &mut self.lent {
+            Some(lent) => Ok(lent.journal_mut()),
             None => bail!("the span batch is only valid during the call it was passed to"),
         }
     }
@@ -101,130 +104,83 @@ impl WasiView for PluginState {
     }
 }
 
-fn level(at: wit::Level) -> Level {
-    match at {
-        wit::Level::Resource => Level::Resource,
-        wit::Level::Scope => Level::Scope,
-        wit::Level::Span => Level::Span,
-        wit::Level::Event => Level::Event,
-        wit::Level::Link => Level::Link,
-    }
-}
-
-fn str_field(field: wit::StrField) -> StrField {
-    match field {
-        wit::StrField::Name => StrField::Name,
-        wit::StrField::StatusMessage => StrField::StatusMessage,
-        wit::StrField::TraceState => StrField::TraceState,
-        wit::StrField::ScopeName => StrField::ScopeName,
-        wit::StrField::ScopeVersion => StrField::ScopeVersion,
-        wit::StrField::SchemaUrl => StrField::SchemaUrl,
-        wit::StrField::EventName => StrField::EventName,
-        wit::StrField::LinkTraceState => StrField::LinkTraceState,
-    }
-}
-
-fn to_wit_column(column: StrColumn) -> wit::StrColumn {
-    wit::StrColumn {
-        offsets: column.offsets,
-        data: column.data,
-        present: column.present,
-    }
-}
-
-fn from_wit_column(column: wit::StrColumn) -> StrColumn {
-    StrColumn {
-        offsets: column.offsets,
-        data: column.data,
-        present: column.present,
-    }
-}
-
-fn to_wit_value(value: Value) -> wit::Value {
-    match value {
-        Value::Str(s) => wit::Value::Str(s),
-        Value::Int(i) => wit::Value::Int(i),
-        Value::Double(d) => wit::Value::Double(d),
-        Value::Bool(b) => wit::Value::Boolean(b),
-        Value::Bytes(b) => wit::Value::Bytes(b),
-        Value::Complex(b) => wit::Value::Complex(b),
-    }
-}
-
-fn from_wit_value(value: wit::Value) -> Value {
-    match value {
-        wit::Value::Str(s) => Value::Str(s),
-        wit::Value::Int(i) => Value::Int(i),
-        wit::Value::Double(d) => Value::Double(d),
-        wit::Value::Boolean(b) => Value::Bool(b),
-        wit::Value::Bytes(b) => Value::Bytes(b),
-        wit::Value::Complex(b) => Value::Complex(b),
-    }
-}
-
 impl wit::Host for PluginState {}
 
 impl wit_batch::Host for PluginState {}
 
+/// Reads go to the lent batch through [`SpanBatch`] (the same code native builds run); edits go
+/// to its journal with the values the guest sent, moved rather than copied.
 impl wit_batch::HostSpanBatch for PluginState {
     fn len(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<u32> {
-        Ok(self.batch()?.len() as u32)
+        Ok(self.lent()?.len() as u32)
     }
     fn trace_ids(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<Vec<u8>> {
-        Ok(self.batch()?.trace_ids())
+        Ok(self.lent()?.trace_ids())
     }
     fn span_ids(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<Vec<u8>> {
-        Ok(self.batch()?.span_ids())
+        Ok(self.lent()?.span_ids())
     }
     fn parent_span_ids(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<Vec<u8>> {
-        Ok(self.batch()?.parent_span_ids())
+        Ok(self.lent()?.parent_span_ids())
     }
     fn flags(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<Vec<u32>> {
-        Ok(self.batch()?.flags())
+        Ok(self.lent()?.flags())
     }
     fn kinds(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<Vec<u8>> {
-        Ok(self.batch()?.kinds())
+        Ok(self.lent()?.kinds())
     }
     fn start_times(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<Vec<u64>> {
-        Ok(self.batch()?.start_times())
+        Ok(self.lent()?.start_times())
     }
     fn end_times(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<Vec<u64>> {
-        Ok(self.batch()?.end_times())
+        Ok(self.lent()?.end_times())
     }
     fn durations(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<Vec<u64>> {
-        Ok(self.batch()?.durations())
+        Ok(self.lent()?.durations())
     }
     fn status_codes(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<Vec<u8>> {
-        Ok(self.batch()?.status_codes())
+        Ok(self.lent()?.status_codes())
     }
     fn str_field(
         &mut self,
         _: Resource<BatchHandle>,
         field: wit::StrField,
     ) -> wasmtime::Result<wit::StrColumn> {
-        Ok(to_wit_column(self.batch()?.str_field(str_field(field))))
+        Ok(self.lent()?.str_field(field.into()).into())
     }
     fn event_spans(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<Vec<u32>> {
-        Ok(self.batch()?.event_spans())
+        Ok(self.lent()?.event_spans())
     }
     fn event_times(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<Vec<u64>> {
-        Ok(self.batch()?.event_times())
+        Ok(self.lent()?.event_times())
     }
     fn link_spans(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<Vec<u32>> {
-        Ok(self.batch()?.link_spans())
+        Ok(self.lent()?.link_spans())
     }
     fn link_trace_ids(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<Vec<u8>> {
-        Ok(self.batch()?.link_trace_ids())
+        Ok(self.lent()?.link_trace_ids())
     }
     fn link_span_ids(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<Vec<u8>> {
-        Ok(self.batch()?.link_span_ids())
+        Ok(self.lent()?.link_span_ids())
+    }
+    fn row_count(&mut self, _: Resource<BatchHandle>, at: wit::Level) -> wasmtime::Result<u32> {
+        Ok(self.lent()?.row_count(at.into()) as u32)
     }
     fn attribute_keys(
         &mut self,
         _: Resource<BatchHandle>,
         at: wit::Level,
     ) -> wasmtime::Result<Vec<String>> {
-        Ok(self.batch()?.attribute_keys(level(at)))
+        Ok(self.lent()?.attribute_keys(at.into()))
+    }
+    fn attribute_rows(
+        &mut self,
+        _: Resource<BatchHandle>,
+        at: wit::Level,
+        keys: Vec<String>,
+    ) -> wasmtime::Result<Vec<Vec<u32>>> {
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        Ok(self.lent()?.attribute_rows(at.into(), &keys))
     }
     fn str_attribute(
         &mut self,
@@ -232,7 +188,31 @@ impl wit_batch::HostSpanBatch for PluginState {
         at: wit::Level,
         key: String,
     ) -> wasmtime::Result<wit::StrColumn> {
-        Ok(to_wit_column(self.batch()?.str_attribute(level(at), &key)))
+        Ok(self.lent()?.str_attribute(at.into(), &key).into())
+    }
+    fn int_attribute(
+        &mut self,
+        _: Resource<BatchHandle>,
+        at: wit::Level,
+        key: String,
+    ) -> wasmtime::Result<wit::IntColumn> {
+        Ok(self.lent()?.int_attribute(at.into(), &key).into())
+    }
+    fn double_attribute(
+        &mut self,
+        _: Resource<BatchHandle>,
+        at: wit::Level,
+        key: String,
+    ) -> wasmtime::Result<wit::DoubleColumn> {
+        Ok(self.lent()?.double_attribute(at.into(), &key).into())
+    }
+    fn bool_attribute(
+        &mut self,
+        _: Resource<BatchHandle>,
+        at: wit::Level,
+        key: String,
+    ) -> wasmtime::Result<wit::BoolColumn> {
+        Ok(self.lent()?.bool_attribute(at.into(), &key).into())
     }
     fn attribute(
         &mut self,
@@ -241,10 +221,10 @@ impl wit_batch::HostSpanBatch for PluginState {
         key: String,
     ) -> wasmtime::Result<Vec<Option<wit::Value>>> {
         Ok(self
-            .batch()?
-            .attribute(level(at), &key)
+            .lent()?
+            .attribute(at.into(), &key)
             .into_iter()
-            .map(|v| v.map(to_wit_value))
+            .map(|v| v.map(Into::into))
             .collect())
     }
     fn set_str_attribute(
@@ -255,10 +235,9 @@ impl wit_batch::HostSpanBatch for PluginState {
         rows: Vec<u32>,
         values: wit::StrColumn,
     ) -> wasmtime::Result<()> {
-        let values = from_wit_column(values);
         Ok(self
             .journal()?
-            .set_str_attribute(level(at), &key, rows, values)?)
+            .set_str_attribute(at.into(), &key, rows, values.into())?)
     }
     fn set_attribute(
         &mut self,
@@ -268,10 +247,10 @@ impl wit_batch::HostSpanBatch for PluginState {
         rows: Vec<u32>,
         values: Vec<wit::Value>,
     ) -> wasmtime::Result<()> {
-        let values = values.into_iter().map(from_wit_value).collect();
+        let values = values.into_iter().map(Into::into).collect();
         Ok(self
             .journal()?
-            .set_attribute(level(at), &key, rows, values)?)
+            .set_attribute(at.into(), &key, rows, values)?)
     }
     fn remove_attribute(
         &mut self,
@@ -280,7 +259,7 @@ impl wit_batch::HostSpanBatch for PluginState {
         key: String,
         rows: Vec<u32>,
     ) -> wasmtime::Result<()> {
-        Ok(self.journal()?.remove_attribute(level(at), &key, rows)?)
+        Ok(self.journal()?.remove_attribute(at.into(), &key, rows)?)
     }
     fn set_str_field(
         &mut self,
@@ -289,10 +268,9 @@ impl wit_batch::HostSpanBatch for PluginState {
         rows: Vec<u32>,
         values: wit::StrColumn,
     ) -> wasmtime::Result<()> {
-        let values = from_wit_column(values);
         Ok(self
             .journal()?
-            .set_str_field(str_field(field), rows, values)?)
+            .set_str_field(field.into(), rows, values.into())?)
     }
     fn drop_spans(&mut self, _: Resource<BatchHandle>, spans: Vec<u32>) -> wasmtime::Result<()> {
         Ok(self.journal()?.drop_spans(spans)?)
@@ -305,7 +283,7 @@ impl wit_batch::HostSpanBatch for PluginState {
 
 impl wit_host::Host for PluginState {
     fn log(&mut self, level: wit_host::LogLevel, message: String) -> wasmtime::Result<()> {
-        self.context.log.line(level, &message);
+        self.context.log.line(level.into(), &message);
         Ok(())
     }
 
@@ -319,7 +297,7 @@ impl wit_host::Host for PluginState {
             self.context.counters.add(&name, delta);
         } else {
             self.context.log.line(
-                wit_host::LogLevel::Warn,
+                spanwise_abi::LogLevel::Warn,
                 &format!("ignored counter with invalid name {name:?} (use [a-z0-9_], at most 64)"),
             );
         }
@@ -331,7 +309,7 @@ impl wit_host::Host for PluginState {
         key: String,
         values: wit::StrColumn,
     ) -> wasmtime::Result<Result<Vec<u8>, String>> {
-        let values = from_wit_column(values);
+        let values = StrColumn::from(values);
         if let Err(e) = values.validate() {
             bail!("keyed-hash: {e}");
         }

@@ -1,38 +1,7 @@
 //! Turning a processor's JSON config into a typed struct, with errors that name the field.
 
 use serde::de::DeserializeOwned;
-
-/// A configuration the processor cannot accept.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// The dotted path of the offending field inside the `config:` block (`collapse.placeholder`),
-    /// empty when the error is about the block as a whole.
-    pub field: String,
-    /// What is wrong with it.
-    pub message: String,
-}
-
-impl ConfigError {
-    /// An error about one field.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.field.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "{}: {}", self.field, self.message)
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
+use spanwise_abi::ConfigError;
 
 /// Parse a JSON config into `T`, naming the field on error. Give `T`
 /// `#[serde(deny_unknown_fields)]` so that a misspelt key is an error rather than ignored.

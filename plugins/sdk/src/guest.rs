@@ -1,27 +1,38 @@
 //! The WebAssembly side: bindings for the `span-processor` world and a [`SpanBatch`] over the
 //! host's `span-batch` resource. Plugin crates reach this only through
 //! [`crate::export_processor!`].
+//!
+//! The WIT's column records are bound straight onto `spanwise-abi`'s types (wit-bindgen's
+//! `with`), so a column the plugin sends is not copied on its way out; every other conversion is
+//! [`spanwise_abi::wit_conversions!`].
 
-use crate::{ConfigError, LogLevel, ProcessError, Processor, SpanBatch};
-use spanwise_batch::types::{Level, StrColumn, StrField, Value};
+use crate::{ConfigError, LogLevel, ProcessError, Processor};
+use spanwise_abi::{
+    BoolColumn, DoubleColumn, IntColumn, Level, SpanBatch, StrColumn, StrField, Value,
+};
 
 /// Generated bindings of the `span-processor` world.
 #[allow(missing_docs, clippy::all, unsafe_code)]
 pub mod bindings {
     wit_bindgen::generate!({
         world: "span-processor",
-        path: "../../wit",
+        path: "../../wit/v0.1.1",
         pub_export_macro: true,
         export_macro_name: "__export_span_processor",
         default_bindings_module: "spanwise_sdk::guest::bindings",
         runtime_path: "spanwise_sdk::__wit_bindgen::rt",
         with: {
-            "spanwise:processor/types@0.1.0/str-column": spanwise_batch::types::StrColumn,
+            "spanwise:processor/types@0.1.1/str-column": spanwise_abi::StrColumn,
+            "spanwise:processor/types@0.1.1/int-column": spanwise_abi::IntColumn,
+            "spanwise:processor/types@0.1.1/double-column": spanwise_abi::DoubleColumn,
+            "spanwise:processor/types@0.1.1/bool-column": spanwise_abi::BoolColumn,
         },
     });
 }
 
 use bindings::spanwise::processor::{batch as wit_batch, host as wit_host, types as wit};
+
+spanwise_abi::wit_conversions!(types: wit, host: wit_host, columns: mapped);
 
 pub use bindings::Guest;
 /// The config error type of the world's `configure` export.
@@ -33,8 +44,7 @@ pub type SpanBatchBorrow<'a> = &'a wit_batch::SpanBatch;
 
 /// Run [`Processor::configure`] and convert its error.
 pub fn configure<P: Processor>(config: &str) -> Result<P, WitConfigError> {
-    P::configure(config)
-        .map_err(|ConfigError { field, message }| wit::ConfigError { field, message })
+    P::configure(config).map_err(|e: ConfigError| e.into())
 }
 
 /// Run [`Processor::process`] over the host's batch and convert its error.
@@ -43,26 +53,15 @@ pub fn process<P: Processor>(
     batch: SpanBatchBorrow<'_>,
 ) -> Result<(), WitProcessError> {
     let Some(processor) = processor else {
-        return Err(wit::ProcessError::Internal(
-            "process was called before configure".into(),
-        ));
+        return Err(ProcessError::Internal("process was called before configure".into()).into());
     };
-    let mut view = GuestBatch(batch);
-    processor.process(&mut view).map_err(|e| match e {
-        ProcessError::InvalidData(m) => wit::ProcessError::InvalidData(m),
-        ProcessError::Internal(m) => wit::ProcessError::Internal(m),
-    })
+    processor
+        .process(&mut GuestBatch(batch))
+        .map_err(|e: ProcessError| e.into())
 }
 
 pub(crate) fn log(level: LogLevel, message: &str) {
-    let level = match level {
-        LogLevel::Trace => wit_host::LogLevel::Trace,
-        LogLevel::Debug => wit_host::LogLevel::Debug,
-        LogLevel::Info => wit_host::LogLevel::Info,
-        LogLevel::Warn => wit_host::LogLevel::Warn,
-        LogLevel::Error => wit_host::LogLevel::Error,
-    };
-    wit_host::log(level, message);
+    wit_host::log(level.into(), message);
 }
 
 pub(crate) fn count(name: &str, delta: u64) {
@@ -71,51 +70,6 @@ pub(crate) fn count(name: &str, delta: u64) {
 
 pub(crate) fn keyed_hash(key: &str, values: &StrColumn) -> Result<Vec<u8>, String> {
     wit_host::keyed_hash(key, values)
-}
-
-fn level(at: Level) -> wit::Level {
-    match at {
-        Level::Resource => wit::Level::Resource,
-        Level::Scope => wit::Level::Scope,
-        Level::Span => wit::Level::Span,
-        Level::Event => wit::Level::Event,
-        Level::Link => wit::Level::Link,
-    }
-}
-
-fn str_field(field: StrField) -> wit::StrField {
-    match field {
-        StrField::Name => wit::StrField::Name,
-        StrField::StatusMessage => wit::StrField::StatusMessage,
-        StrField::TraceState => wit::StrField::TraceState,
-        StrField::ScopeName => wit::StrField::ScopeName,
-        StrField::ScopeVersion => wit::StrField::ScopeVersion,
-        StrField::SchemaUrl => wit::StrField::SchemaUrl,
-        StrField::EventName => wit::StrField::EventName,
-        StrField::LinkTraceState => wit::StrField::LinkTraceState,
-    }
-}
-
-fn from_wit(value: wit::Value) -> Value {
-    match value {
-        wit::Value::Str(s) => Value::Str(s),
-        wit::Value::Int(i) => Value::Int(i),
-        wit::Value::Double(d) => Value::Double(d),
-        wit::Value::Boolean(b) => Value::Bool(b),
-        wit::Value::Bytes(b) => Value::Bytes(b),
-        wit::Value::Complex(b) => Value::Complex(b),
-    }
-}
-
-fn to_wit(value: &Value) -> wit::Value {
-    match value {
-        Value::Str(s) => wit::Value::Str(s.clone()),
-        Value::Int(i) => wit::Value::Int(*i),
-        Value::Double(d) => wit::Value::Double(*d),
-        Value::Bool(b) => wit::Value::Boolean(*b),
-        Value::Bytes(b) => wit::Value::Bytes(b.clone()),
-        Value::Complex(b) => wit::Value::Complex(b.clone()),
-    }
 }
 
 /// A [`SpanBatch`] over the host's resource: every method is one call to the host.
@@ -153,7 +107,7 @@ impl SpanBatch for GuestBatch<'_> {
         self.0.status_codes()
     }
     fn str_field(&self, field: StrField) -> StrColumn {
-        self.0.str_field(str_field(field))
+        self.0.str_field(field.into())
     }
     fn event_spans(&self) -> Vec<u32> {
         self.0.event_spans()
@@ -170,31 +124,47 @@ impl SpanBatch for GuestBatch<'_> {
     fn link_span_ids(&self) -> Vec<u8> {
         self.0.link_span_ids()
     }
+    fn row_count(&self, at: Level) -> usize {
+        self.0.row_count(at.into()) as usize
+    }
     fn attribute_keys(&self, at: Level) -> Vec<String> {
-        self.0.attribute_keys(level(at))
+        self.0.attribute_keys(at.into())
+    }
+    fn attribute_rows(&self, at: Level, keys: &[&str]) -> Vec<Vec<u32>> {
+        let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+        self.0.attribute_rows(at.into(), &keys)
     }
     fn str_attribute(&self, at: Level, key: &str) -> StrColumn {
-        self.0.str_attribute(level(at), key)
+        self.0.str_attribute(at.into(), key)
+    }
+    fn int_attribute(&self, at: Level, key: &str) -> IntColumn {
+        self.0.int_attribute(at.into(), key)
+    }
+    fn double_attribute(&self, at: Level, key: &str) -> DoubleColumn {
+        self.0.double_attribute(at.into(), key)
+    }
+    fn bool_attribute(&self, at: Level, key: &str) -> BoolColumn {
+        self.0.bool_attribute(at.into(), key)
     }
     fn attribute(&self, at: Level, key: &str) -> Vec<Option<Value>> {
         self.0
-            .attribute(level(at), key)
+            .attribute(at.into(), key)
             .into_iter()
-            .map(|v| v.map(from_wit))
+            .map(|v| v.map(Value::from))
             .collect()
     }
     fn set_str_attribute(&mut self, at: Level, key: &str, rows: &[u32], values: &StrColumn) {
-        self.0.set_str_attribute(level(at), key, rows, values);
+        self.0.set_str_attribute(at.into(), key, rows, values);
     }
     fn set_attribute(&mut self, at: Level, key: &str, rows: &[u32], values: &[Value]) {
-        let values: Vec<wit::Value> = values.iter().map(to_wit).collect();
-        self.0.set_attribute(level(at), key, rows, &values);
+        let values: Vec<wit::Value> = values.iter().cloned().map(Into::into).collect();
+        self.0.set_attribute(at.into(), key, rows, &values);
     }
     fn remove_attribute(&mut self, at: Level, key: &str, rows: &[u32]) {
-        self.0.remove_attribute(level(at), key, rows);
+        self.0.remove_attribute(at.into(), key, rows);
     }
     fn set_str_field(&mut self, field: StrField, rows: &[u32], values: &StrColumn) {
-        self.0.set_str_field(str_field(field), rows, values);
+        self.0.set_str_field(field.into(), rows, values);
     }
     fn drop_spans(&mut self, rows: &[u32]) {
         self.0.drop_spans(rows);

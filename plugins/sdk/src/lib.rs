@@ -13,6 +13,12 @@
 //!   directly, with the same journaled edits. That is how plugin unit tests run fast and how
 //!   benches measure what WebAssembly costs.
 //!
+//! [`SpanBatch`] has one method per read and edit of the WIT resource, and helpers that write the
+//! usual glue: [`SpanBatch::map_str_attribute`] and [`SpanBatch::edit_str_attribute`] (rewrite or
+//! remove a string attribute, recording only the rows that change), [`SpanBatch::map_str_field`],
+//! [`SpanBatch::rows_with_attribute`], [`SpanBatch::remove_attribute_everywhere`],
+//! [`SpanBatch::all_rows`], [`StrColumn::present_rows`].
+//!
 //! ```
 //! use spanwise_sdk::{Level, Processor, ProcessError, ConfigError, SpanBatch};
 //!
@@ -27,8 +33,7 @@
 //!         Ok(DropKey(spanwise_sdk::parse_config(json)?))
 //!     }
 //!     fn process<B: SpanBatch + ?Sized>(&mut self, batch: &mut B) -> Result<(), ProcessError> {
-//!         let rows: Vec<u32> = (0..batch.len() as u32).collect();
-//!         batch.remove_attribute(Level::Span, &self.0.key, &rows);
+//!         batch.remove_attribute_everywhere(Level::Span, &self.0.key);
 //!         Ok(())
 //!     }
 //! }
@@ -38,7 +43,6 @@
 extern crate self as spanwise_sdk;
 
 mod config;
-mod span_batch;
 
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
@@ -46,34 +50,15 @@ pub mod guest;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 
-pub use config::{ConfigError, parse_config};
-pub use span_batch::SpanBatch;
-pub use spanwise_batch::types::{Level, StrColumn, StrField, Value};
+pub use config::parse_config;
+pub use spanwise_abi::{
+    BoolColumn, ConfigError, DoubleColumn, Edited, IntColumn, Level, LogLevel, ProcessError,
+    SpanBatch, StrColumn, StrEdit, StrField, Value,
+};
 
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
 pub use wit_bindgen as __wit_bindgen;
-
-/// Why processing a batch failed. The host discards every edit of the call and applies the
-/// processor's `on_error` policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProcessError {
-    /// The batch holds data the processor cannot process.
-    InvalidData(String),
-    /// The processor itself failed.
-    Internal(String),
-}
-
-impl std::fmt::Display for ProcessError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ProcessError::InvalidData(m) => write!(f, "invalid data: {m}"),
-            ProcessError::Internal(m) => write!(f, "internal error: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for ProcessError {}
 
 /// A trace processor.
 pub trait Processor: Sized + 'static {
@@ -85,21 +70,6 @@ pub trait Processor: Sized + 'static {
     /// Process one batch: read columns, record edits. The edits are applied only if this returns
     /// `Ok`.
     fn process<B: SpanBatch + ?Sized>(&mut self, batch: &mut B) -> Result<(), ProcessError>;
-}
-
-/// The severity of a log line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogLevel {
-    /// Very detailed diagnostics.
-    Trace,
-    /// Diagnostics.
-    Debug,
-    /// Normal operation.
-    Info,
-    /// Something unexpected that the processor handled.
-    Warn,
-    /// Something the processor could not handle.
-    Error,
 }
 
 /// Write a line to the host log, tagged with the processor's name.

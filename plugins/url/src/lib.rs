@@ -12,7 +12,7 @@ pub mod rewrite;
 
 use config::Config;
 use rewrite::{Outcome, Rewriter};
-use spanwise_sdk::{ConfigError, Level, ProcessError, Processor, SpanBatch, StrColumn, StrField};
+use spanwise_sdk::{ConfigError, Level, ProcessError, Processor, SpanBatch, StrEdit, StrField};
 
 /// The URL processor.
 #[derive(Debug)]
@@ -31,96 +31,44 @@ impl Processor for UrlProcessor {
     fn process<B: SpanBatch + ?Sized>(&mut self, batch: &mut B) -> Result<(), ProcessError> {
         let mut counts = Counts::default();
         for key in &self.config.attributes {
-            self.rewrite_urls(batch, key, &mut counts);
+            let rewritten = batch.map_str_attribute(Level::Span, key, |_, value| {
+                match self.rewriter.url(value) {
+                    Outcome::Unchanged => None,
+                    Outcome::Rewritten { text, truncated } => {
+                        counts.truncated += u64::from(truncated);
+                        Some(text)
+                    }
+                    Outcome::Malformed => {
+                        counts.malformed += 1;
+                        None
+                    }
+                    Outcome::Unmatched => {
+                        counts.unmatched += 1;
+                        None
+                    }
+                }
+            });
+            counts.rewritten += rewritten as u64;
         }
         for key in &self.config.query_attributes {
-            self.filter_queries(batch, key, &mut counts);
+            let edited = batch.edit_str_attribute(Level::Span, key, |_, query| {
+                match self.rewriter.query(query) {
+                    Some(kept) => StrEdit::Set(kept),
+                    None => StrEdit::Remove,
+                }
+            });
+            counts.queries += (edited.set + edited.removed) as u64;
         }
         for key in &self.config.remove_attributes {
-            let present = batch.str_attribute(Level::Span, key);
-            let rows = present_rows(&present);
-            counts.removed += rows.len() as u64;
-            if !rows.is_empty() {
-                batch.remove_attribute(Level::Span, key, &rows);
-            }
+            counts.removed += batch.remove_attribute_everywhere(Level::Span, key) as u64;
         }
         if self.config.span_names {
-            self.rewrite_names(batch, &mut counts);
+            counts.names +=
+                batch.map_str_field(StrField::Name, |_, name| self.rewriter.span_name(name)) as u64;
         }
         counts.report();
         Ok(())
     }
-}
-
-impl UrlProcessor {
-    fn rewrite_urls<B: SpanBatch + ?Sized>(&self, batch: &mut B, key: &str, counts: &mut Counts) {
-        let values = batch.str_attribute(Level::Span, key);
-        let mut rows = Vec::new();
-        let mut rewritten = StrColumn::new();
-        for (row, value) in values.iter().enumerate() {
-            let Some(value) = value else { continue };
-            match self.rewriter.url(value) {
-                Outcome::Unchanged => {}
-                Outcome::Rewritten { text, truncated } => {
-                    rows.push(row as u32);
-                    rewritten.push(Some(&text));
-                    counts.rewritten += 1;
-                    counts.truncated += u64::from(truncated);
-                }
-                Outcome::Malformed => counts.malformed += 1,
-                Outcome::Unmatched => counts.unmatched += 1,
-            }
-        }
-        if !rows.is_empty() {
-            batch.set_str_attribute(Level::Span, key, &rows, &rewritten);
-        }
-    }
-
-    fn filter_queries<B: SpanBatch + ?Sized>(&self, batch: &mut B, key: &str, counts: &mut Counts) {
-        let values = batch.str_attribute(Level::Span, key);
-        let (mut set_rows, mut removed_rows) = (Vec::new(), Vec::new());
-        let mut kept = StrColumn::new();
-        for (row, value) in values.iter().enumerate() {
-            let Some(value) = value else { continue };
-            match self.rewriter.query(value) {
-                Some(filtered) if filtered == value => {}
-                Some(filtered) => {
-                    set_rows.push(row as u32);
-                    kept.push(Some(&filtered));
-                }
-                None => removed_rows.push(row as u32),
-            }
-        }
-        counts.queries += (set_rows.len() + removed_rows.len()) as u64;
-        if !set_rows.is_empty() {
-            batch.set_str_attribute(Level::Span, key, &set_rows, &kept);
-        }
-        if !removed_rows.is_empty() {
-            batch.remove_attribute(Level::Span, key, &removed_rows);
-        }
-    }
-
-    fn rewrite_names<B: SpanBatch + ?Sized>(&self, batch: &mut B, counts: &mut Counts) {
-        let names = batch.str_field(StrField::Name);
-        let mut rows = Vec::new();
-        let mut rewritten = StrColumn::new();
-        for (row, name) in names.iter().enumerate() {
-            if let Some(new) = name.and_then(|n| self.rewriter.span_name(n)) {
-                rows.push(row as u32);
-                rewritten.push(Some(&new));
-            }
-        }
-        counts.names += rows.len() as u64;
-        if !rows.is_empty() {
-            batch.set_str_field(StrField::Name, &rows, &rewritten);
-        }
-    }
-}
-
-fn present_rows(column: &StrColumn) -> Vec<u32> {
-    (0..column.len() as u32)
-        .filter(|&row| column.present[row as usize] != 0)
-        .collect()
 }
 
 #[derive(Default)]

@@ -1,7 +1,7 @@
 //! A test-only processor that misbehaves on command; see `tests/guests/README.md`.
 
 use spanwise_sdk::{
-    ConfigError, Level, LogLevel, ProcessError, Processor, SpanBatch, StrColumn, StrField,
+    ConfigError, Level, LogLevel, ProcessError, Processor, SpanBatch, StrColumn, StrField, Value,
 };
 
 /// Counts the batches this instance has seen.
@@ -9,8 +9,20 @@ pub struct Misbehave {
     calls: u64,
 }
 
+/// `{"panic_in_configure": true}` makes `configure` trap.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    #[serde(default)]
+    panic_in_configure: bool,
+}
+
 impl Processor for Misbehave {
-    fn configure(_config: &str) -> Result<Self, ConfigError> {
+    fn configure(config: &str) -> Result<Self, ConfigError> {
+        let config: Config = spanwise_sdk::parse_config(config)?;
+        if config.panic_in_configure {
+            panic!("guest panicked in configure on purpose");
+        }
         Ok(Self { calls: 0 })
     }
 
@@ -47,6 +59,37 @@ impl Processor for Misbehave {
             "bad-edit" => {
                 tag(batch, "before-bad-edit");
                 batch.drop_spans(&[u32::MAX]);
+                Ok(())
+            }
+            "bad-complex" => {
+                // A good edit, then an array value whose bytes do not decode as an AnyValue.
+                tag(batch, "before-bad-complex");
+                batch.set_attribute(
+                    Level::Span,
+                    "guest.complex",
+                    &[0],
+                    &[Value::Complex(vec![0x0a, 0xff, 0xff, 0xff])],
+                );
+                Ok(())
+            }
+            "bad-column-order" => {
+                tag(batch, "before-bad-column");
+                let column = StrColumn {
+                    offsets: vec![0, 2, 1, 3],
+                    data: b"abc".to_vec(),
+                    present: vec![1, 1, 1],
+                };
+                batch.set_str_attribute(Level::Span, "guest.column", &[0, 1, 1], &column);
+                Ok(())
+            }
+            "bad-column-utf8" => {
+                tag(batch, "before-bad-column");
+                let column = StrColumn {
+                    offsets: vec![0, 2],
+                    data: vec![0xff, 0xfe],
+                    present: vec![1],
+                };
+                batch.set_str_field(StrField::Name, &[0], &column);
                 Ok(())
             }
             "hash" => {

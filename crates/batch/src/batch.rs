@@ -2,11 +2,11 @@
 //! `span-batch` resource.
 
 use crate::journal::{Edit, Journal};
-use crate::types::{Level, StrColumn, StrField, Value};
 use crate::value;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value};
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, Span};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use spanwise_abi::{BoolColumn, DoubleColumn, IntColumn, Level, StrColumn, StrField, Value};
 
 /// Where one span row lives inside the request: resource, scope and span index.
 #[derive(Debug, Clone, Copy)]
@@ -83,18 +83,67 @@ impl Batch {
     }
 
     /// Split off the spans from row `at` onwards into a new batch, keeping rows `0..at` here.
+    ///
+    /// Spans are moved, not copied; only the resource and scope that the split cuts through are
+    /// cloned (their attributes, not their spans). The cost is linear in the rows that move.
     pub fn split_off(&mut self, at: usize) -> Batch {
         if at >= self.len() {
             return Batch::default();
         }
-        let keep = vec![true; at]
-            .into_iter()
-            .chain(std::iter::repeat_n(false, self.len() - at))
-            .collect::<Vec<_>>();
-        let mut tail = self.clone();
-        tail.retain_rows(|row| !keep[row]);
-        self.retain_rows(|row| keep[row]);
-        tail
+        if at == 0 {
+            return std::mem::take(self);
+        }
+        let SpanRef {
+            resource: r,
+            scope: s,
+            span: i,
+        } = self.rows[at];
+        let (r, s, i) = (r as usize, s as usize, i as usize);
+        let later_resources = self.resource_spans.split_off(r + 1);
+        let resource = &mut self.resource_spans[r];
+        let later_scopes = resource.scope_spans.split_off(s + 1);
+        let scope = &mut resource.scope_spans[s];
+        let moved_spans = scope.spans.split_off(i);
+        let mut tail_scopes = Vec::with_capacity(later_scopes.len() + 1);
+        tail_scopes.push(ScopeSpans {
+            scope: scope.scope.clone(),
+            spans: moved_spans,
+            schema_url: scope.schema_url.clone(),
+        });
+        tail_scopes.extend(later_scopes);
+        // The row at `at` opened its scope (and maybe its resource): nothing of it stays here.
+        if i == 0 {
+            resource.scope_spans.pop();
+        }
+        let mut tail_resources = Vec::with_capacity(later_resources.len() + 1);
+        tail_resources.push(ResourceSpans {
+            resource: resource.resource.clone(),
+            scope_spans: tail_scopes,
+            schema_url: resource.schema_url.clone(),
+        });
+        tail_resources.extend(later_resources);
+        if resource.scope_spans.is_empty() {
+            self.resource_spans.pop();
+        }
+        // Rows before `at` point at resources, scopes and spans that did not move.
+        self.rows.truncate(at);
+        Batch::from_resource_spans(tail_resources)
+    }
+
+    /// Cut the batch into batches of at most `size` spans, in order (`size` 0 means one
+    /// batch). Linear in the batch: each split moves only the spans of the last chunk.
+    pub fn into_chunks(mut self, size: usize) -> Vec<Batch> {
+        if size == 0 || self.len() <= size {
+            return vec![self];
+        }
+        let mut chunks = Vec::with_capacity(self.len().div_ceil(size));
+        while self.len() > size {
+            let start = (self.len() - 1) / size * size;
+            chunks.push(self.split_off(start));
+        }
+        chunks.push(self);
+        chunks.reverse();
+        chunks
     }
 
     fn reindex(&mut self) {
@@ -272,7 +321,7 @@ impl Batch {
     }
 
     /// The number of rows at a level.
-    pub fn rows_at(&self, level: Level) -> usize {
+    pub fn row_count(&self, level: Level) -> usize {
         match level {
             Level::Resource | Level::Scope | Level::Span => self.len(),
             Level::Event => self.spans().map(|s| s.events.len()).sum(),
@@ -324,7 +373,7 @@ impl Batch {
 
     /// One attribute as strings over every row of a level: absent where missing or not a string.
     pub fn str_attribute(&self, level: Level, key: &str) -> StrColumn {
-        let mut out = StrColumn::with_capacity(self.rows_at(level), 0);
+        let mut out = StrColumn::with_capacity(self.row_count(level), 0);
         self.for_each_attributes(level, |attributes| {
             let value = find(attributes, key).and_then(|kv| match kv.value.as_ref()?.value {
                 Some(any_value::Value::StringValue(ref s)) => Some(s.as_str()),
@@ -335,9 +384,73 @@ impl Batch {
         out
     }
 
+    /// For each of `keys`, the rows of a level that have it, whatever its type, ascending.
+    pub fn attribute_rows(&self, level: Level, keys: &[&str]) -> Vec<Vec<u32>> {
+        let mut out = vec![Vec::new(); keys.len()];
+        let mut row = 0u32;
+        self.for_each_attributes(level, |attributes| {
+            for kv in attributes {
+                for (i, key) in keys.iter().enumerate() {
+                    // A key twice in one row (which OTLP forbids but a client may send) counts
+                    // the row once.
+                    if kv.key == *key && out[i].last() != Some(&row) {
+                        out[i].push(row);
+                    }
+                }
+            }
+            row += 1;
+        });
+        out
+    }
+
+    /// One attribute as integers over every row of a level: absent where missing or not an
+    /// integer.
+    pub fn int_attribute(&self, level: Level, key: &str) -> IntColumn {
+        self.scalar_column(level, key, |v| match v {
+            any_value::Value::IntValue(i) => Some(*i),
+            _ => None,
+        })
+    }
+
+    /// One attribute as floats: absent where missing or not a double.
+    pub fn double_attribute(&self, level: Level, key: &str) -> DoubleColumn {
+        self.scalar_column(level, key, |v| match v {
+            any_value::Value::DoubleValue(d) => Some(*d),
+            _ => None,
+        })
+    }
+
+    /// One attribute as booleans: absent where missing or not a boolean.
+    pub fn bool_attribute(&self, level: Level, key: &str) -> BoolColumn {
+        self.scalar_column(level, key, |v| match v {
+            any_value::Value::BoolValue(b) => Some(*b),
+            _ => None,
+        })
+    }
+
+    fn scalar_column<T, C>(
+        &self,
+        level: Level,
+        key: &str,
+        pick: impl Fn(&any_value::Value) -> Option<T>,
+    ) -> C
+    where
+        C: ScalarColumn<T>,
+    {
+        let mut out = C::with_rows(self.row_count(level));
+        self.for_each_attributes(level, |attributes| {
+            out.push_value(
+                find(attributes, key)
+                    .and_then(|kv| kv.value.as_ref()?.value.as_ref())
+                    .and_then(&pick),
+            );
+        });
+        out
+    }
+
     /// One attribute of any type over every row of a level.
     pub fn attribute(&self, level: Level, key: &str) -> Vec<Option<Value>> {
-        let mut out = Vec::with_capacity(self.rows_at(level));
+        let mut out = Vec::with_capacity(self.row_count(level));
         self.for_each_attributes(level, |attributes| {
             out.push(
                 find(attributes, key)
@@ -348,9 +461,11 @@ impl Batch {
         out
     }
 
-    /// Apply every edit of a journal, in order. The journal was checked as it was recorded
-    /// against this batch's row counts, so applying cannot fail part-way; a journal recorded
-    /// against another batch is rejected whole before anything changes.
+    /// Apply every edit of a journal, in order, drops last.
+    ///
+    /// The journal checked every edit in full as it was recorded (rows, fields, columns, and
+    /// decoded every value), so once the journal is found to belong to this batch nothing can
+    /// fail: the batch ends up with every edit or, on `Err`, exactly as it was.
     pub fn apply(&mut self, journal: Journal) -> Result<(), crate::EditError> {
         journal.check_shape(self)?;
         let mut dropped: Vec<bool> = Vec::new();
@@ -364,11 +479,7 @@ impl Batch {
                     rows,
                     values,
                 } => {
-                    for (row, v) in rows.into_iter().zip(values) {
-                        let any = value::to_any(v).map_err(|e| crate::EditError::BadValue {
-                            key: key.clone(),
-                            reason: e.to_string(),
-                        })?;
+                    for (row, any) in rows.into_iter().zip(values) {
                         let attrs =
                             self.attributes_mut(level, row, &mut event_rows, &mut link_rows);
                         upsert(attrs, &key, any);
@@ -380,14 +491,14 @@ impl Batch {
                     rows,
                     values,
                 } => {
-                    for (i, row) in rows.into_iter().enumerate() {
-                        let text = values.get(i).unwrap_or_default().to_owned();
+                    for (row, text) in rows.into_iter().zip(values.iter()) {
+                        let text = text.unwrap_or_default().to_owned();
                         let attrs =
                             self.attributes_mut(level, row, &mut event_rows, &mut link_rows);
                         upsert(
                             attrs,
                             &key,
-                            opentelemetry_proto::tonic::common::v1::AnyValue {
+                            AnyValue {
                                 value: Some(any_value::Value::StringValue(text)),
                             },
                         );
@@ -405,8 +516,8 @@ impl Batch {
                     rows,
                     values,
                 } => {
-                    for (i, row) in rows.into_iter().enumerate() {
-                        let text = values.get(i).unwrap_or_default().to_owned();
+                    for (row, text) in rows.into_iter().zip(values.iter()) {
+                        let text = text.unwrap_or_default().to_owned();
                         self.set_str_field(field, row, text, &mut event_rows);
                     }
                 }
@@ -525,11 +636,7 @@ fn find<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a KeyValue> {
     attributes.iter().find(|kv| kv.key == key)
 }
 
-fn upsert(
-    attributes: &mut Vec<KeyValue>,
-    key: &str,
-    value: opentelemetry_proto::tonic::common::v1::AnyValue,
-) {
+fn upsert(attributes: &mut Vec<KeyValue>, key: &str, value: AnyValue) {
     match attributes.iter_mut().find(|kv| kv.key == key) {
         Some(kv) => kv.value = Some(value),
         None => attributes.push(KeyValue {
@@ -545,3 +652,28 @@ fn push_fixed(out: &mut Vec<u8>, id: &[u8], len: usize) {
     out.extend_from_slice(&id[..take]);
     out.extend(std::iter::repeat_n(0, len - take));
 }
+
+/// The scalar columns of `spanwise-abi`, as [`Batch::scalar_column`] fills them.
+trait ScalarColumn<T> {
+    fn with_rows(rows: usize) -> Self;
+    fn push_value(&mut self, value: Option<T>);
+}
+
+macro_rules! scalar_column {
+    ($column:ty, $ty:ty) => {
+        impl ScalarColumn<$ty> for $column {
+            fn with_rows(rows: usize) -> Self {
+                Self {
+                    values: Vec::with_capacity(rows),
+                    present: Vec::with_capacity(rows),
+                }
+            }
+            fn push_value(&mut self, value: Option<$ty>) {
+                self.push(value);
+            }
+        }
+    };
+}
+scalar_column!(IntColumn, i64);
+scalar_column!(DoubleColumn, f64);
+scalar_column!(BoolColumn, bool);

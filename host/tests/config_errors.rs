@@ -1,9 +1,13 @@
 //! `spanwise validate` and `spanwise run` refuse bad configs and bad plugins with an error that
 //! names the file, the key and the reason; `--help` works on every command.
 
-use spanwise_tests::binary;
 use std::path::Path;
 use std::process::{Command, Output};
+
+/// The `spanwise` binary of this build (cargo builds it for the package's integration tests).
+fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_spanwise")
+}
 
 fn config_with(dir: &Path, processor: &str) -> std::path::PathBuf {
     let path = dir.join("spanwise.yaml");
@@ -50,14 +54,15 @@ fn validate(config: &Path) -> Output {
         .expect("spanwise runs")
 }
 
-fn refused(config: &Path, key: &str, reason: &str) {
+/// `validate` refuses `config` with `error: FILE:LINE:COLUMN: KEY: ...REASON...`.
+fn refused(config: &Path, (line, column): (usize, usize), key: &str, reason: &str) {
     let output = validate(config);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "accepted a bad config: {stderr}");
-    let expected = format!("{}: {key}: ", config.display());
+    let expected = format!("error: {}:{line}:{column}: {key}: ", config.display());
     assert!(
         stderr.contains(&expected),
-        "error does not name file and key {expected:?}:\n{stderr}"
+        "error does not name file, position and key {expected:?}:\n{stderr}"
     );
     assert!(
         stderr.contains(reason),
@@ -83,9 +88,11 @@ fn a_valid_config_validates() {
 
 #[test]
 fn the_shipped_example_validates() {
+    let dir = tempfile::tempdir().unwrap();
     let output = Command::new(binary())
         .args(["validate", "--config", "examples/pipeline.yaml"])
         .current_dir(spanwise_tests::root())
+        .env("SPANWISE_PLUGINS", spanwise_tests::dist_plugins(dir.path()))
         .env("SPANWISE_LOG", "warn")
         .output()
         .unwrap();
@@ -102,6 +109,7 @@ fn an_unknown_key_is_named() {
     let config = config_with(dir.path(), &url_processor("    on_eror: drop\n"));
     refused(
         &config,
+        (9, 5),
         "processors.wasm/url.on_eror",
         "unknown field `on_eror`",
     );
@@ -118,6 +126,7 @@ fn a_file_that_is_not_a_component_is_refused() {
     );
     refused(
         &config,
+        (8, 5),
         "processors.wasm/url.plugin",
         "is not a WebAssembly component",
     );
@@ -130,6 +139,7 @@ fn a_file_that_is_not_a_component_is_refused() {
     );
     refused(
         &config,
+        (8, 5),
         "processors.wasm/url.plugin",
         "core WebAssembly module",
     );
@@ -139,18 +149,28 @@ fn a_file_that_is_not_a_component_is_refused() {
         dir.path(),
         &format!("  wasm/url:\n    plugin: {}\n", missing.display()),
     );
-    refused(&config, "processors.wasm/url.plugin", "cannot read plugin");
+    refused(
+        &config,
+        (8, 5),
+        "processors.wasm/url.plugin",
+        "cannot read plugin",
+    );
 }
 
 #[test]
 fn a_wrong_sha256_pin_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
-    let wrong = "0".repeat(64);
+    let wrong = "ab".repeat(32);
     let config = config_with(
         dir.path(),
         &url_processor(&format!("    sha256: {wrong}\n")),
     );
-    refused(&config, "processors.wasm/url.sha256", "refusing to load it");
+    refused(
+        &config,
+        (9, 5),
+        "processors.wasm/url.sha256",
+        "refusing to load it",
+    );
 
     let bytes = std::fs::read(spanwise_tests::plugin("url")).unwrap();
     let right = sha256_hex(&bytes);
@@ -175,6 +195,7 @@ fn plugin_config_errors_name_the_field_inside_config() {
     );
     refused(
         &config,
+        (9, 15),
         "processors.wasm/url.config.max_length",
         "invalid type",
     );
@@ -189,6 +210,7 @@ fn an_unset_variable_is_named() {
     );
     refused(
         &config,
+        (9, 13),
         "processors.wasm/url.keys.patient",
         "SPANWISE_TEST_UNSET_KEY is not set",
     );
@@ -245,4 +267,136 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .next()
         .unwrap()
         .to_owned()
+}
+
+/// A config whose OTLP receiver listens on `grpc` and `http`, with the debug exporter only.
+fn config_listening(dir: &Path, grpc: &str, http: &str) -> std::path::PathBuf {
+    let path = dir.join("endpoints.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: {grpc}\n      http:\n        endpoint: {http}\nexporters:\n  debug:\nservice:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn validate_checks_endpoints_as_run_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_listening(dir.path(), "\"127.0.0.1:0\"", "\"localhost\"");
+    refused(
+        &config,
+        (7, 9),
+        "receivers.otlp.protocols.http.endpoint",
+        "has no port",
+    );
+    let config = config_listening(dir.path(), "\"::1:4317\"", "\"127.0.0.1:0\"");
+    refused(
+        &config,
+        (5, 9),
+        "receivers.otlp.protocols.grpc.endpoint",
+        "put an IPv6 address in brackets",
+    );
+    let config = config_listening(dir.path(), "\"[::1]:0\"", "\"localhost:0\"");
+    let output = validate(&config);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("otlp/grpc on [::1]:0"), "{stdout}");
+    assert!(stdout.contains("otlp/http on 127.0.0.1:0"), "{stdout}");
+}
+
+#[test]
+fn run_listens_on_endpoints_written_as_collector_configs_write_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_listening(dir.path(), "\"[::1]:0\"", "localhost:0");
+    let spanwise = spanwise_tests::Spanwise::start(Path::new(binary()), &config);
+    assert_eq!(
+        spanwise.grpc.ip(),
+        "::1".parse::<std::net::IpAddr>().unwrap()
+    );
+    assert!(spanwise.http.ip().is_loopback(), "{}", spanwise.http);
+    assert!(
+        std::net::TcpStream::connect(spanwise.http).is_ok(),
+        "the HTTP receiver accepts connections on {}",
+        spanwise.http
+    );
+    spanwise.stop();
+}
+
+#[test]
+fn a_port_in_use_is_reported_once_with_the_key() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_listening(
+        dir.path(),
+        "\"127.0.0.1:0\"",
+        &format!("\"localhost:{port}\""),
+    );
+    let output = Command::new(binary())
+        .args(["run", "--config"])
+        .arg(&config)
+        .env("SPANWISE_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("receivers.otlp.protocols.http.endpoint: cannot listen on"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("in use").count(),
+        1,
+        "the reason is said once:\n{stderr}"
+    );
+}
+
+#[test]
+fn a_plugin_that_traps_in_configure_is_refused_naming_the_processor() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(
+        dir.path(),
+        &format!(
+            "  wasm/url:\n    plugin: {}\n    config: {{ panic_in_configure: true }}\n",
+            spanwise_tests::guest("misbehave").display()
+        ),
+    );
+    refused(&config, (7, 3), "processors.wasm/url", "configure trapped");
+}
+
+#[test]
+fn a_cache_folder_others_can_write_to_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(dir.path(), &url_processor(""));
+    let cache = dir.path().join("cache");
+    std::fs::create_dir(&cache).unwrap();
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    refused(&config, (12, 12), "runtime.cache_dir", "chmod 700");
+}
+
+#[test]
+fn yaml_that_does_not_parse_is_placed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("broken.yaml");
+    std::fs::write(
+        &config,
+        "receivers:\n  otlp:\n    protocols: [grpc\nservice: {}\n",
+    )
+    .unwrap();
+    let output = validate(&config);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains(&format!("error: {}:4:", config.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("not valid YAML"), "{stderr}");
 }

@@ -6,7 +6,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use spanwise_tests::{Spanwise, read_jsonl, root};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const REQUESTS: usize = 5;
@@ -28,6 +28,24 @@ fn python() -> PathBuf {
 enum Client {
     Python,
     Node,
+}
+
+/// Fail at once, in one line, when `make setup` has not installed the client's SDK.
+fn require_installed(client: Client) {
+    let installed = match client {
+        Client::Python => Command::new(python())
+            .args(["-c", "import opentelemetry.exporter.otlp.proto.grpc.trace_exporter, opentelemetry.exporter.otlp.proto.http.trace_exporter"])
+            .output()
+            .is_ok_and(|o| o.status.success()),
+        Client::Node => root()
+            .join("tests/e2e/node_modules/@opentelemetry/sdk-node")
+            .exists(),
+    };
+    let what = match client {
+        Client::Python => "the Python OpenTelemetry SDK and OTLP exporters (in .venv)",
+        Client::Node => "the Node.js OpenTelemetry SDK (in tests/e2e/node_modules)",
+    };
+    assert!(installed, "{what} is not installed: run `make setup`");
 }
 
 fn send(client: Client, protocol: &str, endpoint: &str, prefix: &str) {
@@ -75,6 +93,7 @@ fn node_sdk_spans_over_http_json_and_grpc_come_out_cleaned_span_by_span() {
 }
 
 fn run_clients(client: Client, name: &str) {
+    require_installed(client);
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("traces.jsonl");
     let config = dir.path().join("spanwise.yaml");
@@ -110,7 +129,7 @@ service:
     )
     .unwrap();
 
-    let spanwise = Spanwise::start(&config);
+    let spanwise = Spanwise::start(Path::new(env!("CARGO_BIN_EXE_spanwise")), &config);
     let (http, grpc) = (format!("{name}-http"), format!("{name}-grpc"));
     send(
         client,

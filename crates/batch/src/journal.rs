@@ -1,8 +1,14 @@
-//! [`Journal`]: the edits a processor records during one call, checked as they are recorded and
-//! applied all at once by [`crate::Batch::apply`].
+//! [`Journal`]: the edits a processor records during one call, checked in full as they are
+//! recorded and applied all at once by [`crate::Batch::apply`].
+//!
+//! "In full" means that nothing is left for `apply` to check or decode: rows are in range,
+//! fields writable, columns well formed, and `Complex` values are decoded into OTLP `AnyValue`s
+//! here, so a value that does not decode fails the edit, not the apply.
 
 use crate::Batch;
-use crate::types::{Level, StrColumn, StrField, Value};
+use crate::value;
+use opentelemetry_proto::tonic::common::v1::AnyValue;
+use spanwise_abi::{Level, StrColumn, StrField, Value};
 
 /// One recorded edit. Rows are rows of the batch as it was when the call began.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,8 +21,8 @@ pub enum Edit {
         key: String,
         /// The rows to set.
         rows: Vec<u32>,
-        /// One value per row.
-        values: Vec<Value>,
+        /// One value per row, already in its OTLP form.
+        values: Vec<AnyValue>,
     },
     /// Set a string attribute on some rows of a level.
     SetStrAttribute {
@@ -81,7 +87,7 @@ pub enum EditError {
     /// A write to a read-only field.
     #[error("field {0:?} is read-only")]
     ReadOnlyField(StrField),
-    /// A complex value that is not an encoded `AnyValue`.
+    /// A `Complex` value that is not an encoded `AnyValue`.
     #[error("value for attribute {key:?} is not an encoded AnyValue: {reason}")]
     BadValue {
         /// The attribute key.
@@ -117,8 +123,8 @@ impl Journal {
         Self {
             edits: Vec::new(),
             spans: batch.len(),
-            events: batch.rows_at(Level::Event),
-            links: batch.rows_at(Level::Link),
+            events: batch.row_count(Level::Event),
+            links: batch.row_count(Level::Link),
             bytes: 0,
             cap,
         }
@@ -148,8 +154,8 @@ impl Journal {
             return Ok(());
         }
         let same = self.spans == batch.len()
-            && self.events == batch.rows_at(Level::Event)
-            && self.links == batch.rows_at(Level::Link);
+            && self.events == batch.row_count(Level::Event)
+            && self.links == batch.row_count(Level::Link);
         if same {
             Ok(())
         } else {
@@ -221,6 +227,14 @@ impl Journal {
         }
         let size: usize = values.iter().map(value_size).sum();
         self.charge(key.len() + rows.len() * 4 + size)?;
+        let values = values
+            .into_iter()
+            .map(value::to_any)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| EditError::BadValue {
+                key: key.to_owned(),
+                reason: e.to_string(),
+            })?;
         self.edits.push(Edit::SetAttribute {
             level,
             key: key.to_owned(),

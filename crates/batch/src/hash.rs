@@ -1,9 +1,9 @@
 //! Keyed hashing for the `keyed-hash` host import: the host holds the key, plugins see only
 //! digests.
 
-use crate::types::StrColumn;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use spanwise_abi::StrColumn;
 
 /// The length of one digest in bytes.
 pub const DIGEST_LEN: usize = 32;

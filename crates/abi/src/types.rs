@@ -1,4 +1,8 @@
 //! Values that cross the plugin boundary, mirroring the `types` interface of the WIT package.
+//!
+//! Names follow the WIT: `level` is [`Level`], `str-column` is [`StrColumn`], and so on. The
+//! conversions to and from the types that bindings generators make of the same WIT are in
+//! [`crate::wit_conversions!`].
 
 /// Where an attribute lives; see the WIT `level` enum for the row model of each level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -90,6 +94,104 @@ impl Default for StrColumn {
     }
 }
 
+impl<'a> FromIterator<Option<&'a str>> for StrColumn {
+    fn from_iter<I: IntoIterator<Item = Option<&'a str>>>(values: I) -> Self {
+        Self::from_options(values)
+    }
+}
+
+impl<'a> FromIterator<&'a str> for StrColumn {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(values: I) -> Self {
+        Self::from_options(values.into_iter().map(Some))
+    }
+}
+
+/// The rows whose presence byte is set, in ascending order.
+fn present_rows(present: &[u8]) -> Vec<u32> {
+    present
+        .iter()
+        .enumerate()
+        .filter(|&(_, &p)| p != 0)
+        .map(|(row, _)| row as u32)
+        .collect()
+}
+
+/// Columns of optional scalars: `values[i]` is row `i`'s value where `present[i] != 0`, and the
+/// type's zero where it is absent.
+macro_rules! scalar_column {
+    ($(#[$doc:meta])* $name:ident, $ty:ty) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct $name {
+            /// One value per row; zero (or `false`) where absent.
+            pub values: Vec<$ty>,
+            /// One byte per row: 1 where the value is present, 0 where it is absent.
+            pub present: Vec<u8>,
+        }
+
+        impl $name {
+            /// Build a column from optional values.
+            pub fn from_options<I: IntoIterator<Item = Option<$ty>>>(values: I) -> Self {
+                let mut column = Self::default();
+                for value in values {
+                    column.push(value);
+                }
+                column
+            }
+
+            /// Append a row.
+            pub fn push(&mut self, value: Option<$ty>) {
+                self.present.push(u8::from(value.is_some()));
+                self.values.push(value.unwrap_or_default());
+            }
+
+            /// The number of rows.
+            pub fn len(&self) -> usize {
+                self.present.len()
+            }
+
+            /// Whether the column has no rows.
+            pub fn is_empty(&self) -> bool {
+                self.present.is_empty()
+            }
+
+            /// The value of row `row`: `None` where it is absent or out of range.
+            pub fn get(&self, row: usize) -> Option<$ty> {
+                match self.present.get(row) {
+                    Some(&p) if p != 0 => self.values.get(row).copied(),
+                    _ => None,
+                }
+            }
+
+            /// Every row in order.
+            pub fn iter(&self) -> impl Iterator<Item = Option<$ty>> + '_ {
+                (0..self.len()).map(move |row| self.get(row))
+            }
+
+            /// The rows that hold a value, in ascending order.
+            pub fn present_rows(&self) -> Vec<u32> {
+                present_rows(&self.present)
+            }
+        }
+    };
+}
+
+scalar_column!(
+    /// A column of optional integers (WIT `int-column`).
+    IntColumn,
+    i64
+);
+scalar_column!(
+    /// A column of optional floats (WIT `double-column`).
+    DoubleColumn,
+    f64
+);
+scalar_column!(
+    /// A column of optional booleans (WIT `bool-column`).
+    BoolColumn,
+    bool
+);
+
 /// Why a column received from the other side of the boundary is not well formed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnError(pub String);
@@ -167,6 +269,25 @@ impl StrColumn {
     /// Every row in order.
     pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
         (0..self.len()).map(move |row| self.get(row))
+    }
+
+    /// Whether row `row` holds a value.
+    pub fn is_present(&self, row: usize) -> bool {
+        self.present.get(row).is_some_and(|&p| p != 0)
+    }
+
+    /// The rows that hold a value, in ascending order.
+    pub fn present_rows(&self) -> Vec<u32> {
+        present_rows(&self.present)
+    }
+
+    /// A column of `rows` copies of `value`.
+    pub fn repeat(value: &str, rows: usize) -> Self {
+        let mut column = Self::with_capacity(rows, value.len() * rows);
+        for _ in 0..rows {
+            column.push(Some(value));
+        }
+        column
     }
 
     /// Check the column's shape and that every present value is UTF-8: what the host does with
@@ -248,6 +369,26 @@ mod tests {
             present: vec![0],
         };
         assert!(absent_with_bytes.validate().is_err());
+    }
+
+    #[test]
+    fn present_rows_and_scalar_columns() {
+        let column = StrColumn::from_options([None, Some("a"), None, Some("b")]);
+        assert_eq!(column.present_rows(), vec![1, 3]);
+        assert!(column.is_present(1) && !column.is_present(2) && !column.is_present(9));
+        assert_eq!(
+            StrColumn::repeat("x", 3).iter().collect::<Vec<_>>(),
+            vec![Some("x"); 3]
+        );
+
+        let ints = IntColumn::from_options([Some(-4), None, Some(7)]);
+        assert_eq!(ints.values, vec![-4, 0, 7]);
+        assert_eq!(ints.present_rows(), vec![0, 2]);
+        assert_eq!(ints.get(1), None);
+        assert_eq!(
+            ints.iter().collect::<Vec<_>>(),
+            vec![Some(-4), None, Some(7)]
+        );
     }
 
     #[test]

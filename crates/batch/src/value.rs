@@ -1,8 +1,8 @@
 //! Conversions between OTLP's `AnyValue` and the boundary [`Value`].
 
-use crate::types::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
 use prost::Message;
+use spanwise_abi::Value;
 
 /// The boundary value of an OTLP attribute value; `None` for an empty `AnyValue`.
 pub(crate) fn from_any(value: &AnyValue) -> Option<Value> {

@@ -1,0 +1,26 @@
+//! The Rust face of the spanwise WIT contract (`wit/`), shared by the host, the SDK and every
+//! plugin, native or WebAssembly.
+//!
+//! - [`types`]: the values that cross the boundary ([`Level`], [`Value`], [`StrColumn`] and the
+//!   scalar columns, [`StrField`]);
+//! - [`SpanBatch`]: what a processor sees of a batch, one method per WIT function, plus helpers
+//!   ([`SpanBatch::map_str_attribute`], [`SpanBatch::edit_str_attribute`], ...) that write the
+//!   usual read-change-write glue;
+//! - [`ConfigError`], [`ProcessError`], [`LogLevel`]: what a plugin answers;
+//! - [`wit_conversions!`]: every conversion between these and generated bindings, written once.
+//!
+//! The crate has no dependencies, so a WebAssembly guest pays nothing for it.
+
+mod conversions;
+mod errors;
+mod span_batch;
+pub mod types;
+
+pub use errors::{ConfigError, LogLevel, ProcessError};
+pub use span_batch::{Edited, SpanBatch, StrEdit};
+pub use types::{
+    BoolColumn, ColumnError, DoubleColumn, IntColumn, Level, StrColumn, StrField, Value,
+};
+
+/// The version of the WIT package this crate mirrors (`wit/v<VERSION>/`).
+pub const WIT_VERSION: &str = "0.1.1";

@@ -1,0 +1,41 @@
+//! Released versions of the WIT contract are never edited: each file's SHA-256 is pinned here.
+//! A new version adds its folder under `wit/` and a line below; an old line never changes.
+
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+const RELEASED: &[(&str, &str)] = &[(
+    "v0.1.0/spanwise.wit",
+    "791656363198a4caaea592f29384e66cc561bbe7026f383c227ddf125185aadc",
+)];
+
+fn wit_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../wit")
+}
+
+#[test]
+fn released_versions_are_unchanged() {
+    for (file, pinned) in RELEASED {
+        let bytes = std::fs::read(wit_dir().join(file)).expect("the released file exists");
+        assert_eq!(
+            hex::encode(Sha256::digest(&bytes)),
+            *pinned,
+            "wit/{file} was edited after its release; add a new version instead"
+        );
+    }
+}
+
+#[test]
+fn the_current_version_is_the_one_this_crate_mirrors() {
+    let current = wit_dir().join(format!("v{}/spanwise.wit", spanwise_abi::WIT_VERSION));
+    let text = std::fs::read_to_string(&current).expect("the current version's folder exists");
+    assert!(
+        text.contains(&format!(
+            "package spanwise:processor@{};",
+            spanwise_abi::WIT_VERSION
+        )),
+        "{} does not declare version {}",
+        current.display(),
+        spanwise_abi::WIT_VERSION
+    );
+}

@@ -1,0 +1,24 @@
+//! The span batch that the spanwise host owns and lends to processors.
+//!
+//! [`Batch`] holds decoded OTLP spans and answers columnar reads. A processor call gets a
+//! [`LentBatch`]: the batch as it was when the call began, plus a [`Journal`] that checks every
+//! edit in full as it is recorded. [`Batch::apply`] then applies the journal all at once, and
+//! cannot fail half-way. The boundary types themselves live in `spanwise-abi`.
+
+mod batch;
+pub mod builder;
+pub mod hash;
+mod journal;
+mod lent;
+#[cfg(test)]
+mod tests;
+mod value;
+
+pub use batch::Batch;
+pub use builder::{BatchBuilder, kv};
+pub use journal::{Edit, EditError, Journal};
+pub use lent::LentBatch;
+pub use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+pub use spanwise_abi::{
+    BoolColumn, DoubleColumn, IntColumn, Level, SpanBatch, StrColumn, StrField, Value,
+};

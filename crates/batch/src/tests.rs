@@ -1,0 +1,440 @@
+//! Reads and journaled edits over a small batch with every level populated.
+
+use crate::{
+    Batch, BatchBuilder, EditError, Journal, LentBatch, Level, SpanBatch, StrColumn, StrField,
+    Value, kv,
+};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, any_value};
+use prost::Message;
+use spanwise_abi::{Edited, StrEdit};
+
+fn sample() -> crate::Batch {
+    BatchBuilder::new()
+        .resource(vec![kv("service.name", "sleep-api")])
+        .span(
+            "GET /users/1",
+            vec![kv("url.full", "https://x/a?b=c"), kv("n", 3i64)],
+        )
+        .event("exception", vec![kv("exception.message", "boom")])
+        .span("POST /logs", vec![])
+        .resource(vec![kv("service.name", "questionnaire")])
+        .span("GET /health", vec![kv("url.full", "https://x/health")])
+        .status(2, "failed")
+        .build()
+}
+
+#[test]
+fn columns_cover_every_row_of_their_level() {
+    let batch = sample();
+    assert_eq!(batch.len(), 3);
+    assert_eq!(batch.trace_ids().len(), 48);
+    assert_eq!(
+        batch.str_field(StrField::Name).iter().collect::<Vec<_>>(),
+        vec![
+            Some("GET /users/1"),
+            Some("POST /logs"),
+            Some("GET /health")
+        ]
+    );
+    assert_eq!(
+        batch
+            .str_attribute(Level::Resource, "service.name")
+            .iter()
+            .collect::<Vec<_>>(),
+        vec![Some("sleep-api"), Some("sleep-api"), Some("questionnaire")]
+    );
+    assert_eq!(
+        batch
+            .str_attribute(Level::Span, "n")
+            .iter()
+            .collect::<Vec<_>>(),
+        vec![None, None, None],
+        "a non-string value is absent from a string column"
+    );
+    assert_eq!(
+        batch.attribute(Level::Span, "n"),
+        vec![Some(Value::Int(3)), None, None]
+    );
+    assert_eq!(batch.event_spans(), vec![0]);
+    assert_eq!(batch.status_codes(), vec![0, 0, 2]);
+    assert_eq!(batch.durations(), vec![5_000_000; 3]);
+    assert_eq!(batch.attribute_keys(Level::Span), vec!["url.full", "n"]);
+}
+
+#[test]
+fn edits_apply_in_order_and_drops_come_last() {
+    let mut batch = sample();
+    let mut journal = Journal::new(&batch, 1 << 20);
+    journal
+        .set_str_attribute(
+            Level::Span,
+            "url.full",
+            vec![0],
+            StrColumn::from_options([Some("https://x/a")]),
+        )
+        .unwrap();
+    journal
+        .set_attribute(
+            Level::Event,
+            "exception.message",
+            vec![0],
+            vec![Value::Str("[x]".into())],
+        )
+        .unwrap();
+    journal
+        .set_str_attribute(
+            Level::Resource,
+            "env",
+            vec![2],
+            StrColumn::from_options([Some("prod")]),
+        )
+        .unwrap();
+    journal.remove_attribute(Level::Span, "n", vec![0]).unwrap();
+    journal
+        .set_str_field(
+            StrField::Name,
+            vec![1],
+            StrColumn::from_options([Some("POST")]),
+        )
+        .unwrap();
+    journal.drop_spans(vec![2]).unwrap();
+    batch.apply(journal).unwrap();
+
+    assert_eq!(batch.len(), 2);
+    assert_eq!(
+        batch.str_attribute(Level::Span, "url.full").get(0),
+        Some("https://x/a")
+    );
+    assert_eq!(batch.attribute(Level::Span, "n")[0], None);
+    assert_eq!(
+        batch
+            .str_attribute(Level::Event, "exception.message")
+            .get(0),
+        Some("[x]")
+    );
+    assert_eq!(batch.str_field(StrField::Name).get(1), Some("POST"));
+    assert_eq!(
+        batch.resource_spans().len(),
+        1,
+        "the emptied resource is gone"
+    );
+}
+
+#[test]
+fn bad_edits_are_refused_when_recorded() {
+    let batch = sample();
+    let mut journal = Journal::new(&batch, 64);
+    assert!(matches!(
+        journal.drop_spans(vec![3]),
+        Err(EditError::RowOutOfRange {
+            row: 3,
+            rows: 3,
+            ..
+        })
+    ));
+    assert!(matches!(
+        journal.set_str_field(
+            StrField::ScopeName,
+            vec![0],
+            StrColumn::from_options([Some("x")])
+        ),
+        Err(EditError::ReadOnlyField(StrField::ScopeName))
+    ));
+    assert!(matches!(
+        journal.set_str_attribute(
+            Level::Span,
+            "k",
+            vec![0, 1],
+            StrColumn::from_options([Some("x")])
+        ),
+        Err(EditError::LengthMismatch { rows: 2, values: 1 })
+    ));
+    assert!(matches!(
+        journal.set_str_attribute(Level::Span, "k", vec![0], StrColumn::from_options([None])),
+        Err(EditError::BadColumn(_))
+    ));
+    let big = "x".repeat(100);
+    assert!(matches!(
+        journal.set_str_attribute(
+            Level::Span,
+            "k",
+            vec![0],
+            StrColumn::from_options([Some(big.as_str())])
+        ),
+        Err(EditError::OutputCap { cap: 64 })
+    ));
+    assert!(journal.is_empty());
+}
+
+#[test]
+fn a_complex_value_that_does_not_decode_is_refused_when_recorded() {
+    let mut batch = sample();
+    let before = batch.to_request();
+    let mut journal = Journal::new(&batch, 1 << 20);
+    journal
+        .set_str_attribute(
+            Level::Span,
+            "url.full",
+            vec![0],
+            StrColumn::from_options([Some("https://x/a")]),
+        )
+        .unwrap();
+    let refused = journal.set_attribute(
+        Level::Span,
+        "tags",
+        vec![1],
+        vec![Value::Complex(vec![0x0a, 0xff, 0xff])],
+    );
+    assert!(
+        matches!(&refused, Err(EditError::BadValue { key, .. }) if key == "tags"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        journal.edits().len(),
+        1,
+        "the refused edit was not recorded"
+    );
+    // What the journal holds applies in full; nothing is left that could fail half-way.
+    batch.apply(journal).unwrap();
+    assert_ne!(batch.to_request(), before);
+    assert_eq!(batch.attribute(Level::Span, "tags"), vec![None, None, None]);
+}
+
+#[test]
+fn a_complex_value_that_decodes_is_stored_as_it_came() {
+    let mut batch = sample();
+    let array = AnyValue {
+        value: Some(any_value::Value::ArrayValue(ArrayValue {
+            values: vec![AnyValue {
+                value: Some(any_value::Value::IntValue(7)),
+            }],
+        })),
+    };
+    let mut journal = Journal::new(&batch, 1 << 20);
+    journal
+        .set_attribute(
+            Level::Span,
+            "tags",
+            vec![2],
+            vec![Value::Complex(array.encode_to_vec())],
+        )
+        .unwrap();
+    batch.apply(journal).unwrap();
+    assert_eq!(
+        batch.attribute(Level::Span, "tags")[2],
+        Some(Value::Complex(array.encode_to_vec()))
+    );
+}
+
+#[test]
+fn a_journal_of_another_batch_changes_nothing() {
+    let mut batch = sample();
+    let other = BatchBuilder::new().span("x", vec![]).build();
+    let mut journal = Journal::new(&other, 1 << 20);
+    journal.drop_spans(vec![0]).unwrap();
+    let before = batch.to_request();
+    assert_eq!(batch.apply(journal), Err(EditError::WrongBatch));
+    assert_eq!(batch.to_request(), before);
+}
+
+#[test]
+fn typed_reads_and_attribute_rows() {
+    let batch = BatchBuilder::new()
+        .span(
+            "a",
+            vec![kv("code", 200i64), kv("ratio", 0.5), kv("ok", true)],
+        )
+        .span("b", vec![kv("code", "200"), kv("ok", false)])
+        .span("c", vec![])
+        .event("e", vec![kv("code", 1i64)])
+        .build();
+    assert_eq!(
+        batch
+            .int_attribute(Level::Span, "code")
+            .iter()
+            .collect::<Vec<_>>(),
+        vec![Some(200), None, None],
+        "a string is not an integer"
+    );
+    assert_eq!(
+        batch
+            .double_attribute(Level::Span, "ratio")
+            .iter()
+            .collect::<Vec<_>>(),
+        vec![Some(0.5), None, None]
+    );
+    assert_eq!(
+        batch
+            .bool_attribute(Level::Span, "ok")
+            .iter()
+            .collect::<Vec<_>>(),
+        vec![Some(true), Some(false), None]
+    );
+    assert_eq!(
+        batch.attribute_rows(Level::Span, &["code", "ok", "missing"]),
+        vec![vec![0, 1], vec![0, 1], vec![]]
+    );
+    assert_eq!(batch.attribute_rows(Level::Event, &["code"]), vec![vec![0]]);
+    assert_eq!(batch.row_count(Level::Event), 1);
+    assert_eq!(batch.row_count(Level::Link), 0);
+}
+
+#[test]
+fn helpers_record_only_what_changes() {
+    let batch = BatchBuilder::new()
+        .span(
+            "GET /a?x=1",
+            vec![kv("url.full", "https://h/a?x=1"), kv("n", 1i64)],
+        )
+        .span("GET /b", vec![kv("url.full", "https://h/b"), kv("n", 2i64)])
+        .span("GET /c", vec![kv("url.full", "drop me")])
+        .build();
+    let mut lent = LentBatch::new(batch, usize::MAX);
+    let changed = lent.map_str_attribute(Level::Span, "url.full", |_, url| {
+        url.split_once('?').map(|(path, _)| path.to_owned())
+    });
+    assert_eq!(changed, 1);
+    let edited = lent.edit_str_attribute(Level::Span, "url.full", |row, url| match row {
+        1 => StrEdit::Set(url.to_owned()),
+        2 => StrEdit::Remove,
+        _ => StrEdit::Keep,
+    });
+    assert_eq!(
+        edited,
+        Edited { set: 0, removed: 1 },
+        "an equal value is not written"
+    );
+    assert_eq!(
+        lent.map_str_field(StrField::Name, |_, name| Some(name.replace("?x=1", ""))),
+        1
+    );
+    assert_eq!(lent.remove_attribute_everywhere(Level::Span, "n"), 2);
+    assert_eq!(lent.all_rows(), vec![0, 1, 2]);
+    let (mut batch, journal) = lent.finish();
+    let journal = journal.unwrap();
+    assert_eq!(
+        journal.edits().len(),
+        4,
+        "one edit per helper call that changed something"
+    );
+    batch.apply(journal).unwrap();
+    assert_eq!(
+        batch
+            .str_attribute(Level::Span, "url.full")
+            .iter()
+            .collect::<Vec<_>>(),
+        vec![Some("https://h/a"), Some("https://h/b"), None]
+    );
+    assert_eq!(batch.str_field(StrField::Name).get(0), Some("GET /a"));
+    assert_eq!(
+        batch.attribute_rows(Level::Span, &["n"]),
+        vec![Vec::<u32>::new()]
+    );
+}
+
+#[test]
+fn a_refused_edit_through_the_trait_is_the_calls_error() {
+    let mut lent = LentBatch::new(sample(), usize::MAX);
+    lent.drop_spans(&[0]);
+    lent.drop_spans(&[7]);
+    let (batch, journal) = lent.finish();
+    assert!(matches!(
+        journal,
+        Err(EditError::RowOutOfRange { row: 7, .. })
+    ));
+    assert_eq!(batch.len(), 3, "the batch comes back untouched");
+}
+
+fn names(batch: &Batch) -> Vec<String> {
+    batch
+        .str_field(StrField::Name)
+        .iter()
+        .map(|n| n.unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Three resources, the middle one with two scopes, seven spans in all.
+fn layered() -> Batch {
+    let mut batch = BatchBuilder::new()
+        .resource(vec![kv("service.name", "a")])
+        .span("a0", vec![])
+        .span("a1", vec![])
+        .resource(vec![kv("service.name", "b")])
+        .span("b0", vec![])
+        .span("b1", vec![])
+        .resource(vec![kv("service.name", "c")])
+        .span("c0", vec![])
+        .span("c1", vec![])
+        .span("c2", vec![])
+        .build()
+        .into_request();
+    // Give resource b a second scope holding b1.
+    let scope = &mut batch.resource_spans[1].scope_spans;
+    let mut second = scope[0].clone();
+    second.spans = vec![scope[0].spans.pop().unwrap()];
+    second.scope.as_mut().unwrap().name = "second".into();
+    scope.push(second);
+    Batch::from_request(batch)
+}
+
+#[test]
+fn split_off_at_every_row_keeps_every_span_in_order() {
+    let all = names(&layered());
+    for at in 0..=all.len() {
+        let mut head = layered();
+        let tail = head.split_off(at);
+        assert_eq!(names(&head), all[..at], "head at {at}");
+        assert_eq!(names(&tail), all[at..], "tail at {at}");
+        assert!(
+            head.resource_spans()
+                .iter()
+                .chain(tail.resource_spans())
+                .all(|r| !r.scope_spans.is_empty()
+                    && r.scope_spans.iter().all(|s| !s.spans.is_empty())),
+            "no empty resource or scope at {at}"
+        );
+        // Spans keep their resource and scope.
+        let services = |b: &Batch| -> Vec<String> {
+            b.str_attribute(Level::Resource, "service.name")
+                .iter()
+                .map(|s| s.unwrap().to_owned())
+                .collect()
+        };
+        let mut joined = services(&head);
+        joined.extend(services(&tail));
+        assert_eq!(joined, services(&layered()), "resources at {at}");
+        let scopes = |b: &Batch| {
+            b.str_field(StrField::ScopeName)
+                .iter()
+                .map(|s| s.map(String::from))
+                .collect::<Vec<_>>()
+        };
+        let mut joined = scopes(&head);
+        joined.extend(scopes(&tail));
+        assert_eq!(joined, scopes(&layered()), "scopes at {at}");
+        // The halves are whole batches: edits and appends work on them.
+        head.append(tail);
+        assert_eq!(names(&head), all);
+    }
+}
+
+#[test]
+fn into_chunks_cuts_in_order() {
+    let chunks = layered().into_chunks(3);
+    let sizes: Vec<usize> = chunks.iter().map(Batch::len).collect();
+    assert_eq!(sizes, vec![3, 3, 1]);
+    let joined: Vec<String> = chunks.iter().flat_map(names).collect();
+    assert_eq!(joined, names(&layered()));
+    assert_eq!(layered().into_chunks(0).len(), 1);
+    assert_eq!(layered().into_chunks(7).len(), 1);
+}
+
+#[test]
+fn split_and_append_keep_every_span() {
+    let mut batch = sample();
+    let tail = batch.split_off(1);
+    assert_eq!((batch.len(), tail.len()), (1, 2));
+    batch.append(tail);
+    assert_eq!(batch.len(), 3);
+    assert_eq!(batch.str_field(StrField::Name).get(2), Some("GET /health"));
+}
