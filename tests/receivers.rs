@@ -14,6 +14,7 @@ use spanwise_batch::{BatchBuilder, kv};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 use tonic::Code;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 
@@ -390,5 +391,40 @@ async fn grpc_accepts_exports_and_refuses_bad_input_with_the_otlp_codes() {
     assert_eq!(
         exported_spans(&service.output),
         vec!["grpc", "grpc", "grpc-still-serving"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_service_stops_listening_and_leaves_no_task_running() {
+    let service = start().await;
+    let (grpc, http) = (service.grpc, service.http);
+    let alive = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
+    assert!(alive >= 2, "two servers run");
+    drop(service.running);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let closed = |address| std::net::TcpStream::connect(address).is_err();
+    while !(closed(grpc) && closed(http)) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        closed(grpc) && closed(http),
+        "both receivers stopped listening"
+    );
+    while tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks()
+        > 0
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks(),
+        0,
+        "nothing the service started is left running"
     );
 }
