@@ -1,29 +1,17 @@
 //! The contract's versions: a plugin built against the released WIT 0.1.0 (with wit-bindgen and
 //! no SDK) loads and runs on this host, which implements 0.1.1.
 
-use spanwise::runtime::{Limits, PluginContext};
 use spanwise_batch::{BatchBuilder, Level, Value, kv};
-use std::sync::Arc;
 
 #[test]
 fn a_plugin_built_against_0_1_0_runs_on_a_0_1_1_host() {
-    let cache = tempfile::tempdir().unwrap();
-    let runtime = spanwise_tests::runtime(cache.path());
-    let plugin = runtime
-        .load(&spanwise_tests::guest("contract_0_1_0"), None)
-        .expect("a 0.1.0 component links against the 0.1.1 host");
-    let mut instance = plugin
-        .instantiate(
-            Arc::new(PluginContext::new("wasm/old")),
-            Limits::default(),
-            "{}",
-        )
-        .unwrap();
+    // A 0.1.0 component links against the 0.1.1 host.
+    let mut old = spanwise_tests::load("contract_0_1_0", "{}");
     let mut batch = BatchBuilder::new()
         .span("GET /health", vec![kv("url.full", "https://h/health")])
         .span("POST /v1/sleep-logs", vec![])
         .build();
-    instance.process(&mut batch).unwrap();
+    old.instance.process(&mut batch).unwrap();
     assert_eq!(
         batch
             .str_attribute(Level::Span, "guest.contract")
@@ -39,27 +27,15 @@ fn a_plugin_built_against_0_1_0_runs_on_a_0_1_1_host() {
 
 #[test]
 fn the_sdk_plugin_template_runs_as_a_component() {
-    let cache = tempfile::tempdir().unwrap();
-    let runtime = spanwise_tests::runtime(cache.path());
-    let plugin = runtime
-        .load(&spanwise_tests::guest("my_plugin"), None)
-        .unwrap();
-    let context = Arc::new(PluginContext::new("wasm/my-plugin"));
-    let counters = context.counters.clone();
-    let mut instance = plugin
-        .instantiate(
-            context,
-            Limits::default(),
-            r#"{"remove": "secret", "lowercase": "email"}"#,
-        )
-        .unwrap();
+    let mut template =
+        spanwise_tests::load("my_plugin", r#"{"remove": "secret", "lowercase": "email"}"#);
     let mut batch = BatchBuilder::new()
         .span(
             "GET",
             vec![kv("secret", "x"), kv("email", "Ana@Example.org")],
         )
         .build();
-    instance.process(&mut batch).unwrap();
+    template.instance.process(&mut batch).unwrap();
     assert_eq!(
         batch.attribute_rows(Level::Span, &["secret"]),
         vec![Vec::<u32>::new()]
@@ -68,6 +44,7 @@ fn the_sdk_plugin_template_runs_as_a_component() {
         batch.str_attribute(Level::Span, "email").get(0),
         Some("ana@example.org")
     );
+    let counters = &template.counters;
     assert_eq!(
         (counters.get("removed"), counters.get("lowercased")),
         (1, 1)

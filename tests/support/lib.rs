@@ -51,6 +51,40 @@ pub fn runtime(cache: &Path) -> spanwise::runtime::Runtime {
     .expect("the engine starts")
 }
 
+/// A configured instance of a component, with its counters and the runtime (and private
+/// cache) it came from.
+pub struct Loaded {
+    /// The instance.
+    pub instance: spanwise::runtime::PluginInstance,
+    /// The counters the plugin adds to.
+    pub counters: std::sync::Arc<spanwise::telemetry::Counters>,
+    _runtime: spanwise::runtime::Runtime,
+    _cache: tempfile::TempDir,
+}
+
+/// Load component `name` (a plugin or a test guest) in a fresh runtime and configure an
+/// instance of it with `config` (JSON) and default limits, as processor `wasm/NAME`.
+pub fn load(name: &str, config: &str) -> Loaded {
+    let cache = tempfile::tempdir().expect("a temporary folder");
+    let runtime = runtime(cache.path());
+    let plugin = runtime
+        .load(&spanwise_test_components::path(name), None)
+        .unwrap_or_else(|e| panic!("{name} loads: {e}"));
+    let context = std::sync::Arc::new(spanwise::runtime::PluginContext::new(&format!(
+        "wasm/{name}"
+    )));
+    let counters = context.counters.clone();
+    let instance = plugin
+        .instantiate(context, spanwise::runtime::Limits::default(), config)
+        .unwrap_or_else(|e| panic!("{name} accepts {config}: {e}"));
+    Loaded {
+        instance,
+        counters,
+        _runtime: runtime,
+        _cache: cache,
+    }
+}
+
 /// A `spanwise run` child process, killed when dropped.
 pub struct Spanwise {
     child: Option<Child>,
