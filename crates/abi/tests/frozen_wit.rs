@@ -4,10 +4,16 @@
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
-const RELEASED: &[(&str, &str)] = &[(
-    "v0.1.0/spanwise.wit",
-    "791656363198a4caaea592f29384e66cc561bbe7026f383c227ddf125185aadc",
-)];
+const RELEASED: &[(&str, &str)] = &[
+    (
+        "v0.1.0/spanwise.wit",
+        "791656363198a4caaea592f29384e66cc561bbe7026f383c227ddf125185aadc",
+    ),
+    (
+        "v0.1.1/spanwise.wit",
+        "18cac56527b9dab6c3f9fdadb7936d809e4283d6b9ec656cb00106b3b96f5a94",
+    ),
+];
 
 fn wit_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../wit")

@@ -77,6 +77,7 @@ fn split_off_moves_the_tail_instead_of_copying_the_batch() {
     drop(copy);
     let (tail, split) = allocated(|| batch.split_off(1_000));
     assert_eq!((batch.len(), tail.len()), (1_000, 39_000));
+    eprintln!("split_off(1000) of 40,000 spans: {split} bytes; a deep copy: {deep_copy} bytes");
     assert!(
         split * 2 < deep_copy,
         "split_off allocated {split} bytes; one deep copy of the batch is {deep_copy}"
@@ -91,6 +92,7 @@ fn cutting_into_chunks_is_linear_in_the_batch() {
     let (chunks, cut) = allocated(|| batch.into_chunks(1_000));
     assert_eq!(chunks.len(), 40);
     assert!(chunks.iter().all(|c| c.len() == 1_000));
+    eprintln!("into_chunks(1000) of 40,000 spans: {cut} bytes; a deep copy: {deep_copy} bytes");
     assert!(
         cut * 2 < deep_copy,
         "40 chunks allocated {cut} bytes; one deep copy of the batch is {deep_copy}"
