@@ -11,8 +11,8 @@
 /// WIT's `types` and `host` interfaces.
 ///
 /// `types:` and `host:` name the generated modules (in scope at the call site). With
-/// `columns: converted` the record types `str-column`, `int-column`, `double-column` and
-/// `bool-column` are converted too (field by field, moving the vectors); with `columns: mapped`
+/// `columns: converted` the record types `str-column`, `bytes-column`, `int-column`,
+/// `double-column` and `bool-column` are converted too (field by field, moving the vectors); with `columns: mapped`
 /// they are left out, for bindings that already use this crate's column types (wit-bindgen's
 /// `with` option does that, which spares a copy of every column the guest sends).
 ///
@@ -28,6 +28,7 @@ macro_rules! wit_conversions {
         $crate::wit_conversions!(@record $t, IntColumn, [values, present]);
         $crate::wit_conversions!(@record $t, DoubleColumn, [values, present]);
         $crate::wit_conversions!(@record $t, BoolColumn, [values, present]);
+        $crate::wit_conversions!(@record $t, BytesColumn, [offsets, data, present]);
     };
     (types: $t:ident, host: $h:ident, columns: mapped) => {
         $crate::wit_conversions!(@enum $t, Level, [Resource, Scope, Span, Event, Link]);
@@ -164,6 +165,12 @@ mod tests {
             #[derive(Debug, Clone, PartialEq)]
             pub struct BoolColumn {
                 pub values: Vec<bool>,
+                pub present: Vec<u8>,
+            }
+            #[derive(Debug, Clone, PartialEq)]
+            pub struct BytesColumn {
+                pub offsets: Vec<u32>,
+                pub data: Vec<u8>,
                 pub present: Vec<u8>,
             }
             #[derive(Debug, Clone, PartialEq)]

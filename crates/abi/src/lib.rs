@@ -19,7 +19,8 @@ pub mod types;
 pub use errors::{ConfigError, LogLevel, ProcessError};
 pub use span_batch::{Edited, SpanBatch, StrEdit};
 pub use types::{
-    BoolColumn, ColumnError, DoubleColumn, IntColumn, Level, StrColumn, StrField, Value,
+    BoolColumn, BytesColumn, ColumnError, DoubleColumn, IntColumn, Level, StrColumn, StrField,
+    Value,
 };
 
 /// The version of the WIT package this crate mirrors (`wit/v<VERSION>/`).

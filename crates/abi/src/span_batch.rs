@@ -58,6 +58,8 @@ pub trait SpanBatch {
     fn attribute_rows(&self, at: Level, keys: &[&str]) -> Vec<Vec<u32>>;
     /// One attribute as strings over the rows of a level (absent where missing or not a string).
     fn str_attribute(&self, at: Level, key: &str) -> StrColumn;
+    /// Several attributes as string columns, one per key in order, in one pass.
+    fn str_attributes(&self, at: Level, keys: &[&str]) -> Vec<StrColumn>;
     /// One attribute as integers (absent where missing or not an integer).
     fn int_attribute(&self, at: Level, key: &str) -> IntColumn;
     /// One attribute as floats (absent where missing or not a double).

@@ -106,6 +106,135 @@ impl<'a> FromIterator<&'a str> for StrColumn {
     }
 }
 
+/// A column of optional byte strings, packed like [`StrColumn`] but with any bytes (WIT
+/// `bytes-column`): what the host's digest functions take, so that an integer's 8 bytes can be
+/// hashed as the collector hashes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BytesColumn {
+    /// `rows + 1` offsets into `data`, non-decreasing, starting at 0 (or empty for no rows).
+    pub offsets: Vec<u32>,
+    /// The concatenated bytes of every present value.
+    pub data: Vec<u8>,
+    /// One byte per row: 1 where the value is present, 0 where it is absent.
+    pub present: Vec<u8>,
+}
+
+impl BytesColumn {
+    /// An empty column with room for `rows` values of `bytes` bytes in all.
+    pub fn with_capacity(rows: usize, bytes: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        Self {
+            offsets,
+            data: Vec::with_capacity(bytes),
+            present: Vec::with_capacity(rows),
+        }
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.present.len()
+    }
+
+    /// Whether the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.present.is_empty()
+    }
+
+    /// Append a row.
+    pub fn push(&mut self, value: Option<&[u8]>) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        match value {
+            Some(bytes) => {
+                self.data.extend_from_slice(bytes);
+                self.present.push(1);
+            }
+            None => self.present.push(0),
+        }
+        self.offsets.push(self.data.len() as u32);
+    }
+
+    /// The value of row `row`: `None` where it is absent or out of range.
+    pub fn get(&self, row: usize) -> Option<&[u8]> {
+        if *self.present.get(row)? == 0 {
+            return None;
+        }
+        let start = *self.offsets.get(row)? as usize;
+        let end = *self.offsets.get(row + 1)? as usize;
+        self.data.get(start..end)
+    }
+
+    /// Every row in order.
+    pub fn iter(&self) -> impl Iterator<Item = Option<&[u8]>> + '_ {
+        (0..self.len()).map(move |row| self.get(row))
+    }
+
+    /// Check the column's shape: what the host does with every column a plugin sends.
+    pub fn validate(&self) -> Result<(), ColumnError> {
+        check_shape(
+            &self.offsets,
+            self.data.len(),
+            &self.present,
+            "bytes-column",
+        )
+    }
+}
+
+impl From<StrColumn> for BytesColumn {
+    fn from(column: StrColumn) -> Self {
+        Self {
+            offsets: column.offsets,
+            data: column.data,
+            present: column.present,
+        }
+    }
+}
+
+/// Check that `offsets` (one more than `present`, or none at all for no rows) start at 0, never
+/// decrease, end at `data_len`, and that absent rows span no bytes.
+fn check_shape(
+    offsets: &[u32],
+    data_len: usize,
+    present: &[u8],
+    what: &str,
+) -> Result<(), ColumnError> {
+    let rows = present.len();
+    if rows == 0 && offsets.is_empty() && data_len == 0 {
+        return Ok(());
+    }
+    if offsets.len() != rows + 1 {
+        return Err(ColumnError(format!(
+            "{what} has {rows} presence bytes but {} offsets (expected {})",
+            offsets.len(),
+            rows + 1
+        )));
+    }
+    if offsets[0] != 0 {
+        return Err(ColumnError(format!("{what} offsets must start at 0")));
+    }
+    if *offsets.last().unwrap_or(&0) as usize != data_len {
+        return Err(ColumnError(format!(
+            "{what}'s last offset {} does not match its {data_len} data bytes",
+            offsets.last().unwrap_or(&0),
+        )));
+    }
+    for row in 0..rows {
+        let (start, end) = (offsets[row], offsets[row + 1]);
+        if end < start {
+            return Err(ColumnError(format!("{what} offsets decrease at row {row}")));
+        }
+        if present[row] == 0 && end != start {
+            return Err(ColumnError(format!(
+                "absent row {row} spans {} bytes",
+                end - start
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The rows whose presence byte is set, in ascending order.
 fn present_rows(present: &[u8]) -> Vec<u32> {
     present
@@ -293,41 +422,13 @@ impl StrColumn {
     /// Check the column's shape and that every present value is UTF-8: what the host does with
     /// every column a plugin sends.
     pub fn validate(&self) -> Result<(), ColumnError> {
-        let rows = self.present.len();
-        if self.offsets.len() != rows + 1 {
-            return Err(ColumnError(format!(
-                "str-column has {} presence bytes but {} offsets (expected {})",
-                rows,
-                self.offsets.len(),
-                rows + 1
-            )));
-        }
-        if self.offsets[0] != 0 {
-            return Err(ColumnError("str-column offsets must start at 0".into()));
-        }
-        if *self.offsets.last().unwrap_or(&0) as usize != self.data.len() {
-            return Err(ColumnError(format!(
-                "str-column's last offset {} does not match its {} data bytes",
-                self.offsets.last().unwrap_or(&0),
-                self.data.len()
-            )));
-        }
-        for row in 0..rows {
-            let (start, end) = (self.offsets[row] as usize, self.offsets[row + 1] as usize);
-            if end < start {
-                return Err(ColumnError(format!(
-                    "str-column offsets decrease at row {row}"
-                )));
-            }
-            if self.present[row] == 0 {
-                if end != start {
-                    return Err(ColumnError(format!(
-                        "absent row {row} spans {} bytes",
-                        end - start
-                    )));
+        check_shape(&self.offsets, self.data.len(), &self.present, "str-column")?;
+        for row in 0..self.present.len() {
+            if self.present[row] != 0 {
+                let (start, end) = (self.offsets[row] as usize, self.offsets[row + 1] as usize);
+                if std::str::from_utf8(&self.data[start..end]).is_err() {
+                    return Err(ColumnError(format!("row {row} is not valid UTF-8")));
                 }
-            } else if std::str::from_utf8(&self.data[start..end]).is_err() {
-                return Err(ColumnError(format!("row {row} is not valid UTF-8")));
             }
         }
         Ok(())
@@ -389,6 +490,29 @@ mod tests {
             ints.iter().collect::<Vec<_>>(),
             vec![Some(-4), None, Some(7)]
         );
+    }
+
+    #[test]
+    fn bytes_columns_take_any_bytes_and_check_their_shape() {
+        let mut column = BytesColumn::default();
+        column.push(Some(&[0xff, 0]));
+        column.push(None);
+        column.push(Some(b""));
+        assert_eq!(column.offsets, vec![0, 2, 2, 2]);
+        assert_eq!(
+            column.iter().collect::<Vec<_>>(),
+            vec![Some(&[0xff, 0][..]), None, Some(&b""[..])]
+        );
+        column.validate().unwrap();
+        assert_eq!(BytesColumn::default().validate(), Ok(()));
+        let backwards = BytesColumn {
+            offsets: vec![0, 2, 1, 2],
+            data: vec![1, 2],
+            present: vec![1, 1, 1],
+        };
+        assert!(backwards.validate().unwrap_err().0.contains("decrease"));
+        let from_text = BytesColumn::from(StrColumn::from_options([Some("a")]));
+        assert_eq!(from_text.get(0), Some(&b"a"[..]));
     }
 
     #[test]

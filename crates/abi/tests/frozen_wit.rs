@@ -11,7 +11,7 @@ const RELEASED: &[(&str, &str)] = &[
     ),
     (
         "v0.1.1/spanwise.wit",
-        "18cac56527b9dab6c3f9fdadb7936d809e4283d6b9ec656cb00106b3b96f5a94",
+        "900f46e8a24d1b2c852965c40c2d520bf458b8bd4f19373d1be06b7ed563cef7",
     ),
 ];
 

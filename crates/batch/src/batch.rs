@@ -448,15 +448,45 @@ impl Batch {
         out
     }
 
+    /// Several attributes as strings over every row of a level, one column per key, in one pass:
+    /// each row's attributes are visited once, whatever the number of keys.
+    pub fn str_attributes(&self, level: Level, keys: &[&str]) -> Vec<StrColumn> {
+        let rows = self.row_count(level);
+        let mut out: Vec<StrColumn> = keys
+            .iter()
+            .map(|_| StrColumn::with_capacity(rows, 0))
+            .collect();
+        // Per key: not seen yet (`None`), or the first value seen (a string or not).
+        let mut found: Vec<Option<Option<&str>>> = vec![None; keys.len()];
+        self.for_each_attributes(level, |attributes| {
+            found.iter_mut().for_each(|f| *f = None);
+            for kv in attributes {
+                for (slot, key) in found.iter_mut().zip(keys) {
+                    // The first occurrence wins, as `str_attribute` finds it.
+                    if slot.is_none() && *key == kv.key {
+                        *slot = Some(match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                            Some(any_value::Value::StringValue(text)) => Some(text.as_str()),
+                            _ => None,
+                        });
+                    }
+                }
+            }
+            for (column, value) in out.iter_mut().zip(&found) {
+                column.push(value.flatten());
+            }
+        });
+        out
+    }
+
     /// One attribute of any type over every row of a level.
     pub fn attribute(&self, level: Level, key: &str) -> Vec<Option<Value>> {
         let mut out = Vec::with_capacity(self.row_count(level));
         self.for_each_attributes(level, |attributes| {
-            out.push(
-                find(attributes, key)
-                    .and_then(|kv| kv.value.as_ref())
-                    .and_then(value::from_any),
-            );
+            out.push(find(attributes, key).and_then(|kv| match &kv.value {
+                Some(any) => value::from_any(any),
+                // A key with no value at all: present, and empty.
+                None => Some(Value::Complex(Vec::new())),
+            }));
         });
         out
     }

@@ -116,6 +116,9 @@ impl SpanBatch for LentBatch {
     fn str_attribute(&self, at: Level, key: &str) -> StrColumn {
         self.batch.str_attribute(at, key)
     }
+    fn str_attributes(&self, at: Level, keys: &[&str]) -> Vec<StrColumn> {
+        self.batch.str_attributes(at, keys)
+    }
     fn int_attribute(&self, at: Level, key: &str) -> IntColumn {
         self.batch.int_attribute(at, key)
     }

@@ -275,6 +275,21 @@ fn typed_reads_and_attribute_rows() {
         vec![vec![0, 1], vec![0, 1], vec![]]
     );
     assert_eq!(batch.attribute_rows(Level::Event, &["code"]), vec![vec![0]]);
+    let columns = batch.str_attributes(Level::Span, &["code", "missing", "code"]);
+    assert_eq!(columns.len(), 3);
+    assert_eq!(
+        columns[0].iter().collect::<Vec<_>>(),
+        vec![None, Some("200"), None]
+    );
+    assert_eq!(
+        columns[1].iter().collect::<Vec<_>>(),
+        vec![None, None, None]
+    );
+    assert_eq!(columns[0], batch.str_attribute(Level::Span, "code"));
+    assert_eq!(
+        columns[2], columns[0],
+        "a key asked twice is answered twice"
+    );
     assert_eq!(batch.row_count(Level::Event), 1);
     assert_eq!(batch.row_count(Level::Link), 0);
 }

@@ -4,9 +4,14 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
 use prost::Message;
 use spanwise_abi::Value;
 
-/// The boundary value of an OTLP attribute value; `None` for an empty `AnyValue`.
+/// The boundary value of an OTLP attribute value. An `AnyValue` with nothing set is present
+/// (the attribute exists) and crosses as an empty `Complex` (the encoding of an empty
+/// `AnyValue`).
 pub(crate) fn from_any(value: &AnyValue) -> Option<Value> {
-    Some(match value.value.as_ref()? {
+    let Some(inner) = value.value.as_ref() else {
+        return Some(Value::Complex(Vec::new()));
+    };
+    Some(match inner {
         any_value::Value::StringValue(s) => Value::Str(s.clone()),
         any_value::Value::IntValue(i) => Value::Int(*i),
         any_value::Value::DoubleValue(d) => Value::Double(*d),
@@ -59,7 +64,9 @@ mod tests {
             let boundary = from_any(&any).unwrap();
             assert_eq!(to_any(boundary).unwrap(), any);
         }
-        assert_eq!(from_any(&AnyValue { value: None }), None);
+        let empty = from_any(&AnyValue { value: None }).unwrap();
+        assert_eq!(empty, Value::Complex(Vec::new()));
+        assert_eq!(to_any(empty).unwrap(), AnyValue { value: None });
         assert!(to_any(Value::Complex(vec![0xff, 0xff])).is_err());
     }
 }

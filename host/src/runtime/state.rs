@@ -3,7 +3,7 @@
 use super::bindings::{wit, wit_batch, wit_host};
 use super::log::{CappedOutput, PluginLog};
 use crate::telemetry::Counters;
-use spanwise_abi::{SpanBatch, StrColumn};
+use spanwise_abi::{BytesColumn, SpanBatch, StrColumn};
 use spanwise_batch::{Journal, LentBatch};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -190,6 +190,20 @@ impl wit_batch::HostSpanBatch for PluginState {
     ) -> wasmtime::Result<wit::StrColumn> {
         Ok(self.lent()?.str_attribute(at.into(), &key).into())
     }
+    fn str_attributes(
+        &mut self,
+        _: Resource<BatchHandle>,
+        at: wit::Level,
+        keys: Vec<String>,
+    ) -> wasmtime::Result<Vec<wit::StrColumn>> {
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        Ok(self
+            .lent()?
+            .str_attributes(at.into(), &keys)
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
     fn int_attribute(
         &mut self,
         _: Resource<BatchHandle>,
@@ -313,12 +327,43 @@ impl wit_host::Host for PluginState {
         if let Err(e) = values.validate() {
             bail!("keyed-hash: {e}");
         }
-        Ok(match self.context.keys.get(&key) {
-            Some(secret) => Ok(spanwise_batch::hash::hmac_sha256_column(secret, &values)),
+        Ok(self
+            .key(&key)
+            .map(|secret| spanwise_batch::hash::hmac_sha256_column(secret, &values)))
+    }
+
+    fn keyed_hash_bytes(
+        &mut self,
+        key: String,
+        values: wit::BytesColumn,
+    ) -> wasmtime::Result<Result<Vec<u8>, String>> {
+        let values = BytesColumn::from(values);
+        if let Err(e) = values.validate() {
+            bail!("keyed-hash-bytes: {e}");
+        }
+        Ok(self
+            .key(&key)
+            .map(|secret| spanwise_batch::hash::hmac_sha256_bytes(secret, &values)))
+    }
+
+    fn sha256(&mut self, values: wit::BytesColumn) -> wasmtime::Result<Vec<u8>> {
+        let values = BytesColumn::from(values);
+        if let Err(e) = values.validate() {
+            bail!("sha256: {e}");
+        }
+        Ok(spanwise_batch::hash::sha256_bytes(&values))
+    }
+}
+
+impl PluginState {
+    /// The processor's key named `name`, or the error the guest gets.
+    fn key(&self, name: &str) -> Result<&[u8], String> {
+        match self.context.keys.get(name) {
+            Some(secret) => Ok(secret),
             None => Err(format!(
-                "no key named {key:?} is configured for processor {}",
+                "no key named {name:?} is configured for processor {}",
                 self.context.name
             )),
-        })
+        }
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::{ConfigError, LogLevel, ProcessError, Processor};
 use spanwise_abi::{
-    BoolColumn, DoubleColumn, IntColumn, Level, SpanBatch, StrColumn, StrField, Value,
+    BoolColumn, BytesColumn, DoubleColumn, IntColumn, Level, SpanBatch, StrColumn, StrField, Value,
 };
 
 /// Generated bindings of the `span-processor` world.
@@ -26,6 +26,7 @@ pub mod bindings {
             "spanwise:processor/types@0.1.1/int-column": spanwise_abi::IntColumn,
             "spanwise:processor/types@0.1.1/double-column": spanwise_abi::DoubleColumn,
             "spanwise:processor/types@0.1.1/bool-column": spanwise_abi::BoolColumn,
+            "spanwise:processor/types@0.1.1/bytes-column": spanwise_abi::BytesColumn,
         },
     });
 }
@@ -70,6 +71,14 @@ pub(crate) fn count(name: &str, delta: u64) {
 
 pub(crate) fn keyed_hash(key: &str, values: &StrColumn) -> Result<Vec<u8>, String> {
     wit_host::keyed_hash(key, values)
+}
+
+pub(crate) fn keyed_hash_bytes(key: &str, values: &BytesColumn) -> Result<Vec<u8>, String> {
+    wit_host::keyed_hash_bytes(key, values)
+}
+
+pub(crate) fn sha256(values: &BytesColumn) -> Vec<u8> {
+    wit_host::sha256(values)
 }
 
 /// A [`SpanBatch`] over the host's resource: every method is one call to the host.
@@ -136,6 +145,10 @@ impl SpanBatch for GuestBatch<'_> {
     }
     fn str_attribute(&self, at: Level, key: &str) -> StrColumn {
         self.0.str_attribute(at.into(), key)
+    }
+    fn str_attributes(&self, at: Level, keys: &[&str]) -> Vec<StrColumn> {
+        let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+        self.0.str_attributes(at.into(), &keys)
     }
     fn int_attribute(&self, at: Level, key: &str) -> IntColumn {
         self.0.int_attribute(at.into(), key)

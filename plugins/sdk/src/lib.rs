@@ -52,8 +52,8 @@ pub mod native;
 
 pub use config::parse_config;
 pub use spanwise_abi::{
-    BoolColumn, ConfigError, DoubleColumn, Edited, IntColumn, Level, LogLevel, ProcessError,
-    SpanBatch, StrColumn, StrEdit, StrField, Value,
+    BoolColumn, BytesColumn, ConfigError, DoubleColumn, Edited, IntColumn, Level, LogLevel,
+    ProcessError, SpanBatch, StrColumn, StrEdit, StrField, Value,
 };
 
 #[cfg(target_arch = "wasm32")]
@@ -98,6 +98,25 @@ pub fn keyed_hash(key: &str, values: &StrColumn) -> Result<Vec<u8>, String> {
     return guest::keyed_hash(key, values);
     #[cfg(not(target_arch = "wasm32"))]
     return native::keyed_hash(key, values);
+}
+
+/// HMAC-SHA256 of every present byte string of `values` under the host-held key `key`, as
+/// [`keyed_hash`] does for text.
+pub fn keyed_hash_bytes(key: &str, values: &BytesColumn) -> Result<Vec<u8>, String> {
+    #[cfg(target_arch = "wasm32")]
+    return guest::keyed_hash_bytes(key, values);
+    #[cfg(not(target_arch = "wasm32"))]
+    return native::keyed_hash_bytes(key, values);
+}
+
+/// SHA-256 of every present value of `values`: 32 bytes per present value, packed in row
+/// order. Computed by the host at native speed. A plain digest of an identifier can be reversed
+/// by hashing every candidate: use [`keyed_hash`] for identifiers.
+pub fn sha256(values: &BytesColumn) -> Vec<u8> {
+    #[cfg(target_arch = "wasm32")]
+    return guest::sha256(values);
+    #[cfg(not(target_arch = "wasm32"))]
+    return native::sha256(values);
 }
 
 /// Export a [`Processor`] as the component's `span-processor` world.

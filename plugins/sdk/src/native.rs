@@ -6,7 +6,7 @@
 //! per-thread [`HostContext`] that tests can set up and inspect.
 
 use crate::{LogLevel, ProcessError, Processor};
-use spanwise_abi::StrColumn;
+use spanwise_abi::{BytesColumn, StrColumn};
 use spanwise_batch::{Batch, LentBatch};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -49,6 +49,17 @@ pub(crate) fn keyed_hash(key: &str, values: &StrColumn) -> Result<Vec<u8>, Strin
         Some(secret) => Ok(spanwise_batch::hash::hmac_sha256_column(secret, values)),
         None => Err(format!("no key named {key:?} is configured")),
     })
+}
+
+pub(crate) fn keyed_hash_bytes(key: &str, values: &BytesColumn) -> Result<Vec<u8>, String> {
+    with_context(|c| match c.keys.get(key) {
+        Some(secret) => Ok(spanwise_batch::hash::hmac_sha256_bytes(secret, values)),
+        None => Err(format!("no key named {key:?} is configured")),
+    })
+}
+
+pub(crate) fn sha256(values: &BytesColumn) -> Vec<u8> {
+    spanwise_batch::hash::sha256_bytes(values)
 }
 
 /// Run `processor` over `batch` as the host does: the processor sees a [`LentBatch`] (the batch

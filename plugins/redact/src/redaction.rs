@@ -1,0 +1,305 @@
+//! The collector `redaction` processor's rules, applied to a [`Working`] set holding every
+//! attribute of a level: remove keys that are not allowed, mask values whose key or content is
+//! blocked, leave ignored keys and allowed values alone, and say what was done in
+//! `redaction.*` attributes.
+
+use crate::config::{self, Digest, LevelName, RedactionConfig};
+use crate::digest::digests;
+use crate::value::AttrValue;
+use crate::working::Working;
+use regex::Regex;
+use spanwise_sdk::{ConfigError, Level};
+use std::collections::HashSet;
+
+const REDACTED_KEYS: &str = "redaction.redacted.keys";
+const REDACTED_COUNT: &str = "redaction.redacted.count";
+const MASKED_KEYS: &str = "redaction.masked.keys";
+const MASKED_COUNT: &str = "redaction.masked.count";
+const ALLOWED_KEYS: &str = "redaction.allowed.keys";
+const ALLOWED_COUNT: &str = "redaction.allowed.count";
+const IGNORED_COUNT: &str = "redaction.ignored.count";
+
+/// How much the redaction says about itself on each attribute map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Summary {
+    /// Nothing.
+    Silent,
+    /// Counts.
+    Info,
+    /// Counts and the keys (sorted, comma-separated).
+    Debug,
+}
+
+/// The compiled `redaction` block.
+#[derive(Debug)]
+pub struct Redaction {
+    allow_all_keys: bool,
+    allowed_keys: HashSet<String>,
+    ignored_keys: HashSet<String>,
+    ignored_key_patterns: Vec<Regex>,
+    blocked_key_patterns: Vec<Regex>,
+    blocked_values: Vec<Regex>,
+    allowed_values: Vec<Regex>,
+    digest: Digest,
+    redact_all_types: bool,
+    summary: Summary,
+    whole_value: Regex,
+    /// Where it applies.
+    pub levels: Vec<Level>,
+}
+
+/// What the redaction did in one batch, for the counters.
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// Attributes removed because their key is not allowed.
+    pub redacted: u64,
+    /// Attributes whose value was masked, in whole or in part.
+    pub masked: u64,
+    /// Attributes kept because their value is allowed.
+    pub allowed: u64,
+    /// Attributes left alone because their key is ignored.
+    pub ignored: u64,
+}
+
+impl Redaction {
+    /// Compile the block; errors name `redaction.FIELD`.
+    pub fn compile(c: &RedactionConfig) -> Result<Self, ConfigError> {
+        let at = |field: &str| format!("redaction.{field}");
+        if c.hmac_key.is_some() {
+            return Err(ConfigError::new(
+                at("hmac_key"),
+                "spanwise keeps keys out of plugins: put the key in the processor's `keys:` block (as ${env:...}) and name it here with `key_name`",
+            ));
+        }
+        if c.url_sanitizer.is_some() {
+            return Err(ConfigError::new(
+                at("url_sanitizer"),
+                "is not supported here: the `url` plugin strips query strings and collapses ids",
+            ));
+        }
+        if c.db_sanitizer.is_some() {
+            return Err(ConfigError::new(at("db_sanitizer"), "is not supported"));
+        }
+        let summary = match c.summary.as_deref() {
+            None | Some("" | "silent") => Summary::Silent,
+            Some("info") => Summary::Info,
+            Some("debug") => Summary::Debug,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    at("summary"),
+                    format!("{other:?} is not a summary level: give debug, info or silent"),
+                ));
+            }
+        };
+        let mut allowed_keys: HashSet<String> = c.allowed_keys.iter().cloned().collect();
+        // The collector keeps its own summary attributes even when they are not listed.
+        for key in [
+            REDACTED_KEYS,
+            REDACTED_COUNT,
+            MASKED_KEYS,
+            MASKED_COUNT,
+            IGNORED_COUNT,
+        ] {
+            allowed_keys.insert(key.to_owned());
+        }
+        Ok(Self {
+            allow_all_keys: c.allow_all_keys,
+            allowed_keys,
+            ignored_keys: c.ignored_keys.iter().cloned().collect(),
+            ignored_key_patterns: config::regexes(
+                &at("ignored_key_patterns"),
+                &c.ignored_key_patterns,
+            )?,
+            blocked_key_patterns: config::regexes(
+                &at("blocked_key_patterns"),
+                &c.blocked_key_patterns,
+            )?,
+            blocked_values: config::regexes(&at("blocked_values"), &c.blocked_values)?,
+            allowed_values: config::regexes(&at("allowed_values"), &c.allowed_values)?,
+            digest: config::digest(
+                &at("hash_function"),
+                c.hash_function.as_deref(),
+                Digest::Stars,
+                &at("key_name"),
+                c.key_name.as_deref(),
+            )?,
+            redact_all_types: c.redact_all_types,
+            summary,
+            whole_value: Regex::new(".*").expect("a valid pattern"),
+            levels: config::levels(
+                &at("apply_to"),
+                &c.apply_to,
+                &[
+                    LevelName::Resource,
+                    LevelName::Scope,
+                    LevelName::Span,
+                    LevelName::Event,
+                ],
+            )?,
+        })
+    }
+
+    /// The key named for `hmac-sha256`, if any, to check at load.
+    pub fn key_name(&self) -> Option<&str> {
+        match &self.digest {
+            Digest::HmacSha256(name) => Some(name),
+            _ => None,
+        }
+    }
+
+    /// Apply the rules to every row of `working`, which holds every attribute of its level.
+    pub fn apply(&self, working: &mut Working, counts: &mut Counts) -> Result<(), String> {
+        let keys = working.keys().len();
+        let rows = working.rows();
+        // Per row: the keys redacted, masked, allowed, ignored (in attribute order).
+        let mut per_row: Vec<[Vec<usize>; 4]> = vec![Default::default(); rows];
+        // Cells whose whole value is masked, and cells whose value the blocked patterns check,
+        // with the text they work on.
+        let mut whole: Vec<(usize, usize, String)> = Vec::new();
+        let mut checked: Vec<(usize, usize, String)> = Vec::new();
+        for (row, lists) in per_row.iter_mut().enumerate() {
+            for column in 0..keys {
+                let Some(value) = working.get(column, row) else {
+                    continue;
+                };
+                let key = &working.keys()[column];
+                if self.ignored_keys.contains(key)
+                    || self.ignored_key_patterns.iter().any(|r| r.is_match(key))
+                {
+                    lists[3].push(column);
+                    continue;
+                }
+                if !self.allow_all_keys && !self.allowed_keys.contains(key) {
+                    lists[0].push(column);
+                    continue;
+                }
+                let text = if self.redact_all_types {
+                    value.as_string()
+                } else {
+                    value.str_or_empty().to_owned()
+                };
+                if self.allowed_values.iter().any(|r| r.is_match(&text)) {
+                    lists[2].push(column);
+                    continue;
+                }
+                if self.blocked_key_patterns.iter().any(|r| r.is_match(key)) {
+                    lists[1].push(column);
+                    whole.push((column, row, text));
+                    continue;
+                }
+                checked.push((column, row, text));
+            }
+        }
+
+        let whole_texts = whole.iter().map(|(_, _, text)| text.clone()).collect();
+        for ((column, row, _), text) in whole.iter().zip(self.mask(&self.whole_value, whole_texts)?)
+        {
+            working.set(*column, *row, Some(AttrValue::Str(text)));
+        }
+        // Each blocked pattern in turn, on what the patterns before it left.
+        let mut texts: Vec<String> = checked.iter().map(|(_, _, text)| text.clone()).collect();
+        for regex in &self.blocked_values {
+            let matching: Vec<usize> = (0..texts.len())
+                .filter(|&i| regex.is_match(&texts[i]))
+                .collect();
+            if matching.is_empty() {
+                continue;
+            }
+            let masked = self.mask(regex, matching.iter().map(|&i| texts[i].clone()).collect())?;
+            for (i, text) in matching.into_iter().zip(masked) {
+                texts[i] = text;
+            }
+        }
+        for ((column, row, original), text) in checked.into_iter().zip(texts) {
+            if text != original {
+                per_row[row][1].push(column);
+                working.set(column, row, Some(AttrValue::Str(text)));
+            }
+        }
+
+        for (row, lists) in per_row.into_iter().enumerate() {
+            let [redacted, masked, allowed, ignored] = lists;
+            for &column in &redacted {
+                working.set(column, row, None);
+            }
+            counts.redacted += redacted.len() as u64;
+            counts.masked += masked.len() as u64;
+            counts.allowed += allowed.len() as u64;
+            counts.ignored += ignored.len() as u64;
+            let names = |columns: &[usize]| -> Vec<String> {
+                columns.iter().map(|&c| working.keys()[c].clone()).collect()
+            };
+            let (redacted, masked, allowed) = (names(&redacted), names(&masked), names(&allowed));
+            self.summarize(working, row, redacted, Some(REDACTED_KEYS), REDACTED_COUNT);
+            self.summarize(working, row, masked, Some(MASKED_KEYS), MASKED_COUNT);
+            self.summarize(working, row, allowed, Some(ALLOWED_KEYS), ALLOWED_COUNT);
+            let ignored = vec![String::new(); ignored.len()];
+            self.summarize(working, row, ignored, None, IGNORED_COUNT);
+        }
+        Ok(())
+    }
+
+    /// Replace every match of `regex` in each text by its digest (or `****`), as Go's
+    /// `ReplaceAllStringFunc` does, hashing every match of every text in one host call.
+    fn mask(&self, regex: &Regex, texts: Vec<String>) -> Result<Vec<String>, String> {
+        let mut ranges: Vec<Vec<(usize, usize)>> = Vec::with_capacity(texts.len());
+        let mut inputs: Vec<&[u8]> = Vec::new();
+        for text in &texts {
+            let found: Vec<(usize, usize)> = regex
+                .find_iter(text)
+                .map(|m| (m.start(), m.end()))
+                .collect();
+            inputs.extend(found.iter().map(|&(s, e)| &text.as_bytes()[s..e]));
+            ranges.push(found);
+        }
+        let mut replacements = digests(&self.digest, &inputs)?.into_iter();
+        let mut out = Vec::with_capacity(texts.len());
+        for (text, found) in texts.iter().zip(ranges) {
+            let mut masked = String::with_capacity(text.len());
+            let mut last = 0;
+            for (start, end) in found {
+                masked.push_str(&text[last..start]);
+                masked.push_str(&replacements.next().unwrap_or_default());
+                last = end;
+            }
+            masked.push_str(&text[last..]);
+            out.push(masked);
+        }
+        Ok(out)
+    }
+
+    /// Add the summary attributes for one list, merging with what a row already holds, as the
+    /// collector does.
+    fn summarize(
+        &self,
+        working: &mut Working,
+        row: usize,
+        mut keys: Vec<String>,
+        keys_attribute: Option<&str>,
+        count_attribute: &str,
+    ) {
+        let mut count = keys.len() as i64;
+        if count == 0 {
+            return;
+        }
+        if self.summary == Summary::Debug
+            && let Some(attribute) = keys_attribute
+        {
+            if let Some(AttrValue::Str(existing)) = working.get_key(attribute, row)
+                && !existing.is_empty()
+            {
+                keys.extend(existing.split(',').map(String::from));
+            }
+            keys.sort();
+            let column = working.column_or_create(attribute);
+            working.set(column, row, Some(AttrValue::Str(keys.join(","))));
+        }
+        if self.summary != Summary::Silent {
+            if let Some(AttrValue::Int(existing)) = working.get_key(count_attribute, row) {
+                count += existing;
+            }
+            let column = working.column_or_create(count_attribute);
+            working.set(column, row, Some(AttrValue::Int(count)));
+        }
+    }
+}
