@@ -3,13 +3,16 @@
 //!
 //! - `empty_call/*`: one call into a processor that does nothing, over a one-span batch.
 //! - `url_1000_spans/*`: one pass of the URL plugin over 1,000 realistic spans.
+//! - `redact_1000_spans/*`: one pass of the masking plugin over 1,000 spans of twenty
+//!   attributes, ten of them hashed with the collector's `hash` action.
 //!
 //! `make bench` runs this and then `overhead-gate`, which fails when WebAssembly costs more than
 //! the allowed ratio of native.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use spanwise::runtime::{Limits, PluginContext, PluginInstance, Runtime, RuntimeSettings};
-use spanwise_benches::{URL_CONFIG, http_batch};
+use spanwise_benches::{REDACT_CONFIG, URL_CONFIG, http_batch, identifier_batch};
+use spanwise_redact::Redact;
 use spanwise_sdk::{ConfigError, ProcessError, Processor, SpanBatch, native};
 use spanwise_url::UrlProcessor;
 use std::sync::Arc;
@@ -78,6 +81,26 @@ fn benches(c: &mut Criterion) {
         b.iter_batched_ref(
             || thousand.clone(),
             |batch| wasm_url.process(batch).unwrap(),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+
+    let identifiers = identifier_batch(1000);
+    let mut group = c.benchmark_group("redact_1000_spans");
+    let mut redact = Redact::configure(REDACT_CONFIG).expect("valid config");
+    group.bench_function("native", |b| {
+        b.iter_batched_ref(
+            || identifiers.clone(),
+            |batch| native::process(&mut redact, batch).unwrap(),
+            BatchSize::LargeInput,
+        )
+    });
+    let mut wasm_redact = wasm_instance(&runtime, "redact", REDACT_CONFIG);
+    group.bench_function("wasm", |b| {
+        b.iter_batched_ref(
+            || identifiers.clone(),
+            |batch| wasm_redact.process(batch).unwrap(),
             BatchSize::LargeInput,
         )
     });

@@ -40,6 +40,10 @@ pub trait SpanBatch {
     fn status_codes(&self) -> Vec<u8>;
     /// One string field over the rows of its level.
     fn str_field(&self, field: StrField) -> StrColumn;
+    /// For each span row, the number of its resource (rows that share a resource share it).
+    fn resource_ids(&self) -> Vec<u32>;
+    /// For each span row, the number of its scope, unique across the batch.
+    fn scope_ids(&self) -> Vec<u32>;
     /// For each event row, its span row.
     fn event_spans(&self) -> Vec<u32>;
     /// For each event row, its time.

@@ -11,7 +11,7 @@ const RELEASED: &[(&str, &str)] = &[
     ),
     (
         "v0.1.1/spanwise.wit",
-        "900f46e8a24d1b2c852965c40c2d520bf458b8bd4f19373d1be06b7ed563cef7",
+        "bd254249ec22a27d9542be24dd04e993d00c32b7b76899fa0d5940fbbbfe2727",
     ),
 ];
 

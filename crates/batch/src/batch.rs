@@ -277,6 +277,25 @@ impl Batch {
         out
     }
 
+    /// For each span row, the number of its resource in batch order.
+    pub fn resource_ids(&self) -> Vec<u32> {
+        self.rows.iter().map(|at| at.resource).collect()
+    }
+
+    /// For each span row, the number of its scope, counting every scope of the batch.
+    pub fn scope_ids(&self) -> Vec<u32> {
+        let mut first_scope = Vec::with_capacity(self.resource_spans.len());
+        let mut scopes = 0u32;
+        for resource in &self.resource_spans {
+            first_scope.push(scopes);
+            scopes += resource.scope_spans.len() as u32;
+        }
+        self.rows
+            .iter()
+            .map(|at| first_scope[at.resource as usize] + at.scope)
+            .collect()
+    }
+
     /// For each event row, the span row it belongs to.
     pub fn event_spans(&self) -> Vec<u32> {
         let mut out = Vec::new();

@@ -89,6 +89,12 @@ impl SpanBatch for LentBatch {
     fn str_field(&self, field: StrField) -> StrColumn {
         self.batch.str_field(field)
     }
+    fn resource_ids(&self) -> Vec<u32> {
+        self.batch.resource_ids()
+    }
+    fn scope_ids(&self) -> Vec<u32> {
+        self.batch.scope_ids()
+    }
     fn event_spans(&self) -> Vec<u32> {
         self.batch.event_spans()
     }

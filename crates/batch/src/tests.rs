@@ -434,6 +434,13 @@ fn split_off_at_every_row_keeps_every_span_in_order() {
 }
 
 #[test]
+fn rows_know_which_resource_and_scope_they_share() {
+    let batch = layered();
+    assert_eq!(batch.resource_ids(), vec![0, 0, 1, 1, 2, 2, 2]);
+    assert_eq!(batch.scope_ids(), vec![0, 0, 1, 2, 3, 3, 3]);
+}
+
+#[test]
 fn into_chunks_cuts_in_order() {
     let chunks = layered().into_chunks(3);
     let sizes: Vec<usize> = chunks.iter().map(Batch::len).collect();

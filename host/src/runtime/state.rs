@@ -148,6 +148,12 @@ impl wit_batch::HostSpanBatch for PluginState {
     ) -> wasmtime::Result<wit::StrColumn> {
         Ok(self.lent()?.str_field(field.into()).into())
     }
+    fn resource_ids(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<Vec<u32>> {
+        Ok(self.lent()?.resource_ids())
+    }
+    fn scope_ids(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<Vec<u32>> {
+        Ok(self.lent()?.scope_ids())
+    }
     fn event_spans(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<Vec<u32>> {
         Ok(self.lent()?.event_spans())
     }

@@ -2,11 +2,11 @@
 //! [`Working`] set of attributes, column by column.
 
 use crate::config::{self, ActionConfig, Digest, LevelName};
-use crate::digest::{digests, hash_input};
+use crate::digest::{digests_of, push_hash_input};
 use crate::value::AttrValue;
 use crate::working::Working;
 use regex::Regex;
-use spanwise_sdk::{ConfigError, Level};
+use spanwise_sdk::{BytesColumn, ConfigError, Level};
 
 /// Where an insert, update or upsert takes its value from.
 #[derive(Debug)]
@@ -416,22 +416,20 @@ fn hash_columns(
     digest: &Digest,
 ) -> Result<u64, String> {
     let mut cells = Vec::new();
-    let mut inputs: Vec<Vec<u8>> = Vec::new();
+    let mut inputs = BytesColumn::with_capacity(columns.len() * rows.len(), 0);
     let mut unhashable = Vec::new();
     for &column in columns {
         for &row in rows {
-            match working.get(column, row).map(hash_input) {
-                Some(Some(input)) => {
+            if let Some(value) = working.get(column, row) {
+                if push_hash_input(value, &mut inputs) {
                     cells.push((column, row));
-                    inputs.push(input);
+                } else {
+                    unhashable.push((column, row));
                 }
-                Some(None) => unhashable.push((column, row)),
-                None => {}
             }
         }
     }
-    let slices: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
-    let hexes = digests(digest, &slices)?;
+    let hexes = digests_of(digest, &inputs)?;
     let changed = (cells.len() + unhashable.len()) as u64;
     for ((column, row), hex) in cells.into_iter().zip(hexes) {
         working.set(column, row, Some(AttrValue::Str(hex)));

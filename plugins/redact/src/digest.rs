@@ -5,53 +5,49 @@ use crate::config::Digest;
 use crate::value::AttrValue;
 use spanwise_sdk::BytesColumn;
 
-/// The bytes the collector's `hash` action hashes for a value: a string's UTF-8, one byte for a
-/// boolean, 8 bytes little-endian for an integer or a double's IEEE-754 bits. `None` for the
-/// types it does not hash (empty, bytes, arrays, maps), which become `""`.
-pub fn hash_input(value: &AttrValue) -> Option<Vec<u8>> {
+/// Append to `column` the bytes the collector's `hash` action hashes for a value: a string's
+/// UTF-8, one byte for a boolean, 8 bytes little-endian for an integer or a double's IEEE-754
+/// bits. `false` (nothing appended) for the types it does not hash (empty, bytes, arrays,
+/// maps), which become `""`.
+pub fn push_hash_input(value: &AttrValue, column: &mut BytesColumn) -> bool {
     match value {
-        AttrValue::Str(s) => Some(s.as_bytes().to_vec()),
-        AttrValue::Bool(b) => Some(vec![u8::from(*b)]),
-        AttrValue::Int(i) => Some(i.to_le_bytes().to_vec()),
-        AttrValue::Double(d) => Some(d.to_bits().to_le_bytes().to_vec()),
-        AttrValue::Empty | AttrValue::Bytes(_) | AttrValue::Array(_) | AttrValue::Map(_) => None,
+        AttrValue::Str(s) => column.push(Some(s.as_bytes())),
+        AttrValue::Bool(b) => column.push(Some(&[u8::from(*b)])),
+        AttrValue::Int(i) => column.push(Some(&i.to_le_bytes())),
+        AttrValue::Double(d) => column.push(Some(&d.to_bits().to_le_bytes())),
+        AttrValue::Empty | AttrValue::Bytes(_) | AttrValue::Array(_) | AttrValue::Map(_) => {
+            return false;
+        }
     }
+    true
 }
 
 /// The lowercase hex digest of every input, in order; `****` for each with [`Digest::Stars`].
 pub fn digests(digest: &Digest, inputs: &[&[u8]]) -> Result<Vec<String>, String> {
-    if inputs.is_empty() {
-        return Ok(Vec::new());
+    let bytes = inputs.iter().map(|i| i.len()).sum();
+    let mut column = BytesColumn::with_capacity(inputs.len(), bytes);
+    for input in inputs {
+        column.push(Some(input));
     }
-    let column = || {
-        let bytes = inputs.iter().map(|i| i.len()).sum();
-        let mut column = BytesColumn::with_capacity(inputs.len(), bytes);
-        for input in inputs {
-            column.push(Some(input));
-        }
-        column
-    };
-    let raw = match digest {
-        Digest::Stars => return Ok(vec!["****".to_owned(); inputs.len()]),
-        Digest::Sha256 => spanwise_sdk::sha256(&column()),
-        Digest::HmacSha256(key) => spanwise_sdk::keyed_hash_bytes(key, &column())?,
-    };
-    if raw.len() != inputs.len() * 32 {
-        return Err(format!(
-            "the host returned {} digest bytes for {} values",
-            raw.len(),
-            inputs.len()
-        ));
-    }
-    Ok(raw.chunks(32).map(hex).collect())
+    digests_of(digest, &column)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 15)] as char);
+/// [`digests`] of the present values of a column.
+pub fn digests_of(digest: &Digest, column: &BytesColumn) -> Result<Vec<String>, String> {
+    let values = column.present.iter().filter(|&&p| p != 0).count();
+    if values == 0 {
+        return Ok(Vec::new());
     }
-    out
+    let raw = match digest {
+        Digest::Stars => return Ok(vec!["****".to_owned(); values]),
+        Digest::Sha256 => spanwise_sdk::sha256(column),
+        Digest::HmacSha256(key) => spanwise_sdk::keyed_hash_bytes(key, column)?,
+    };
+    if raw.len() != values * 32 {
+        return Err(format!(
+            "the host returned {} digest bytes for {values} values",
+            raw.len()
+        ));
+    }
+    Ok(raw.chunks(32).map(hex::encode).collect())
 }

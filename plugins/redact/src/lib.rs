@@ -111,19 +111,22 @@ impl Processor for Redact {
             if working.rows() == 0 {
                 continue;
             }
-            // Which rows of this level the actions may touch.
-            let rows_selected: Option<Vec<bool>> = selected.as_ref().map(|spans| match level {
-                Level::Event => batch
-                    .event_spans()
-                    .iter()
-                    .map(|&s| spans[s as usize])
-                    .collect(),
-                Level::Link => batch
-                    .link_spans()
-                    .iter()
-                    .map(|&s| spans[s as usize])
-                    .collect(),
-                _ => spans.clone(),
+            // Which rows of this level the actions may touch: a resource or scope when any of
+            // its spans is selected, an event when its span is.
+            let rows_selected: Option<Vec<bool>> = selected.as_ref().map(|spans| {
+                if let Some(groups) = working.groups() {
+                    let mut any = vec![false; working.rows()];
+                    for (span, &group) in groups.iter().enumerate() {
+                        any[group] |= spans[span];
+                    }
+                    return any;
+                }
+                let owners = match level {
+                    Level::Event => batch.event_spans(),
+                    Level::Link => batch.link_spans(),
+                    _ => return spans.clone(),
+                };
+                owners.iter().map(|&s| spans[s as usize]).collect()
             });
             let select = |row: usize| rows_selected.as_ref().is_none_or(|s| s[row]);
             for action in actions {

@@ -245,7 +245,7 @@ impl Properties {
             let resource = Working::load(batch, Level::Resource, &["service.name".to_owned()]);
             narrow(&|row| {
                 let name = resource
-                    .get_key("service.name", row)
+                    .get_for_span("service.name", row)
                     .map_or_else(|| "<nil-service-name>".to_owned(), AttrValue::as_string);
                 services.matches(&name)
             });
@@ -282,7 +282,7 @@ impl Properties {
             narrow(&|row| {
                 conditions
                     .iter()
-                    .all(|c| match values.get_key(&c.key, row) {
+                    .all(|c| match values.get_for_span(&c.key, row) {
                         None => false,
                         Some(value) => match &c.value {
                             None => true,

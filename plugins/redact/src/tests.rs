@@ -174,3 +174,302 @@ fn values_print_as_go_prints_them() {
         "Go's encoder fails on infinities and the collector keeps an empty string"
     );
 }
+
+use spanwise_batch::{BatchBuilder, kv};
+use spanwise_sdk::{Level, StrField};
+
+fn configure_error(config: &str) -> spanwise_sdk::ConfigError {
+    match Redact::configure(config) {
+        Ok(_) => panic!("accepted {config}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn config_errors_name_the_rule_and_the_field() {
+    for (config, field, says) in [
+        (r#"{}"#, "", "nothing to do"),
+        (
+            r#"{"actions": [{"action": "upsert"}]}"#,
+            "actions[0].key",
+            "is missing",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "action": "shout"}]}"#,
+            "actions[0].action",
+            "is not an action",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "action": "insert"}]}"#,
+            "actions[0]",
+            "needs a value",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "value": 1, "from_attribute": "b", "action": "insert"}]}"#,
+            "actions[0]",
+            "more than one",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "value": 1, "pattern": "x", "action": "upsert"}]}"#,
+            "actions[0].pattern",
+            "is not used",
+        ),
+        (
+            r#"{"actions": [{"action": "delete"}]}"#,
+            "actions[0]",
+            "needs \"key\", \"pattern\" or both",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "action": "hash"}, {"pattern": "(", "action": "delete"}]}"#,
+            "actions[1].pattern",
+            "invalid pattern",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "pattern": "(a)", "action": "extract"}]}"#,
+            "actions[0].pattern",
+            "without a name",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "pattern": "a", "action": "extract"}]}"#,
+            "actions[0].pattern",
+            "no named groups",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "action": "convert"}]}"#,
+            "actions[0].converted_type",
+            "is missing",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "action": "convert", "converted_type": "bool"}]}"#,
+            "actions[0].converted_type",
+            "not a type",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "action": "hash", "hash_function": "hmac-sha256"}]}"#,
+            "actions[0].key_name",
+            "needs the name of a key",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "action": "hash", "hash_function": "md5"}]}"#,
+            "actions[0].hash_function",
+            "is not offered",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "action": "delete", "key_name": "k"}]}"#,
+            "actions[0].key_name",
+            "is not used",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "action": "delete", "apply_to": []}]}"#,
+            "actions[0].apply_to",
+            "names no level",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "action": "delete", "apply_to": ["span", "span"]}]}"#,
+            "actions[0].apply_to[1]",
+            "twice",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "action": "insert", "from_context": "metadata.x"}]}"#,
+            "actions[0].from_context",
+            "not supported",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "action": "delete"}], "include": {"match_type": "strict"}}"#,
+            "include",
+            "at least one of",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "action": "delete"}], "include": {"services": ["a"]}}"#,
+            "include.match_type",
+            "is missing",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "action": "delete"}], "exclude": {"match_type": "strict", "span_kinds": ["server"]}}"#,
+            "exclude.span_kinds[0]",
+            "must be one of",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "action": "delete"}], "include": {"match_type": "regexp", "attributes": [{"key": "c", "value": 200}]}}"#,
+            "include.attributes[0].value",
+            "only supports strings",
+        ),
+        (
+            r#"{"actions": [{"key": "a", "action": "delete"}], "include": {"match_type": "strict", "metric_names": ["m"]}}"#,
+            "include.metric_names",
+            "trace spans",
+        ),
+        (
+            r#"{"redaction": {"hash_function": "hmac-sha256"}}"#,
+            "redaction.key_name",
+            "needs the name of a key",
+        ),
+        (
+            r#"{"redaction": {"hmac_key": "a-secret-that-must-not-be-echoed"}}"#,
+            "redaction.hmac_key",
+            "keys:",
+        ),
+        (
+            r#"{"redaction": {"blocked_values": ["ok", "["]}}"#,
+            "redaction.blocked_values[1]",
+            "invalid pattern",
+        ),
+        (
+            r#"{"redaction": {"summary": "loud"}}"#,
+            "redaction.summary",
+            "not a summary level",
+        ),
+        (
+            r#"{"redaction": {"url_sanitizer": {"enabled": true}}}"#,
+            "redaction.url_sanitizer",
+            "url",
+        ),
+        (
+            r#"{"redaction": {"allowed_kyes": ["a"]}}"#,
+            "redaction.allowed_kyes",
+            "unknown field `allowed_kyes`",
+        ),
+    ] {
+        let error = configure_error(config);
+        assert_eq!(error.field, field, "{config}: {error}");
+        assert!(error.message.contains(says), "{config}: {error}");
+        assert!(
+            !error
+                .to_string()
+                .contains("a-secret-that-must-not-be-echoed"),
+            "a key is never echoed: {error}"
+        );
+    }
+}
+
+#[test]
+fn a_key_named_for_hmac_must_exist_when_the_plugin_loads() {
+    native::with_context(|c| c.keys.clear());
+    let config = r#"{"actions": [{"key": "user.id", "action": "hash", "hash_function": "hmac-sha256", "key_name": "users"}]}"#;
+    let error = configure_error(config);
+    assert_eq!(error.field, "actions[0].key_name");
+    assert!(error.message.contains("no key named \"users\""), "{error}");
+    native::with_context(|c| {
+        c.keys
+            .insert("users".into(), b"a-key-of-at-least-16-bytes".to_vec());
+    });
+    assert!(Redact::configure(config).is_ok());
+}
+
+#[test]
+fn hmac_hashes_with_the_hosts_key_and_every_level_can_be_chosen() {
+    let key = b"a-key-of-at-least-16-bytes".to_vec();
+    native::with_context(|c| {
+        c.keys.insert("users".into(), key.clone());
+    });
+    let config = r#"{"actions": [
+        {"key": "user.id", "action": "hash", "hash_function": "hmac-sha256", "key_name": "users", "apply_to": ["span", "resource", "event"]},
+        {"key": "patient.id", "action": "delete", "apply_to": ["event", "resource"]}
+    ]}"#;
+    let mut processor = Redact::configure(config).unwrap();
+    let mut batch = BatchBuilder::new()
+        .resource(vec![kv("user.id", "u-res"), kv("patient.id", "P-res")])
+        .span(
+            "GET",
+            vec![kv("user.id", "u-1"), kv("patient.id", "P-span")],
+        )
+        .event(
+            "exception",
+            vec![kv("user.id", "u-ev"), kv("patient.id", "P-ev")],
+        )
+        .span("GET", vec![kv("user.id", 42i64)])
+        .build();
+    native::take_counters();
+    native::process(&mut processor, &mut batch).unwrap();
+    let hmac = |text: &[u8]| {
+        let mut column = spanwise_sdk::BytesColumn::default();
+        column.push(Some(text));
+        spanwise_batch::hash::hmac_sha256_bytes(&key, &column)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let span_ids = batch.str_attribute(Level::Span, "user.id");
+    assert_eq!(span_ids.get(0), Some(hmac(b"u-1").as_str()));
+    assert_eq!(
+        span_ids.get(1),
+        Some(hmac(&42i64.to_le_bytes()).as_str()),
+        "an integer is hashed as its 8 bytes, little-endian"
+    );
+    assert_eq!(
+        batch.str_attribute(Level::Resource, "user.id").get(0),
+        Some(hmac(b"u-res").as_str())
+    );
+    assert_eq!(
+        batch.str_attribute(Level::Event, "user.id").get(0),
+        Some(hmac(b"u-ev").as_str())
+    );
+    assert_eq!(
+        batch.attribute_rows(Level::Resource, &["patient.id"]),
+        vec![Vec::<u32>::new()]
+    );
+    assert_eq!(
+        batch.attribute_rows(Level::Event, &["patient.id"]),
+        vec![Vec::<u32>::new()]
+    );
+    assert_eq!(
+        batch.str_attribute(Level::Span, "patient.id").get(0),
+        Some("P-span"),
+        "span attributes were not chosen for the delete"
+    );
+    let counters = native::take_counters();
+    // One resource shared by both spans: its value counts once.
+    assert_eq!(counters["hashed"], 4, "{counters:?}");
+    assert_eq!(counters["deleted"], 2, "{counters:?}");
+}
+
+#[test]
+fn include_selects_the_spans_whose_events_are_touched() {
+    let config = r#"{"include": {"match_type": "strict", "span_names": ["keep"]},
+        "actions": [{"key": "m", "action": "delete", "apply_to": ["event"]}]}"#;
+    let mut processor = Redact::configure(config).unwrap();
+    let mut batch = BatchBuilder::new()
+        .span("keep", vec![])
+        .event("e", vec![kv("m", "1")])
+        .span("other", vec![])
+        .event("e", vec![kv("m", "2")])
+        .build();
+    native::process(&mut processor, &mut batch).unwrap();
+    assert_eq!(
+        batch
+            .str_attribute(Level::Event, "m")
+            .iter()
+            .collect::<Vec<_>>(),
+        vec![None, Some("2")]
+    );
+    assert_eq!(batch.str_field(StrField::Name).get(0), Some("keep"));
+}
+
+#[test]
+fn redaction_masks_event_attributes_and_leaves_span_names() {
+    let config = r#"{"redaction": {"allow_all_keys": true, "blocked_values": ["[a-z]+@[a-z.]+"], "apply_to": ["event"]}}"#;
+    let mut processor = Redact::configure(config).unwrap();
+    let mut batch = BatchBuilder::new()
+        .span("mail ana@x.org", vec![kv("mail", "ana@x.org")])
+        .event(
+            "exception",
+            vec![kv("exception.message", "no user ana@x.org")],
+        )
+        .build();
+    native::process(&mut processor, &mut batch).unwrap();
+    assert_eq!(
+        batch
+            .str_attribute(Level::Event, "exception.message")
+            .get(0),
+        Some("no user ****")
+    );
+    assert_eq!(
+        batch.str_attribute(Level::Span, "mail").get(0),
+        Some("ana@x.org"),
+        "span attributes were not chosen"
+    );
+    assert_eq!(
+        batch.str_field(StrField::Name).get(0),
+        Some("mail ana@x.org")
+    );
+}

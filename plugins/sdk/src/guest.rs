@@ -118,6 +118,12 @@ impl SpanBatch for GuestBatch<'_> {
     fn str_field(&self, field: StrField) -> StrColumn {
         self.0.str_field(field.into())
     }
+    fn resource_ids(&self) -> Vec<u32> {
+        self.0.resource_ids()
+    }
+    fn scope_ids(&self) -> Vec<u32> {
+        self.0.scope_ids()
+    }
     fn event_spans(&self) -> Vec<u32> {
         self.0.event_spans()
     }
