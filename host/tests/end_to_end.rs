@@ -237,3 +237,98 @@ service:
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// The shipped example masks every identifier the platform's services put in spans: the Python
+/// SDK sends user and patient ids, e-mail addresses, phone numbers, passwords, bodies and
+/// tokens, over HTTP and gRPC, and none comes out in clear anywhere in the file.
+#[test]
+fn the_shipped_example_lets_no_identifier_out_in_clear() {
+    require_installed(Client::Python);
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("traces.jsonl");
+    let key = "an-e2e-test-key-of-32-bytes-long";
+    let plugins = spanwise_tests::dist_plugins(dir.path());
+    let cache = dir.path().join("cache");
+    let env: Vec<(&str, &std::ffi::OsStr)> = vec![
+        ("SPANWISE_PLUGINS", plugins.as_os_str()),
+        ("SPANWISE_OUTPUT", output.as_os_str()),
+        ("SPANWISE_GRPC_ENDPOINT", "127.0.0.1:0".as_ref()),
+        ("SPANWISE_HTTP_ENDPOINT", "127.0.0.1:0".as_ref()),
+        ("SPANWISE_HMAC_KEY", key.as_ref()),
+        ("XDG_CACHE_HOME", cache.as_os_str()),
+    ];
+    let spanwise = Spanwise::start_with(
+        Path::new(env!("CARGO_BIN_EXE_spanwise")),
+        &root().join("examples/pipeline.yaml"),
+        &env,
+    );
+    let mut sent: Vec<String> = Vec::new();
+    for (protocol, endpoint) in [
+        ("http", format!("http://{}/v1/traces", spanwise.http)),
+        ("grpc", format!("http://{}", spanwise.grpc)),
+    ] {
+        let out = Command::new(python())
+            .arg(root().join("tests/e2e/send_identifiers.py"))
+            .args([protocol, &endpoint, &REQUESTS.to_string()])
+            .output()
+            .expect("the client runs");
+        assert!(
+            out.status.success(),
+            "the {protocol} client failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        sent.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(String::from),
+        );
+    }
+    let log = spanwise.stop();
+    assert!(log.iter().any(|l| l.contains("stopped")), "{log:?}");
+
+    let text = std::fs::read_to_string(&output).unwrap();
+    let spans: Vec<Span> = read_jsonl(&output)
+        .into_iter()
+        .flat_map(|r| r.resource_spans)
+        .flat_map(|r| r.scope_spans)
+        .flat_map(|s| s.spans)
+        .collect();
+    assert_eq!(spans.len(), 2 * 2 * REQUESTS, "every span came through");
+    assert!(sent.len() > 10, "the client said what it sent: {sent:?}");
+    for identifier in &sent {
+        assert!(
+            !text.contains(identifier.as_str()),
+            "{identifier:?} left in clear:\n{text}"
+        );
+    }
+    for span in &spans {
+        for gone in [
+            "patient.id",
+            "password",
+            "http.request.body",
+            "http.response.body",
+        ] {
+            assert!(string(span, gone).is_none(), "{gone} on {:?}", span.name);
+        }
+        let user = string(span, "user.id").expect("user.id stays, hashed");
+        assert_eq!(user.len(), 64, "an HMAC-SHA256 in hex: {user}");
+        let url = string(span, "url.full");
+        assert!(
+            url.as_deref()
+                .is_none_or(|u| !u.contains('?') || u.ends_with("?lang=en")),
+            "{url:?}"
+        );
+    }
+    // The hash is the host's HMAC-SHA256 under the configured key, so joins still work.
+    let column = spanwise_batch::StrColumn::from_options([Some("u-7000")]);
+    let expected: String = spanwise_batch::hash::hmac_sha256_column(key.as_bytes(), &column)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(
+        spans
+            .iter()
+            .any(|s| string(s, "user.id").as_deref() == Some(expected.as_str())),
+        "u-7000 hashed under the key"
+    );
+}

@@ -100,10 +100,21 @@ impl Spanwise {
     /// cargo names in `CARGO_BIN_EXE_spanwise`), whose receivers listen on port 0, and wait (at
     /// most 60 s) until both are listening.
     pub fn start(binary: &Path, config: &Path) -> Self {
-        let mut child = Command::new(binary)
+        Self::start_with(binary, config, &[])
+    }
+
+    /// [`Spanwise::start`] with environment variables set for the child (the shipped example
+    /// configs read their endpoints, plugins, keys and output file from the environment).
+    pub fn start_with(binary: &Path, config: &Path, env: &[(&str, &std::ffi::OsStr)]) -> Self {
+        let mut command = Command::new(binary);
+        command
             .args(["run", "--config"])
             .arg(config)
-            .env("SPANWISE_LOG", "info")
+            .env("SPANWISE_LOG", "info");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -100,22 +100,19 @@ pub async fn run(config_text: &str, file: &Path, output: &Path) -> anyhow::Resul
         let after = read_first_request(output)?;
         writeln!(report)?;
         writeln!(report, "one span before and after:")?;
-        let show = |b: &spanwise_batch::Batch| {
-            (
-                b.str_field(StrField::Name).get(0).unwrap_or("").to_owned(),
-                b.str_attribute(Level::Span, "url.full")
-                    .get(0)
-                    .unwrap_or("")
-                    .to_owned(),
-            )
+        let show = |b: &spanwise_batch::Batch, key: &str| match key {
+            "name" => b.str_field(StrField::Name).get(0).map(String::from),
+            key => b.str_attribute(Level::Span, key).get(0).map(String::from),
         };
-        let (name_before, url_before) = show(&before);
-        let (name_after, url_after) = show(&after);
-        writeln!(
-            report,
-            "  name      {name_before}\n         -> {name_after}"
-        )?;
-        writeln!(report, "  url.full  {url_before}\n         -> {url_after}")?;
+        for key in ["name", "url.full", "enduser.id", "patient.id"] {
+            let (was, now) = (show(&before, key), show(&after, key));
+            if was.is_none() && now.is_none() {
+                continue;
+            }
+            let was = was.unwrap_or_else(|| "(none)".into());
+            let now = now.unwrap_or_else(|| "(removed)".into());
+            writeln!(report, "  {key:<10} {was}\n          -> {now}")?;
+        }
     }
 
     let written = count_spans(output)?;

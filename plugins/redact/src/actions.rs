@@ -251,7 +251,8 @@ impl Action {
                 ));
             }
         };
-        let levels = config::levels(&at("apply_to"), &a.apply_to, &[LevelName::Span])?;
+        let levels =
+            config::targets(&at("apply_to"), &a.apply_to, &[LevelName::Span], false)?.levels;
         Ok(Self {
             key: a.key.clone(),
             op,

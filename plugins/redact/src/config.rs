@@ -8,7 +8,7 @@
 use crate::value::AttrValue;
 use regex::Regex;
 use serde::Deserialize;
-use spanwise_sdk::{ConfigError, Level};
+use spanwise_sdk::{ConfigError, Level, StrField};
 
 /// The whole block.
 #[derive(Debug, Default, Deserialize)]
@@ -69,9 +69,9 @@ pub struct ActionConfig {
     pub key_name: Option<String>,
 }
 
-/// Where a rule applies.
+/// Where a rule applies: attributes at a level, or (redaction only) a string field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum LevelName {
     /// Span attributes.
     Span,
@@ -81,18 +81,21 @@ pub enum LevelName {
     Scope,
     /// Span event attributes.
     Event,
+    /// Redaction only: span names (the value rules: `allowed_values`, `blocked_values`).
+    SpanName,
+    /// Redaction only: span status messages.
+    StatusMessage,
+    /// Redaction only: span event names.
+    EventName,
 }
 
-impl LevelName {
-    /// The batch level.
-    pub fn level(self) -> Level {
-        match self {
-            LevelName::Span => Level::Span,
-            LevelName::Resource => Level::Resource,
-            LevelName::Scope => Level::Scope,
-            LevelName::Event => Level::Event,
-        }
-    }
+/// Where a rule applies, sorted out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Targets {
+    /// Attribute levels.
+    pub levels: Vec<Level>,
+    /// String fields.
+    pub fields: Vec<StrField>,
 }
 
 /// `include` / `exclude`: the collector's span match properties.
@@ -207,7 +210,8 @@ pub struct RedactionConfig {
     #[serde(default)]
     pub db_sanitizer: Option<serde_json::Value>,
     /// spanwise: where redaction applies; default every attribute map the collector's
-    /// redaction touches: `resource`, `scope`, `span`, `event`.
+    /// redaction touches: `resource`, `scope`, `span`, `event`. `span_name`, `status_message`
+    /// and `event_name` add those strings to what the value rules mask.
     #[serde(default)]
     pub apply_to: Option<Vec<LevelName>>,
 }
@@ -228,26 +232,54 @@ pub fn parse(json: &str) -> Result<Config, ConfigError> {
     spanwise_sdk::parse_config(json)
 }
 
-/// The levels a rule applies to, checked: none twice, at least one.
-pub fn levels(
+/// Where a rule applies, checked: something, nothing twice, and fields only where `fields` are
+/// allowed.
+pub fn targets(
     field: &str,
     apply_to: &Option<Vec<LevelName>>,
     default: &[LevelName],
-) -> Result<Vec<Level>, ConfigError> {
+    fields: bool,
+) -> Result<Targets, ConfigError> {
     let names = apply_to.as_deref().unwrap_or(default);
     if names.is_empty() {
         return Err(ConfigError::new(
             field,
-            "names no level: give span, resource, scope or event",
+            "names nothing: give span, resource, scope or event",
         ));
     }
-    let mut out: Vec<Level> = Vec::new();
+    let mut out = Targets::default();
     for (i, name) in names.iter().enumerate() {
-        let level = name.level();
-        if out.contains(&level) {
+        if names[..i].contains(name) {
             return Err(ConfigError::new(format!("{field}[{i}]"), "is listed twice"));
         }
-        out.push(level);
+        let string_field = match name {
+            LevelName::Span => {
+                out.levels.push(Level::Span);
+                continue;
+            }
+            LevelName::Resource => {
+                out.levels.push(Level::Resource);
+                continue;
+            }
+            LevelName::Scope => {
+                out.levels.push(Level::Scope);
+                continue;
+            }
+            LevelName::Event => {
+                out.levels.push(Level::Event);
+                continue;
+            }
+            LevelName::SpanName => StrField::Name,
+            LevelName::StatusMessage => StrField::StatusMessage,
+            LevelName::EventName => StrField::EventName,
+        };
+        if !fields {
+            return Err(ConfigError::new(
+                format!("{field}[{i}]"),
+                "actions work on attributes: give span, resource, scope or event",
+            ));
+        }
+        out.fields.push(string_field);
     }
     Ok(out)
 }

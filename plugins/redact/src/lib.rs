@@ -141,6 +141,11 @@ impl Processor for Redact {
             }
             working.write(batch);
         }
+        if let Some(redaction) = &self.redaction {
+            redaction_counts.masked += redaction
+                .apply_to_fields(batch)
+                .map_err(ProcessError::Internal)?;
+        }
         for (name, value) in [
             ("inserted", action_counts.inserted),
             ("updated", action_counts.updated),

@@ -8,7 +8,7 @@ use crate::digest::digests;
 use crate::value::AttrValue;
 use crate::working::Working;
 use regex::Regex;
-use spanwise_sdk::{ConfigError, Level};
+use spanwise_sdk::{ConfigError, Level, SpanBatch, StrField};
 use std::collections::HashSet;
 
 const REDACTED_KEYS: &str = "redaction.redacted.keys";
@@ -44,8 +44,10 @@ pub struct Redaction {
     redact_all_types: bool,
     summary: Summary,
     whole_value: Regex,
-    /// Where it applies.
+    /// The attribute levels it applies to.
     pub levels: Vec<Level>,
+    /// The string fields whose values it masks.
+    pub fields: Vec<StrField>,
 }
 
 /// What the redaction did in one batch, for the counters.
@@ -91,6 +93,17 @@ impl Redaction {
                 ));
             }
         };
+        let targets = config::targets(
+            &at("apply_to"),
+            &c.apply_to,
+            &[
+                LevelName::Resource,
+                LevelName::Scope,
+                LevelName::Span,
+                LevelName::Event,
+            ],
+            true,
+        )?;
         let mut allowed_keys: HashSet<String> = c.allowed_keys.iter().cloned().collect();
         // The collector keeps its own summary attributes even when they are not listed.
         for key in [
@@ -126,16 +139,8 @@ impl Redaction {
             redact_all_types: c.redact_all_types,
             summary,
             whole_value: Regex::new(".*").expect("a valid pattern"),
-            levels: config::levels(
-                &at("apply_to"),
-                &c.apply_to,
-                &[
-                    LevelName::Resource,
-                    LevelName::Scope,
-                    LevelName::Span,
-                    LevelName::Event,
-                ],
-            )?,
+            levels: targets.levels,
+            fields: targets.fields,
         })
     }
 
@@ -196,20 +201,7 @@ impl Redaction {
         {
             working.set(*column, *row, Some(AttrValue::Str(text)));
         }
-        // Each blocked pattern in turn, on what the patterns before it left.
-        let mut texts: Vec<String> = checked.iter().map(|(_, _, text)| text.clone()).collect();
-        for regex in &self.blocked_values {
-            let matching: Vec<usize> = (0..texts.len())
-                .filter(|&i| regex.is_match(&texts[i]))
-                .collect();
-            if matching.is_empty() {
-                continue;
-            }
-            let masked = self.mask(regex, matching.iter().map(|&i| texts[i].clone()).collect())?;
-            for (i, text) in matching.into_iter().zip(masked) {
-                texts[i] = text;
-            }
-        }
+        let texts = self.mask_values(checked.iter().map(|(_, _, text)| text.clone()).collect())?;
         for ((column, row, original), text) in checked.into_iter().zip(texts) {
             if text != original {
                 per_row[row][1].push(column);
@@ -237,6 +229,52 @@ impl Redaction {
             self.summarize(working, row, ignored, None, IGNORED_COUNT);
         }
         Ok(())
+    }
+
+    /// Mask, in the chosen string fields (span names, status messages, event names), what the
+    /// value rules find: `allowed_values` keep a value as it is, `blocked_values` mask the parts
+    /// they match. Returns how many values changed.
+    pub fn apply_to_fields<B: SpanBatch + ?Sized>(&self, batch: &mut B) -> Result<u64, String> {
+        let mut changed = 0;
+        for &field in &self.fields {
+            let column = batch.str_field(field);
+            let mut rows = Vec::new();
+            let mut texts = Vec::new();
+            for (row, text) in column.iter().enumerate() {
+                if let Some(text) = text
+                    && !self.allowed_values.iter().any(|r| r.is_match(text))
+                {
+                    rows.push(row);
+                    texts.push(text.to_owned());
+                }
+            }
+            let masked = self.mask_values(texts.clone())?;
+            let mut new = std::collections::HashMap::new();
+            for ((row, before), after) in rows.into_iter().zip(texts).zip(masked) {
+                if after != before {
+                    new.insert(row as u32, after);
+                }
+            }
+            changed += batch.map_str_field(field, |row, _| new.remove(&row)) as u64;
+        }
+        Ok(changed)
+    }
+
+    /// Each blocked pattern in turn, on what the patterns before it left.
+    fn mask_values(&self, mut texts: Vec<String>) -> Result<Vec<String>, String> {
+        for regex in &self.blocked_values {
+            let matching: Vec<usize> = (0..texts.len())
+                .filter(|&i| regex.is_match(&texts[i]))
+                .collect();
+            if matching.is_empty() {
+                continue;
+            }
+            let masked = self.mask(regex, matching.iter().map(|&i| texts[i].clone()).collect())?;
+            for (i, text) in matching.into_iter().zip(masked) {
+                texts[i] = text;
+            }
+        }
+        Ok(texts)
     }
 
     /// Replace every match of `regex` in each text by its digest (or `****`), as Go's

@@ -262,7 +262,7 @@ fn config_errors_name_the_rule_and_the_field() {
         (
             r#"{"actions": [{"key": "a", "action": "delete", "apply_to": []}]}"#,
             "actions[0].apply_to",
-            "names no level",
+            "names nothing",
         ),
         (
             r#"{"actions": [{"key": "a", "action": "delete", "apply_to": ["span", "span"]}]}"#,
@@ -443,6 +443,45 @@ fn include_selects_the_spans_whose_events_are_touched() {
         vec![None, Some("2")]
     );
     assert_eq!(batch.str_field(StrField::Name).get(0), Some("keep"));
+}
+
+#[test]
+fn redaction_can_mask_span_names_status_messages_and_event_names() {
+    let config = r#"{"redaction": {"allow_all_keys": true, "blocked_values": ["P-[0-9]+"],
+        "allowed_values": ["^keep"], "apply_to": ["span_name", "status_message", "event_name"]}}"#;
+    let mut processor = Redact::configure(config).unwrap();
+    let mut batch = BatchBuilder::new()
+        .span("GET /patients/P-48213", vec![kv("patient", "P-1")])
+        .status(2, "duplicate log for P-48213")
+        .event("P-7 failed", vec![])
+        .span("keep P-1", vec![])
+        .build();
+    native::take_counters();
+    native::process(&mut processor, &mut batch).unwrap();
+    let names = batch.str_field(StrField::Name);
+    assert_eq!(
+        names.iter().collect::<Vec<_>>(),
+        vec![Some("GET /patients/****"), Some("keep P-1")],
+        "an allowed value is kept"
+    );
+    assert_eq!(
+        batch.str_field(StrField::StatusMessage).get(0),
+        Some("duplicate log for ****")
+    );
+    assert_eq!(
+        batch.str_field(StrField::EventName).get(0),
+        Some("**** failed")
+    );
+    assert_eq!(
+        batch.str_attribute(Level::Span, "patient").get(0),
+        Some("P-1"),
+        "attributes were not chosen"
+    );
+    assert_eq!(native::take_counters()["masked"], 3);
+    let error = configure_error(
+        r#"{"actions": [{"key": "a", "action": "delete", "apply_to": ["span_name"]}]}"#,
+    );
+    assert_eq!(error.field, "actions[0].apply_to[0]");
 }
 
 #[test]
