@@ -172,13 +172,21 @@ fn keys_to_load<B: SpanBatch + ?Sized>(
     actions: &[&Action],
     everything: bool,
 ) -> Vec<String> {
-    let present = batch.attribute_keys(level);
+    let patterns = actions.iter().any(|a| a.key_pattern().is_some());
+    // The list of keys present costs a pass over every attribute; only patterns and redaction
+    // need it. Named keys are read as they are (a key nobody has reads as absent everywhere).
+    let present = if everything || patterns {
+        Some(batch.attribute_keys(level))
+    } else {
+        None
+    };
     if everything {
-        return present;
+        return present.unwrap_or_default();
     }
     let mut keys: Vec<String> = Vec::new();
     let mut add = |key: &str| {
-        if present.iter().any(|p| p == key) && !keys.iter().any(|k| k == key) {
+        let there = present.as_ref().is_none_or(|p| p.iter().any(|p| p == key));
+        if there && !keys.iter().any(|k| k == key) {
             keys.push(key.to_owned());
         }
     };
@@ -186,7 +194,7 @@ fn keys_to_load<B: SpanBatch + ?Sized>(
         for key in action.keys() {
             add(key);
         }
-        if let Some(pattern) = action.key_pattern() {
+        if let (Some(pattern), Some(present)) = (action.key_pattern(), &present) {
             for key in present.iter().filter(|k| pattern.is_match(k)) {
                 add(key);
             }
