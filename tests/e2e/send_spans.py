@@ -11,41 +11,15 @@ import sys
 
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-
-class Checked:
-    """Wraps an exporter and remembers whether any export failed."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.failed = False
-
-    def export(self, spans):
-        result = self.inner.export(spans)
-        if result != SpanExportResult.SUCCESS:
-            self.failed = True
-        return result
-
-    def shutdown(self):
-        self.inner.shutdown()
-
-    def force_flush(self, timeout_millis=30000):
-        return True
+from otlp_client import exporter
 
 
 def main():
     protocol, endpoint, prefix, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    if protocol == "http":
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-        exporter = OTLPSpanExporter(endpoint=endpoint, timeout=10)
-    else:
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-
-        exporter = OTLPSpanExporter(endpoint=endpoint, insecure=True, timeout=10)
-    checked = Checked(exporter)
+    checked = exporter(protocol, endpoint)
     provider = TracerProvider(resource=Resource.create({"service.name": f"{prefix}-service"}))
     provider.add_span_processor(SimpleSpanProcessor(checked))
     tracer = provider.get_tracer("spanwise.e2e")
