@@ -143,27 +143,12 @@ impl BytesColumn {
 
     /// Append a row.
     pub fn push(&mut self, value: Option<&[u8]>) {
-        if self.offsets.is_empty() {
-            self.offsets.push(0);
-        }
-        match value {
-            Some(bytes) => {
-                self.data.extend_from_slice(bytes);
-                self.present.push(1);
-            }
-            None => self.present.push(0),
-        }
-        self.offsets.push(self.data.len() as u32);
+        push_packed(&mut self.offsets, &mut self.data, &mut self.present, value);
     }
 
     /// The value of row `row`: `None` where it is absent or out of range.
     pub fn get(&self, row: usize) -> Option<&[u8]> {
-        if *self.present.get(row)? == 0 {
-            return None;
-        }
-        let start = *self.offsets.get(row)? as usize;
-        let end = *self.offsets.get(row + 1)? as usize;
-        self.data.get(start..end)
+        get_packed(&self.offsets, &self.data, &self.present, row)
     }
 
     /// Every row in order.
@@ -190,6 +175,33 @@ impl From<StrColumn> for BytesColumn {
             present: column.present,
         }
     }
+}
+
+/// Append a row to a packed column (offsets, bytes, presence), starting its offsets if empty.
+fn push_packed(
+    offsets: &mut Vec<u32>,
+    data: &mut Vec<u8>,
+    present: &mut Vec<u8>,
+    value: Option<&[u8]>,
+) {
+    if offsets.is_empty() {
+        offsets.push(0);
+    }
+    if let Some(bytes) = value {
+        data.extend_from_slice(bytes);
+    }
+    present.push(u8::from(value.is_some()));
+    offsets.push(data.len() as u32);
+}
+
+/// Row `row` of a packed column: `None` where absent or out of range.
+fn get_packed<'a>(offsets: &[u32], data: &'a [u8], present: &[u8], row: usize) -> Option<&'a [u8]> {
+    if *present.get(row)? == 0 {
+        return None;
+    }
+    let start = *offsets.get(row)? as usize;
+    let end = *offsets.get(row + 1)? as usize;
+    data.get(start..end)
 }
 
 /// Check that `offsets` (one more than `present`, or none at all for no rows) start at 0, never
@@ -374,25 +386,18 @@ impl StrColumn {
 
     /// Append a row.
     pub fn push(&mut self, value: Option<&str>) {
-        match value {
-            Some(text) => {
-                self.data.extend_from_slice(text.as_bytes());
-                self.present.push(1);
-            }
-            None => self.present.push(0),
-        }
-        self.offsets.push(self.data.len() as u32);
+        push_packed(
+            &mut self.offsets,
+            &mut self.data,
+            &mut self.present,
+            value.map(str::as_bytes),
+        );
     }
 
     /// The value of row `row`: `None` where it is absent, out of range, or not UTF-8 (which a
     /// column built by [`StrColumn::push`] or checked by [`StrColumn::validate`] never is).
     pub fn get(&self, row: usize) -> Option<&str> {
-        if *self.present.get(row)? == 0 {
-            return None;
-        }
-        let start = *self.offsets.get(row)? as usize;
-        let end = *self.offsets.get(row + 1)? as usize;
-        std::str::from_utf8(self.data.get(start..end)?).ok()
+        std::str::from_utf8(get_packed(&self.offsets, &self.data, &self.present, row)?).ok()
     }
 
     /// Every row in order.
