@@ -384,3 +384,47 @@ fn keyed_hash_uses_the_host_held_key_and_fails_cleanly_without_one() {
         error.get(0)
     );
 }
+
+#[test]
+fn hashing_in_the_host_hashes_the_values_edited_before_it_and_traps_on_an_unknown_key() {
+    let guest = misbehave();
+    let key = b"a-key-of-at-least-16-bytes".to_vec();
+    let mut context = PluginContext::new("wasm/misbehave");
+    context.keys.insert("patient".into(), key.clone());
+    let context = Arc::new(context);
+    let mut keyed = guest
+        .plugin
+        .instantiate(context.clone(), Limits::default(), "{}")
+        .unwrap();
+    let mut hashing = batch("hash-in-host");
+    keyed.process(&mut hashing).unwrap();
+    let digest = |text: &str| -> String {
+        let column = spanwise_batch::StrColumn::from_options([Some(text)]);
+        spanwise_batch::hash::hmac_sha256_column(&key, &column)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let secret = hashing.str_attribute(Level::Span, "guest.secret");
+    assert_eq!(
+        secret.get(0),
+        Some(digest("s3cret").as_str()),
+        "the value set, hashed"
+    );
+    assert_eq!(secret.get(1), Some(digest("s3cret").as_str()));
+    let url = hashing.str_attribute(Level::Span, "url.full");
+    assert_eq!(url.get(0), Some(digest("https://h/a?secret=1").as_str()));
+    assert_eq!(url.get(1), None, "a row without the key is left alone");
+    assert_eq!(context.counters.get("hashed"), 3, "two secrets and one URL");
+
+    let mut keyless = instance(&guest, Limits::default());
+    let mut hashing = batch("hash-in-host");
+    let before = hashing.to_request();
+    match keyless.process(&mut hashing).unwrap_err() {
+        CallError::Trap(message) => {
+            assert!(message.contains("no key named \"patient\""), "{message}")
+        }
+        other => panic!("expected a trap, got {other}"),
+    }
+    assert_eq!(hashing.to_request(), before, "not even the edit before it");
+}

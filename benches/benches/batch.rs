@@ -2,6 +2,10 @@
 //! into batches of 1,000 (`split_40000_spans/into_chunks_1000`), next to one deep copy of the
 //! same batch (`split_40000_spans/clone`), which is what each cut cost when splits cloned.
 
+// The allocator of the `spanwise` binary, so the figures are those of what ships.
+#[global_allocator]
+static GLOBAL: spanwise::Allocator = spanwise::ALLOCATOR;
+
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use spanwise_benches::http_batch;
 use std::time::Duration;

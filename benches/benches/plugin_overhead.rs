@@ -9,6 +9,10 @@
 //! `make bench` runs this and then `overhead-gate`, which fails when WebAssembly costs more than
 //! the allowed ratio of native.
 
+// The allocator of the `spanwise` binary, so the figures are those of what ships.
+#[global_allocator]
+static GLOBAL: spanwise::Allocator = spanwise::ALLOCATOR;
+
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use spanwise::runtime::{Limits, PluginContext, PluginInstance, Runtime, RuntimeSettings};
 use spanwise_benches::{REDACT_CONFIG, URL_CONFIG, http_batch, identifier_batch};

@@ -6,6 +6,9 @@ use spanwise::config::{Config, EMBEDDED};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[global_allocator]
+static GLOBAL: spanwise::Allocator = spanwise::ALLOCATOR;
+
 /// OpenTelemetry trace processors as WebAssembly components, in a collector-style pipeline.
 #[derive(Parser)]
 #[command(name = "spanwise", version, about, long_about = None)]

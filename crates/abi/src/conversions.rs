@@ -56,6 +56,23 @@ macro_rules! wit_conversions {
             }
         }
 
+        impl ::core::convert::From<$crate::HashFunction> for $t::HashFunction {
+            fn from(function: $crate::HashFunction) -> Self {
+                match function {
+                    $crate::HashFunction::Sha256 => $t::HashFunction::Sha256,
+                    $crate::HashFunction::HmacSha256(key) => $t::HashFunction::HmacSha256(key),
+                }
+            }
+        }
+        impl ::core::convert::From<$t::HashFunction> for $crate::HashFunction {
+            fn from(function: $t::HashFunction) -> Self {
+                match function {
+                    $t::HashFunction::Sha256 => $crate::HashFunction::Sha256,
+                    $t::HashFunction::HmacSha256(key) => $crate::HashFunction::HmacSha256(key),
+                }
+            }
+        }
+
         // The WIT calls the boolean case `boolean`; this crate calls it `Bool`.
         impl ::core::convert::From<$crate::Value> for $t::Value {
             fn from(value: $crate::Value) -> Self {
@@ -179,6 +196,11 @@ mod tests {
                 pub message: String,
             }
             #[derive(Debug, Clone, PartialEq)]
+            pub enum HashFunction {
+                Sha256,
+                HmacSha256(String),
+            }
+            #[derive(Debug, Clone, PartialEq)]
             pub enum ProcessError {
                 InvalidData(String),
                 Internal(String),
@@ -221,6 +243,11 @@ mod tests {
         assert_eq!(
             host::LogLevel::from(crate::LogLevel::Warn),
             host::LogLevel::Warn
+        );
+        let keyed = crate::HashFunction::HmacSha256("k".into());
+        assert_eq!(
+            crate::HashFunction::from(types::HashFunction::from(keyed.clone())),
+            keyed
         );
         let error = crate::ProcessError::from(types::ProcessError::Internal("x".into()));
         assert_eq!(error, crate::ProcessError::Internal("x".into()));

@@ -2,7 +2,7 @@
 //! plugin, native or WebAssembly.
 //!
 //! - [`types`]: the values that cross the boundary ([`Level`], [`Value`], [`StrColumn`] and the
-//!   scalar columns, [`StrField`]);
+//!   scalar columns, [`StrField`], [`HashFunction`]);
 //! - [`SpanBatch`]: what a processor sees of a batch, one method per WIT function, plus helpers
 //!   ([`SpanBatch::map_str_attribute`], [`SpanBatch::edit_str_attribute`], ...) that write the
 //!   usual read-change-write glue;
@@ -19,9 +19,9 @@ pub mod types;
 pub use errors::{ConfigError, LogLevel, ProcessError};
 pub use span_batch::{Edited, SpanBatch, StrEdit};
 pub use types::{
-    BoolColumn, BytesColumn, ColumnError, DoubleColumn, IntColumn, Level, StrColumn, StrField,
-    Value,
+    BoolColumn, BytesColumn, ColumnError, DoubleColumn, HashFunction, IntColumn, Level, StrColumn,
+    StrField, Value,
 };
 
 /// The version of the WIT package this crate mirrors (`wit/v<VERSION>/`).
-pub const WIT_VERSION: &str = "0.1.1";
+pub const WIT_VERSION: &str = "0.1.2";

@@ -1,6 +1,8 @@
 //! [`SpanBatch`]: what a processor sees of a batch, and the helpers built on it.
 
-use crate::types::{BoolColumn, DoubleColumn, IntColumn, Level, StrColumn, StrField, Value};
+use crate::types::{
+    BoolColumn, DoubleColumn, HashFunction, IntColumn, Level, StrColumn, StrField, Value,
+};
 
 /// A batch of spans lent by the host for one call. Mirrors the WIT `span-batch` resource (see
 /// `wit/` for the row model of each level): the required methods are the contract, one per WIT
@@ -82,6 +84,13 @@ pub trait SpanBatch {
     fn set_str_field(&mut self, field: StrField, rows: &[u32], values: &StrColumn);
     /// Drop spans.
     fn drop_spans(&mut self, rows: &[u32]);
+    /// On each of `rows`, replace every attribute whose key is in `keys` by the lowercase hex
+    /// digest of its value, as the collector's `hash` action does (strings as UTF-8, integers
+    /// and doubles as 8 bytes little-endian, booleans as one byte; other types become `""`).
+    /// Applied in order with the other edits, to the values the attributes have then; at the
+    /// resource and scope levels each resource (scope) once. The digests run in the host, which
+    /// adds how many values it hashed to the processor's counter `hashed`.
+    fn hash_attributes(&mut self, at: Level, keys: &[&str], rows: &[u32], function: &HashFunction);
 
     /// Every span row, `0..len()`.
     fn all_rows(&self) -> Vec<u32> {

@@ -76,6 +76,16 @@ pub enum Value {
     Complex(Vec<u8>),
 }
 
+/// How [`SpanBatch::hash_attributes`](crate::SpanBatch::hash_attributes) digests a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HashFunction {
+    /// SHA-256, as the OpenTelemetry Collector's `hash` action. Reversible by anyone who can
+    /// hash every candidate value: identifiers want [`HashFunction::HmacSha256`].
+    Sha256,
+    /// HMAC-SHA256 under the host-held key of this name; the key never reaches the plugin.
+    HmacSha256(String),
+}
+
 /// A column of optional strings packed Arrow-style: one buffer for all the bytes, one offset per
 /// row boundary, one presence byte per row.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,6 +13,10 @@ const RELEASED: &[(&str, &str)] = &[
         "v0.1.1/spanwise.wit",
         "bd254249ec22a27d9542be24dd04e993d00c32b7b76899fa0d5940fbbbfe2727",
     ),
+    (
+        "v0.1.2/spanwise.wit",
+        "f1ab0fc91c81eb504a8ed29b34be16ef06cd38c4d5db72a9a3fcc52bed0e6540",
+    ),
 ];
 
 fn wit_dir() -> std::path::PathBuf {

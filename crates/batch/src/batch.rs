@@ -16,6 +16,13 @@ struct SpanRef {
     span: u32,
 }
 
+/// What [`Batch::apply`] did that the processor's counters report.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    /// Attribute values replaced by their digests (`hash-attributes` edits).
+    pub hashed: u64,
+}
+
 /// A batch of spans owned by the host.
 ///
 /// The spans stay in their OTLP shape (resources holding scopes holding spans) so that encoding
@@ -515,8 +522,9 @@ impl Batch {
     /// The journal checked every edit in full as it was recorded (rows, fields, columns, and
     /// decoded every value), so once the journal is found to belong to this batch nothing can
     /// fail: the batch ends up with every edit or, on `Err`, exactly as it was.
-    pub fn apply(&mut self, journal: Journal) -> Result<(), crate::EditError> {
+    pub fn apply(&mut self, journal: Journal) -> Result<Applied, crate::EditError> {
         journal.check_shape(self)?;
+        let mut applied = Applied::default();
         let mut dropped: Vec<bool> = Vec::new();
         let mut event_rows: Option<Vec<(u32, u32)>> = None;
         let mut link_rows: Option<Vec<(u32, u32)>> = None;
@@ -570,6 +578,32 @@ impl Batch {
                         self.set_str_field(field, row, text, &mut event_rows);
                     }
                 }
+                Edit::HashAttributes {
+                    level,
+                    keys,
+                    rows,
+                    secret,
+                } => {
+                    let hasher = crate::hash::ValueHasher::new(secret.as_ref().map(|s| &s.0[..]));
+                    let keys = crate::hash::KeySet::new(&keys);
+                    // A resource or scope is shared by its spans: hash it once.
+                    let mut done = std::collections::HashSet::new();
+                    for row in rows {
+                        if matches!(level, Level::Resource | Level::Scope) {
+                            let at = self.rows[row as usize];
+                            let scope = if level == Level::Scope { at.scope } else { 0 };
+                            if !done.insert((at.resource, scope)) {
+                                continue;
+                            }
+                        }
+                        let attrs =
+                            self.attributes_mut(level, row, &mut event_rows, &mut link_rows);
+                        for kv in attrs.iter_mut().filter(|kv| keys.contains(&kv.key)) {
+                            hasher.hash_value(&mut kv.value);
+                            applied.hashed += 1;
+                        }
+                    }
+                }
                 Edit::DropSpans { rows } => {
                     if dropped.is_empty() {
                         dropped = vec![false; self.len()];
@@ -583,7 +617,7 @@ impl Batch {
         if dropped.iter().any(|&d| d) {
             self.retain_rows(|row| !dropped[row]);
         }
-        Ok(())
+        Ok(applied)
     }
 
     fn attributes_mut(

@@ -3,6 +3,7 @@
 //! where it has them, which is why these run in the host rather than in a guest.
 
 use hmac::{Hmac, Mac};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
 use sha2::{Digest, Sha256};
 use spanwise_abi::{BytesColumn, StrColumn};
 
@@ -48,6 +49,161 @@ pub fn sha256_bytes(values: &BytesColumn) -> Vec<u8> {
     out
 }
 
+/// Digests attribute values in place, as the OpenTelemetry Collector's `hash` action does, with
+/// SHA-256 or (given a key) HMAC-SHA256. What [`crate::Batch::apply`] runs for a
+/// `hash-attribute` edit.
+pub struct ValueHasher {
+    hmac: Option<Hmac<Sha256>>,
+}
+
+impl ValueHasher {
+    /// A hasher with HMAC-SHA256 under `secret`, or SHA-256 without one.
+    pub fn new(secret: Option<&[u8]>) -> Self {
+        Self {
+            hmac: secret.map(|k| {
+                Hmac::<Sha256>::new_from_slice(k).expect("HMAC accepts keys of any length")
+            }),
+        }
+    }
+
+    fn digest(&self, input: &[u8]) -> [u8; DIGEST_LEN] {
+        match &self.hmac {
+            Some(base) => {
+                let mut mac = base.clone();
+                mac.update(input);
+                mac.finalize().into_bytes().into()
+            }
+            None => sha256_short(input),
+        }
+    }
+
+    /// Replace `value` by the lowercase hex digest of its bytes: a string's UTF-8 (the empty
+    /// string too), an integer's 8 bytes little-endian, a double's IEEE-754 bits in 8 bytes
+    /// little-endian, a boolean as one byte. Bytes, arrays, maps and no value at all become the
+    /// empty string. A string's own buffer is reused when it is large enough.
+    pub fn hash_value(&self, value: &mut Option<AnyValue>) {
+        use any_value::Value as V;
+        let digest = match value.as_ref().and_then(|v| v.value.as_ref()) {
+            Some(V::StringValue(s)) => Some(self.digest(s.as_bytes())),
+            Some(V::BoolValue(b)) => Some(self.digest(&[u8::from(*b)])),
+            Some(V::IntValue(i)) => Some(self.digest(&i.to_le_bytes())),
+            Some(V::DoubleValue(d)) => Some(self.digest(&d.to_bits().to_le_bytes())),
+            _ => None,
+        };
+        let mut digits = [0u8; 2 * DIGEST_LEN];
+        let text = match &digest {
+            Some(digest) => hex_into(digest, &mut digits),
+            None => "",
+        };
+        match value.as_mut().and_then(|v| v.value.as_mut()) {
+            Some(V::StringValue(s)) if s.capacity() >= text.len() => {
+                s.clear();
+                s.push_str(text);
+            }
+            _ => {
+                *value = Some(AnyValue {
+                    value: Some(V::StringValue(text.to_owned())),
+                });
+            }
+        }
+    }
+}
+
+/// SHA-256's initial hash value (FIPS 180-4, 5.3.3).
+const SHA256_INIT: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+/// SHA-256 of `input`. An input of up to 55 bytes (most identifiers) pads into one block, which
+/// is compressed directly: that skips the buffering of the streaming API, a good part of the
+/// cost of so short a digest. Longer inputs take the streaming API.
+fn sha256_short(input: &[u8]) -> [u8; DIGEST_LEN] {
+    if input.len() > 55 {
+        return Sha256::digest(input).into();
+    }
+    let mut block = [0u8; 64];
+    block[..input.len()].copy_from_slice(input);
+    block[input.len()] = 0x80;
+    block[56..].copy_from_slice(&(input.len() as u64 * 8).to_be_bytes());
+    let mut state = SHA256_INIT;
+    sha2::compress256(&mut state, &[block.into()]);
+    let mut out = [0u8; DIGEST_LEN];
+    for (bytes, word) in out.chunks_exact_mut(4).zip(state) {
+        bytes.copy_from_slice(&word.to_be_bytes());
+    }
+    out
+}
+
+/// A few attribute keys to find among a row's attributes. Most keys of a row are refused by
+/// their length alone; the others are compared by their first eight bytes as one integer, and
+/// in full only when those match (which spares a `memcmp` call per candidate).
+pub struct KeySet {
+    /// Bit `n` set when some key is `n` bytes long (bit 63: 63 bytes or more).
+    lengths: u64,
+    /// Each key with its first eight bytes (zero-padded).
+    keys: Vec<(u64, String)>,
+}
+
+impl KeySet {
+    /// The set of `keys`.
+    pub fn new(keys: &[String]) -> Self {
+        Self {
+            lengths: keys.iter().fold(0, |bits, k| bits | length_bit(k)),
+            keys: keys.iter().map(|k| (prefix(k), k.clone())).collect(),
+        }
+    }
+
+    /// Whether `key` is in the set.
+    pub fn contains(&self, key: &str) -> bool {
+        if self.lengths & length_bit(key) == 0 {
+            return false;
+        }
+        let head = prefix(key);
+        self.keys.iter().any(|(h, k)| {
+            *h == head && k.len() == key.len() && (key.len() <= 8 || k[8..] == key[8..])
+        })
+    }
+}
+
+fn length_bit(key: &str) -> u64 {
+    1 << key.len().min(63)
+}
+
+/// The first eight bytes of `key`, zero-padded, as one integer.
+fn prefix(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let mut head = [0u8; 8];
+    let n = bytes.len().min(8);
+    head[..n].copy_from_slice(&bytes[..n]);
+    u64::from_le_bytes(head)
+}
+
+/// Write the lowercase hex of `bytes` into `out` (two digits a byte) and return it as text.
+fn hex_into<'a>(bytes: &[u8; DIGEST_LEN], out: &'a mut [u8; 2 * DIGEST_LEN]) -> &'a str {
+    // Two digits per table entry: one lookup and one two-byte store per byte.
+    const PAIRS: [[u8; 2]; 256] = {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut pairs = [[0u8; 2]; 256];
+        let mut i = 0;
+        while i < 256 {
+            pairs[i] = [DIGITS[i >> 4], DIGITS[i & 15]];
+            i += 1;
+        }
+        pairs
+    };
+    for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&PAIRS[usize::from(b)]);
+    }
+    std::str::from_utf8(out).expect("hex digits are ASCII")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,6 +225,97 @@ mod tests {
             hmac_sha256_bytes(b"Jefe", &BytesColumn::from(column)),
             digest
         );
+    }
+
+    fn hashed(hasher: &ValueHasher, value: Option<any_value::Value>) -> String {
+        let mut value = Some(AnyValue { value });
+        hasher.hash_value(&mut value);
+        match value.and_then(|v| v.value) {
+            Some(any_value::Value::StringValue(s)) => s,
+            other => panic!("a hash is always a string, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn values_hash_as_the_collector_hashes_them() {
+        use any_value::Value as V;
+        let sha = ValueHasher::new(None);
+        let of = |bytes: &[u8]| hex(&Sha256::digest(bytes));
+        assert_eq!(
+            hashed(&sha, Some(V::StringValue("abc".into()))),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(hashed(&sha, Some(V::StringValue(String::new()))), of(b""));
+        assert_eq!(
+            hashed(&sha, Some(V::IntValue(-2))),
+            of(&(-2i64).to_le_bytes())
+        );
+        assert_eq!(
+            hashed(&sha, Some(V::DoubleValue(1.5))),
+            of(&1.5f64.to_bits().to_le_bytes())
+        );
+        assert_eq!(hashed(&sha, Some(V::BoolValue(true))), of(&[1]));
+        assert_eq!(hashed(&sha, Some(V::BoolValue(false))), of(&[0]));
+        assert_eq!(hashed(&sha, Some(V::BytesValue(vec![1, 2]))), "");
+        assert_eq!(hashed(&sha, None), "");
+        let mut none = None;
+        sha.hash_value(&mut none);
+        assert_eq!(
+            none.and_then(|v| v.value),
+            Some(V::StringValue(String::new()))
+        );
+        let keyed = ValueHasher::new(Some(b"Jefe"));
+        assert_eq!(
+            hashed(
+                &keyed,
+                Some(V::StringValue("what do ya want for nothing?".into()))
+            ),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        // A buffer large enough is written in place.
+        let mut long = Some(AnyValue {
+            value: Some(V::StringValue("x".repeat(100))),
+        });
+        sha.hash_value(&mut long);
+        assert!(matches!(
+            long.and_then(|v| v.value),
+            Some(V::StringValue(s)) if s == of("x".repeat(100).as_bytes()) && s.capacity() >= 100
+        ));
+    }
+
+    #[test]
+    fn key_sets_find_exactly_their_keys() {
+        let set = KeySet::new(&[
+            "id.0".into(),
+            "user.id".into(),
+            "enduser.identifier".into(),
+            "".into(),
+        ]);
+        for key in ["id.0", "user.id", "enduser.identifier", ""] {
+            assert!(set.contains(key), "{key:?}");
+        }
+        for key in [
+            "id.1",
+            "user.ie",
+            "enduser.identifies",
+            "enduser.",
+            "i",
+            "x".repeat(70).as_str(),
+        ] {
+            assert!(!set.contains(key), "{key:?}");
+        }
+    }
+
+    #[test]
+    fn one_block_sha256_agrees_with_the_streaming_api_at_every_length() {
+        for len in 0..=130 {
+            let input: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+            assert_eq!(
+                sha256_short(&input),
+                <[u8; 32]>::from(Sha256::digest(&input)),
+                "length {len}"
+            );
+        }
     }
 
     #[test]

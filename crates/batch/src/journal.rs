@@ -58,6 +58,30 @@ pub enum Edit {
         /// The span rows to drop.
         rows: Vec<u32>,
     },
+    /// Replace the values of some attributes by their hex digests on some rows of a level (see
+    /// [`crate::hash::ValueHasher`]).
+    HashAttributes {
+        /// The level of the rows.
+        level: Level,
+        /// The attribute keys, each once.
+        keys: Vec<String>,
+        /// The rows to hash where they have one of the keys.
+        rows: Vec<u32>,
+        /// The HMAC key, resolved from its name when the edit was recorded; `None` for plain
+        /// SHA-256.
+        secret: Option<Secret>,
+    },
+}
+
+/// Key material an edit carries from the host's key store to [`crate::Batch::apply`]. Its
+/// `Debug` form does not show the bytes, so a logged journal cannot leak it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub Vec<u8>);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret({} bytes)", self.0.len())
+    }
 }
 
 /// Why an edit was refused. A refused edit fails the whole call: none of its edits is applied.
@@ -101,6 +125,9 @@ pub enum EditError {
         /// The cap in bytes.
         cap: usize,
     },
+    /// A keyed hash naming a key the processor does not have.
+    #[error("no key named {0:?} is configured for this processor")]
+    UnknownKey(String),
     /// The journal was recorded against a batch of another shape.
     #[error("journal was recorded against another batch")]
     WrongBatch,
@@ -298,6 +325,35 @@ impl Journal {
             field,
             rows,
             values,
+        });
+        Ok(())
+    }
+
+    /// Record hashing attributes in place, with HMAC-SHA256 under `secret` or, without one,
+    /// SHA-256.
+    pub fn hash_attributes<K: AsRef<str>>(
+        &mut self,
+        level: Level,
+        keys: &[K],
+        rows: Vec<u32>,
+        secret: Option<Secret>,
+    ) -> Result<(), EditError> {
+        self.check_rows(level, &rows)?;
+        let mut unique: Vec<String> = Vec::with_capacity(keys.len());
+        for key in keys {
+            let key = key.as_ref();
+            if !unique.iter().any(|k| k == key) {
+                unique.push(key.to_owned());
+            }
+        }
+        // What the edit can add to the output: a 64-digit digest per key and row at most.
+        let names: usize = unique.iter().map(String::len).sum();
+        self.charge(names + rows.len() * (4 + unique.len() * 2 * crate::hash::DIGEST_LEN))?;
+        self.edits.push(Edit::HashAttributes {
+            level,
+            keys: unique,
+            rows,
+            secret,
         });
         Ok(())
     }

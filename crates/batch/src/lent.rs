@@ -1,9 +1,10 @@
 //! [`LentBatch`]: a batch lent to a processor for one call.
 
-use crate::{Batch, EditError, Journal};
+use crate::{Batch, EditError, Journal, Secret};
 use spanwise_abi::{
-    BoolColumn, DoubleColumn, IntColumn, Level, SpanBatch, StrColumn, StrField, Value,
+    BoolColumn, DoubleColumn, HashFunction, IntColumn, Level, SpanBatch, StrColumn, StrField, Value,
 };
+use std::collections::HashMap;
 
 /// A batch lent to a processor for one call: reads see the batch as it was when the call began,
 /// edits go to a [`Journal`] that checks each one in full as it is recorded.
@@ -17,6 +18,7 @@ pub struct LentBatch {
     batch: Batch,
     journal: Journal,
     error: Option<EditError>,
+    keys: HashMap<String, Vec<u8>>,
 }
 
 impl LentBatch {
@@ -27,7 +29,14 @@ impl LentBatch {
             batch,
             journal,
             error: None,
+            keys: HashMap::new(),
         }
+    }
+
+    /// The keys, by name, that `hash_attributes` with HMAC-SHA256 may name.
+    pub fn with_keys(mut self, keys: HashMap<String, Vec<u8>>) -> Self {
+        self.keys = keys;
+        self
     }
 
     /// The batch as it was when it was lent.
@@ -161,6 +170,20 @@ impl SpanBatch for LentBatch {
     }
     fn drop_spans(&mut self, rows: &[u32]) {
         let r = self.journal.drop_spans(rows.to_vec());
+        self.record(r);
+    }
+    fn hash_attributes(&mut self, at: Level, keys: &[&str], rows: &[u32], function: &HashFunction) {
+        let secret = match function {
+            HashFunction::Sha256 => Ok(None),
+            HashFunction::HmacSha256(name) => match self.keys.get(name) {
+                Some(secret) => Ok(Some(Secret(secret.clone()))),
+                None => Err(EditError::UnknownKey(name.clone())),
+            },
+        };
+        let r = secret.and_then(|secret| {
+            self.journal
+                .hash_attributes(at, keys, rows.to_vec(), secret)
+        });
         self.record(r);
     }
 }

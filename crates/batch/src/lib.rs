@@ -14,9 +14,9 @@ mod lent;
 mod tests;
 mod value;
 
-pub use batch::Batch;
+pub use batch::{Applied, Batch};
 pub use builder::{BatchBuilder, kv};
-pub use journal::{Edit, EditError, Journal};
+pub use journal::{Edit, EditError, Journal, Secret};
 pub use lent::LentBatch;
 pub use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 pub use spanwise_abi::{

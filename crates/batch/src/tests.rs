@@ -460,3 +460,101 @@ fn split_and_append_keep_every_span() {
     assert_eq!(batch.len(), 3);
     assert_eq!(batch.str_field(StrField::Name).get(2), Some("GET /health"));
 }
+
+fn sha256_hex(text: &str) -> String {
+    let column = spanwise_abi::BytesColumn::from(StrColumn::from_options([Some(text)]));
+    crate::hash::sha256_bytes(&column)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn hashing_in_place_follows_the_edits_before_it_and_hashes_a_shared_resource_once() {
+    let mut batch = sample();
+    let mut lent = LentBatch::new(batch.clone(), 1 << 20);
+    let rows = lent.all_rows();
+    // Rewrite one URL first: the hash must see the value set, not the one read.
+    lent.set_str_attribute(
+        Level::Span,
+        "url.full",
+        &[2],
+        &StrColumn::from_options([Some("https://x/ready")]),
+    );
+    lent.hash_attributes(
+        Level::Span,
+        &["url.full", "n", "url.full", "missing"],
+        &rows,
+        &spanwise_abi::HashFunction::Sha256,
+    );
+    // Two spans share the first resource: it is hashed once, not twice.
+    lent.hash_attributes(
+        Level::Resource,
+        &["service.name"],
+        &rows,
+        &spanwise_abi::HashFunction::Sha256,
+    );
+    let (_, journal) = lent.finish();
+    let applied = batch.apply(journal.unwrap()).unwrap();
+    let urls = batch.str_attribute(Level::Span, "url.full");
+    assert_eq!(urls.get(0), Some(sha256_hex("https://x/a?b=c").as_str()));
+    assert_eq!(urls.get(1), None, "a span without the key is left alone");
+    assert_eq!(urls.get(2), Some(sha256_hex("https://x/ready").as_str()));
+    let n: Vec<u8> = {
+        use sha2::Digest;
+        sha2::Sha256::digest(3i64.to_le_bytes()).to_vec()
+    };
+    let n: String = n.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(
+        batch.str_attribute(Level::Span, "n").get(0),
+        Some(n.as_str()),
+        "an integer hashes as its 8 bytes little-endian and becomes a string"
+    );
+    let services = batch.str_attribute(Level::Resource, "service.name");
+    assert_eq!(services.get(0), Some(sha256_hex("sleep-api").as_str()));
+    assert_eq!(services.get(1), services.get(0), "the same resource");
+    assert_eq!(services.get(2), Some(sha256_hex("questionnaire").as_str()));
+    assert_eq!(
+        applied.hashed,
+        3 + 2,
+        "two URLs and one integer; two resources"
+    );
+}
+
+#[test]
+fn a_keyed_hash_needs_a_key_the_processor_has_and_never_shows_it() {
+    let batch = sample();
+    let keyed = spanwise_abi::HashFunction::HmacSha256("patient".into());
+    let mut lent = LentBatch::new(batch.clone(), 1 << 20);
+    lent.hash_attributes(Level::Span, &["url.full"], &[0], &keyed);
+    let (_, journal) = lent.finish();
+    assert_eq!(
+        journal.unwrap_err(),
+        EditError::UnknownKey("patient".into())
+    );
+
+    let keys = [("patient".to_owned(), b"not-for-logs".to_vec())].into();
+    let mut lent = LentBatch::new(batch.clone(), 1 << 20).with_keys(keys);
+    lent.hash_attributes(Level::Span, &["url.full"], &[0], &keyed);
+    lent.hash_attributes(Level::Span, &["url.full"], &[9], &keyed);
+    let (_, journal) = lent.finish();
+    assert!(
+        matches!(journal, Err(EditError::RowOutOfRange { row: 9, .. })),
+        "rows are checked when the edit is recorded"
+    );
+
+    let mut journal = Journal::new(&batch, 1 << 20);
+    journal
+        .hash_attributes(
+            Level::Span,
+            &["url.full"],
+            vec![0],
+            Some(crate::Secret(b"not-for-logs".to_vec())),
+        )
+        .unwrap();
+    let shown = format!("{journal:?}");
+    assert!(
+        !shown.contains("110, 111, 116") && shown.contains("Secret(12 bytes)"),
+        "{shown}"
+    );
+}

@@ -169,9 +169,13 @@ impl PluginInstance {
                 // applies in full.
                 let journal = journal
                     .map_err(|e| CallError::Failed(format!("edits could not be applied: {e}")))?;
-                batch
+                let applied = batch
                     .apply(journal)
-                    .map_err(|e| CallError::Failed(format!("edits could not be applied: {e}")))
+                    .map_err(|e| CallError::Failed(format!("edits could not be applied: {e}")))?;
+                if applied.hashed > 0 {
+                    self.context.counters.add("hashed", applied.hashed);
+                }
+                Ok(())
             }
             Ok(Err(error)) => Err(CallError::Failed(match error {
                 wit::ProcessError::InvalidData(m) => format!("invalid data: {m}"),

@@ -4,7 +4,7 @@ use super::bindings::{wit, wit_batch, wit_host};
 use super::log::{CappedOutput, PluginLog};
 use crate::telemetry::Counters;
 use spanwise_abi::{BytesColumn, SpanBatch, StrColumn};
-use spanwise_batch::{Journal, LentBatch};
+use spanwise_batch::{Journal, LentBatch, Secret};
 use std::collections::HashMap;
 use std::sync::Arc;
 use wasmtime::component::{Resource, ResourceTable};
@@ -294,6 +294,24 @@ impl wit_batch::HostSpanBatch for PluginState {
     }
     fn drop_spans(&mut self, _: Resource<BatchHandle>, spans: Vec<u32>) -> wasmtime::Result<()> {
         Ok(self.journal()?.drop_spans(spans)?)
+    }
+    fn hash_attributes(
+        &mut self,
+        _: Resource<BatchHandle>,
+        at: wit::Level,
+        keys: Vec<String>,
+        rows: Vec<u32>,
+        function: wit::HashFunction,
+    ) -> wasmtime::Result<()> {
+        let secret = match function {
+            wit::HashFunction::Sha256 => None,
+            wit::HashFunction::HmacSha256(name) => Some(Secret(
+                self.key(&name).map_err(wasmtime::Error::msg)?.to_vec(),
+            )),
+        };
+        Ok(self
+            .journal()?
+            .hash_attributes(at.into(), &keys, rows, secret)?)
     }
     fn drop(&mut self, handle: Resource<BatchHandle>) -> wasmtime::Result<()> {
         self.delete_handle(handle);

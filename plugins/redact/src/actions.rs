@@ -6,7 +6,7 @@ use crate::digest::{digests_of, push_hash_input};
 use crate::value::AttrValue;
 use crate::working::Working;
 use regex::Regex;
-use spanwise_sdk::{BytesColumn, ConfigError, Level};
+use spanwise_sdk::{BytesColumn, ConfigError, HashFunction, Level};
 
 /// Where an insert, update or upsert takes its value from.
 #[derive(Debug)]
@@ -56,6 +56,8 @@ pub struct Action {
     pub op: Op,
     /// Where it applies.
     pub levels: Vec<Level>,
+    /// The levels where the host may do this action on its own (see [`host_hashes`]).
+    pub host_levels: Vec<Level>,
 }
 
 /// How many values each kind of action changed in one batch, for the counters.
@@ -257,7 +259,28 @@ impl Action {
             key: a.key.clone(),
             op,
             levels,
+            host_levels: Vec::new(),
         })
+    }
+
+    /// What the host does for this action when it runs as a `hash-attribute` edit: a `hash` of
+    /// a named key (no pattern).
+    pub fn host_hash(&self) -> Option<HashFunction> {
+        match &self.op {
+            Op::Hash(None, Digest::Sha256) => Some(HashFunction::Sha256),
+            Op::Hash(None, Digest::HmacSha256(name)) => {
+                Some(HashFunction::HmacSha256(name.clone()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether this action reads, writes or removes attribute `key` at `level`.
+    fn touches(&self, level: Level, key: &str) -> bool {
+        self.levels.contains(&level)
+            && (self.keys().contains(&key)
+                || self.key_pattern().is_some_and(|p| p.is_match(key))
+                || matches!(&self.op, Op::Extract(_, names) if names.iter().any(|n| n == key)))
     }
 
     /// The keys at a level this action reads or writes that must be loaded (besides those its
@@ -405,6 +428,36 @@ impl Source {
             return Some(value.clone());
         }
         self.default.clone()
+    }
+}
+
+/// Mark, on each `hash` of a named key, the levels where no other rule reads, writes or removes
+/// that key and no redaction applies: there the result cannot depend on where the hashing runs,
+/// so the plugin leaves it to the host (a `hash-attribute` edit, applied after the edits of the
+/// other rules). The value then never crosses into the plugin, which is what makes hashing
+/// cheap.
+pub fn host_hashes(actions: &mut [Action], redaction_levels: &[Level]) {
+    let mut marks = Vec::with_capacity(actions.len());
+    for (i, action) in actions.iter().enumerate() {
+        let levels: Vec<Level> = match action.host_hash() {
+            Some(_) => action
+                .levels
+                .iter()
+                .copied()
+                .filter(|level| {
+                    !redaction_levels.contains(level)
+                        && actions
+                            .iter()
+                            .enumerate()
+                            .all(|(j, other)| j == i || !other.touches(*level, &action.key))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        marks.push(levels);
+    }
+    for (action, levels) in actions.iter_mut().zip(marks) {
+        action.host_levels = levels;
     }
 }
 

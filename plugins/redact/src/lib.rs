@@ -22,7 +22,9 @@ mod working;
 use actions::Action;
 use matcher::Matcher;
 use redaction::Redaction;
-use spanwise_sdk::{ConfigError, Level, ProcessError, Processor, SpanBatch, StrColumn};
+use spanwise_sdk::{
+    ConfigError, HashFunction, Level, ProcessError, Processor, SpanBatch, StrColumn,
+};
 use working::Working;
 
 /// The masking processor.
@@ -38,7 +40,7 @@ const LEVELS: [Level; 4] = [Level::Resource, Level::Scope, Level::Span, Level::E
 impl Processor for Redact {
     fn configure(json: &str) -> Result<Self, ConfigError> {
         let config = config::parse(json)?;
-        let actions = config
+        let mut actions = config
             .actions
             .iter()
             .enumerate()
@@ -50,6 +52,10 @@ impl Processor for Redact {
             .as_ref()
             .map(Redaction::compile)
             .transpose()?;
+        actions::host_hashes(
+            &mut actions,
+            redaction.as_ref().map_or(&[], |r| &r.levels[..]),
+        );
         if actions.is_empty() && redaction.is_none() {
             return Err(ConfigError::new(
                 "",
@@ -91,16 +97,16 @@ impl Processor for Redact {
         let mut action_counts = actions::Counts::default();
         let mut redaction_counts = redaction::Counts::default();
         for level in LEVELS {
-            let actions: Vec<&Action> = self
+            let (host, actions): (Vec<&Action>, Vec<&Action>) = self
                 .actions
                 .iter()
                 .filter(|a| a.levels.contains(&level))
-                .collect();
+                .partition(|a| a.host_levels.contains(&level));
             let redaction = self
                 .redaction
                 .as_ref()
                 .filter(|r| r.levels.contains(&level));
-            if actions.is_empty() && redaction.is_none() {
+            if actions.is_empty() && host.is_empty() && redaction.is_none() {
                 continue;
             }
             let mut working = Working::load(
@@ -140,6 +146,15 @@ impl Processor for Redact {
                     .map_err(ProcessError::Internal)?;
             }
             working.write(batch);
+            if !host.is_empty() {
+                let rows: Vec<u32> = (0..working.rows())
+                    .filter(|&r| select(r))
+                    .map(|r| working.batch_row(r))
+                    .collect();
+                if !rows.is_empty() {
+                    hash_in_host(batch, level, &host, &rows);
+                }
+            }
         }
         if let Some(redaction) = &self.redaction {
             redaction_counts.masked += redaction
@@ -161,6 +176,30 @@ impl Processor for Redact {
             spanwise_sdk::count(name, value);
         }
         Ok(())
+    }
+}
+
+/// Record the `hash-attributes` edits of the actions the host runs on its own, on `rows` (one
+/// per resource or scope at those levels): one edit per hash function. The host counts the
+/// values it hashes in `hashed`.
+fn hash_in_host<B: SpanBatch + ?Sized>(
+    batch: &mut B,
+    level: Level,
+    actions: &[&Action],
+    rows: &[u32],
+) {
+    let mut by_function: Vec<(HashFunction, Vec<&str>)> = Vec::new();
+    for action in actions {
+        let function = action
+            .host_hash()
+            .expect("only hash actions run in the host");
+        match by_function.iter_mut().find(|(f, _)| *f == function) {
+            Some((_, keys)) => keys.push(&action.key),
+            None => by_function.push((function, vec![&action.key])),
+        }
+    }
+    for (function, keys) in by_function {
+        batch.hash_attributes(level, &keys, rows, &function);
     }
 }
 

@@ -512,3 +512,142 @@ fn redaction_masks_event_attributes_and_leaves_span_names() {
         Some("mail ana@x.org")
     );
 }
+
+/// Every value type, a resource shared by two spans, an event: what hashing meets.
+fn mixed_batch() -> Batch {
+    use opentelemetry_proto::tonic::common::v1::{ArrayValue, any_value::Value as V};
+    let array = AnyValue {
+        value: Some(V::ArrayValue(ArrayValue {
+            values: vec![AnyValue {
+                value: Some(V::IntValue(1)),
+            }],
+        })),
+    };
+    let none = KeyValue {
+        key: "user.id".into(),
+        value: None,
+        ..Default::default()
+    };
+    BatchBuilder::new()
+        .resource(vec![kv("user.id", "u-res")])
+        .span("keep", vec![kv("user.id", "u-1"), kv("other", "o")])
+        .event("exception", vec![kv("user.id", "u-ev")])
+        .span("keep", vec![kv("user.id", 7i64)])
+        .span("keep", vec![kv("user.id", 2.5f64)])
+        .resource(vec![kv("user.id", true)])
+        .span("skip", vec![kv("user.id", "u-skipped")])
+        .span(
+            "keep",
+            vec![KeyValue {
+                key: "user.id".into(),
+                value: Some(AnyValue {
+                    value: Some(V::BytesValue(vec![1, 2])),
+                }),
+                ..Default::default()
+            }],
+        )
+        .span(
+            "keep",
+            vec![KeyValue {
+                key: "user.id".into(),
+                value: Some(array),
+                ..Default::default()
+            }],
+        )
+        .span("keep", vec![none])
+        .span("keep", vec![kv("user.id", "")])
+        .build()
+}
+
+#[test]
+fn hashing_in_the_host_gives_what_hashing_in_the_plugin_gives() {
+    native::with_context(|c| {
+        c.keys
+            .insert("users".into(), b"a-key-of-at-least-16-bytes".to_vec());
+    });
+    for function in [
+        r#""hash_function": "sha256""#,
+        r#""hash_function": "hmac-sha256", "key_name": "users""#,
+    ] {
+        let hash = format!(
+            r#"{{"key": "user.id", "action": "hash", {function}, "apply_to": ["span", "resource", "event"]}}"#
+        );
+        // A rule that names the key but changes nothing (its source is missing everywhere)
+        // keeps the hashing in the plugin.
+        let noop = r#"{"key": "user.id", "action": "update", "from_attribute": "absent", "apply_to": ["span", "resource", "event"]}"#;
+        let include = r#""include": {"match_type": "strict", "span_names": ["keep"]}"#;
+        let in_host = format!(r#"{{{include}, "actions": [{hash}]}}"#);
+        let in_plugin = format!(r#"{{{include}, "actions": [{hash}, {noop}]}}"#);
+
+        let host = Redact::configure(&in_host).unwrap();
+        assert_eq!(
+            host.actions[0].host_levels,
+            vec![Level::Span, Level::Resource, Level::Event]
+        );
+        let plugin = Redact::configure(&in_plugin).unwrap();
+        assert!(plugin.actions[0].host_levels.is_empty());
+
+        let mut results = Vec::new();
+        for mut processor in [host, plugin] {
+            let mut batch = mixed_batch();
+            native::take_counters();
+            native::process(&mut processor, &mut batch).unwrap();
+            results.push((batch.to_request(), native::take_counters()["hashed"]));
+        }
+        assert_eq!(results[0], results[1], "{function}");
+        let (output, hashed) = &results[0];
+        // Both resources (the second is shared by a skipped span and kept ones), the 7 spans
+        // named `keep` of 8, and the event.
+        assert_eq!(*hashed, 2 + 7 + 1, "{function}");
+        let batch = Batch::from_request(output.clone());
+        assert_eq!(
+            batch.str_attribute(Level::Span, "user.id").get(3),
+            Some("u-skipped")
+        );
+    }
+}
+
+#[test]
+fn a_hash_stays_in_the_plugin_where_another_rule_or_redaction_sees_its_key() {
+    let configure = |json: &str| Redact::configure(json).unwrap();
+    let levels = |r: &Redact, i: usize| r.actions[i].host_levels.clone();
+    let hash = r#"{"key": "k", "action": "hash", "apply_to": ["span", "resource"]}"#;
+    let r = configure(&format!(
+        r#"{{"actions": [{hash}, {{"key": "k", "action": "extract", "pattern": "(?P<x>.)"}}]}}"#
+    ));
+    assert_eq!(
+        levels(&r, 0),
+        vec![Level::Resource],
+        "extract reads k at span level"
+    );
+    let r = configure(&format!(
+        r#"{{"actions": [{{"key": "j", "action": "extract", "pattern": "(?P<k>.)"}}, {hash}]}}"#
+    ));
+    assert_eq!(levels(&r, 1), vec![Level::Resource], "extract writes k");
+    let r = configure(&format!(
+        r#"{{"actions": [{hash}, {{"action": "delete", "pattern": "^k$", "apply_to": ["resource"]}}]}}"#
+    ));
+    assert_eq!(levels(&r, 0), vec![Level::Span], "the pattern matches k");
+    let r = configure(&format!(r#"{{"actions": [{hash}, {hash}]}}"#));
+    assert!(
+        levels(&r, 0).is_empty() && levels(&r, 1).is_empty(),
+        "hashed twice"
+    );
+    let r = configure(&format!(
+        r#"{{"actions": [{hash}], "redaction": {{"allow_all_keys": true, "blocked_values": ["x"], "apply_to": ["span"]}}}}"#
+    ));
+    assert_eq!(
+        levels(&r, 0),
+        vec![Level::Resource],
+        "redaction reads every span key"
+    );
+    let r = configure(&format!(
+        r#"{{"actions": [{hash}], "redaction": {{"allow_all_keys": true}}}}"#
+    ));
+    assert!(
+        levels(&r, 0).is_empty(),
+        "redaction applies everywhere by default"
+    );
+    let r = configure(r#"{"actions": [{"key": "k", "action": "hash", "pattern": "^k"}]}"#);
+    assert!(levels(&r, 0).is_empty(), "a pattern needs the list of keys");
+}

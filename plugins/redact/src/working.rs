@@ -106,8 +106,8 @@ impl Working {
         self.groups.as_deref()
     }
 
-    /// The batch row that row `row` here is written to.
-    fn batch_row(&self, row: usize) -> u32 {
+    /// The batch row that row `row` here is written to (and read from).
+    pub fn batch_row(&self, row: usize) -> u32 {
         match &self.batch_rows {
             Some(firsts) => firsts[row],
             None => row as u32,

@@ -8,7 +8,8 @@
 
 use crate::{ConfigError, LogLevel, ProcessError, Processor};
 use spanwise_abi::{
-    BoolColumn, BytesColumn, DoubleColumn, IntColumn, Level, SpanBatch, StrColumn, StrField, Value,
+    BoolColumn, BytesColumn, DoubleColumn, HashFunction, IntColumn, Level, SpanBatch, StrColumn,
+    StrField, Value,
 };
 
 /// Generated bindings of the `span-processor` world.
@@ -16,17 +17,17 @@ use spanwise_abi::{
 pub mod bindings {
     wit_bindgen::generate!({
         world: "span-processor",
-        path: "../../wit/v0.1.1",
+        path: "../../wit/v0.1.2",
         pub_export_macro: true,
         export_macro_name: "__export_span_processor",
         default_bindings_module: "spanwise_sdk::guest::bindings",
         runtime_path: "spanwise_sdk::__wit_bindgen::rt",
         with: {
-            "spanwise:processor/types@0.1.1/str-column": spanwise_abi::StrColumn,
-            "spanwise:processor/types@0.1.1/int-column": spanwise_abi::IntColumn,
-            "spanwise:processor/types@0.1.1/double-column": spanwise_abi::DoubleColumn,
-            "spanwise:processor/types@0.1.1/bool-column": spanwise_abi::BoolColumn,
-            "spanwise:processor/types@0.1.1/bytes-column": spanwise_abi::BytesColumn,
+            "spanwise:processor/types@0.1.2/str-column": spanwise_abi::StrColumn,
+            "spanwise:processor/types@0.1.2/int-column": spanwise_abi::IntColumn,
+            "spanwise:processor/types@0.1.2/double-column": spanwise_abi::DoubleColumn,
+            "spanwise:processor/types@0.1.2/bool-column": spanwise_abi::BoolColumn,
+            "spanwise:processor/types@0.1.2/bytes-column": spanwise_abi::BytesColumn,
         },
     });
 }
@@ -187,5 +188,10 @@ impl SpanBatch for GuestBatch<'_> {
     }
     fn drop_spans(&mut self, rows: &[u32]) {
         self.0.drop_spans(rows);
+    }
+    fn hash_attributes(&mut self, at: Level, keys: &[&str], rows: &[u32], function: &HashFunction) {
+        let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+        self.0
+            .hash_attributes(at.into(), &keys, rows, &function.clone().into());
     }
 }

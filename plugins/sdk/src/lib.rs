@@ -3,7 +3,7 @@
 //! A processor is a type that implements [`Processor`]: it is built from its JSON config by
 //! [`Processor::configure`] and then sees every batch through [`Processor::process`], reading the
 //! columns it needs from a [`SpanBatch`] and recording edits on it. [`export_processor!`] turns it
-//! into a WebAssembly component for the `span-processor` world of `wit/v0.1.1/spanwise.wit`.
+//! into a WebAssembly component for the `span-processor` world of `wit/v0.1.2/spanwise.wit`.
 //!
 //! The same source builds twice:
 //!
@@ -52,8 +52,8 @@ pub mod native;
 
 pub use config::parse_config;
 pub use spanwise_abi::{
-    BoolColumn, BytesColumn, ConfigError, DoubleColumn, Edited, IntColumn, Level, LogLevel,
-    ProcessError, SpanBatch, StrColumn, StrEdit, StrField, Value,
+    BoolColumn, BytesColumn, ConfigError, DoubleColumn, Edited, HashFunction, IntColumn, Level,
+    LogLevel, ProcessError, SpanBatch, StrColumn, StrEdit, StrField, Value,
 };
 
 #[cfg(target_arch = "wasm32")]

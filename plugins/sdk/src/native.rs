@@ -66,13 +66,18 @@ pub(crate) fn sha256(values: &BytesColumn) -> Vec<u8> {
 /// as it was, edits to a journal); if it returns `Ok` and every edit was valid, the edits are
 /// applied, all of them; otherwise the batch is left exactly as it was and the error returned.
 pub fn process<P: Processor>(processor: &mut P, batch: &mut Batch) -> Result<(), ProcessError> {
-    let mut lent = LentBatch::new(std::mem::take(batch), usize::MAX);
+    let keys = with_context(|c| c.keys.clone());
+    let mut lent = LentBatch::new(std::mem::take(batch), usize::MAX).with_keys(keys);
     let result = processor.process(&mut lent);
     let (original, journal) = lent.finish();
     *batch = original;
     result?;
     let journal = journal.map_err(|e| ProcessError::Internal(format!("invalid edit: {e}")))?;
-    batch
+    let applied = batch
         .apply(journal)
-        .map_err(|e| ProcessError::Internal(e.to_string()))
+        .map_err(|e| ProcessError::Internal(e.to_string()))?;
+    if applied.hashed > 0 {
+        count("hashed", applied.hashed);
+    }
+    Ok(())
 }

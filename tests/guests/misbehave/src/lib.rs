@@ -1,7 +1,8 @@
 //! A test-only processor that misbehaves on command; see `tests/guests/README.md`.
 
 use spanwise_sdk::{
-    ConfigError, Level, LogLevel, ProcessError, Processor, SpanBatch, StrColumn, StrField, Value,
+    ConfigError, HashFunction, Level, LogLevel, ProcessError, Processor, SpanBatch, StrColumn,
+    StrField, Value,
 };
 
 /// Counts the batches this instance has seen.
@@ -106,6 +107,16 @@ impl Processor for Misbehave {
                 };
                 let column = StrColumn::from_options(values.iter().map(|v| Some(v.as_str())));
                 batch.set_str_attribute(Level::Span, key, &rows, &column);
+                Ok(())
+            }
+            "hash-in-host" => {
+                // Set a value, then have the host hash it (and the URL) under the key `patient`:
+                // the host must hash the value set, not the value read.
+                tag(batch, "before-hash");
+                let secret = StrColumn::from_options(rows.iter().map(|_| Some("s3cret")));
+                batch.set_str_attribute(Level::Span, "guest.secret", &rows, &secret);
+                let keyed = HashFunction::HmacSha256("patient".into());
+                batch.hash_attributes(Level::Span, &["guest.secret", "url.full"], &rows, &keyed);
                 Ok(())
             }
             "log" => {
