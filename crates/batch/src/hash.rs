@@ -187,19 +187,22 @@ fn prefix(key: &str) -> u64 {
 
 /// Write the lowercase hex of `bytes` into `out` (two digits a byte) and return it as text.
 fn hex_into<'a>(bytes: &[u8; DIGEST_LEN], out: &'a mut [u8; 2 * DIGEST_LEN]) -> &'a str {
-    // Two digits per table entry: one lookup and one two-byte store per byte.
-    const PAIRS: [[u8; 2]; 256] = {
+    // Two digits per table entry; four bytes of input become one 8-byte store.
+    const PAIRS: [u16; 256] = {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut pairs = [[0u8; 2]; 256];
+        let mut pairs = [0u16; 256];
         let mut i = 0;
         while i < 256 {
-            pairs[i] = [DIGITS[i >> 4], DIGITS[i & 15]];
+            pairs[i] = u16::from_le_bytes([DIGITS[i >> 4], DIGITS[i & 15]]);
             i += 1;
         }
         pairs
     };
-    for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
-        pair.copy_from_slice(&PAIRS[usize::from(b)]);
+    for (eight, four) in out.chunks_exact_mut(8).zip(bytes.chunks_exact(4)) {
+        let word = four.iter().rev().fold(0u64, |word, &b| {
+            word << 16 | u64::from(PAIRS[usize::from(b)])
+        });
+        eight.copy_from_slice(&word.to_le_bytes());
     }
     std::str::from_utf8(out).expect("hex digits are ASCII")
 }
