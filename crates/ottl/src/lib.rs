@@ -3,8 +3,9 @@
 //!
 //! [`parse_condition`] turns one condition into a [`Condition`] tree with OTTL's grammar and
 //! precedence (`or` below `and` below `not` below comparisons; `+ -` below `* /`), or a
-//! [`ParseError`] that names the column. Evaluation is the job of the processor that knows the
-//! data (paths mean different things on spans and on span events).
+//! [`ParseError`] that names the column. [`compare`] applies OTTL's comparison rules to two
+//! [`Val`]s. Reading paths is the job of the processor that knows the data (paths mean
+//! different things on spans and on span events).
 //!
 //! What is read follows the collector's grammar (contrib v0.161.0, `pkg/ottl/grammar.go`):
 //! string escapes as Go's `strconv.Unquote`, integers and floats without sign (a leading `-` is
@@ -13,10 +14,12 @@
 //! conditions) and lambdas; they are refused with a message saying so.
 
 mod ast;
+mod compare;
 mod lexer;
 mod parser;
 
 pub use ast::{Arg, Call, CompareOp, Condition, Field, Key, MathOp, Value};
+pub use compare::{Val, compare};
 pub use parser::{ParseError, parse_condition};
 
 #[cfg(test)]
