@@ -4,7 +4,7 @@
 //! [`parse_condition`] turns one condition into a [`Condition`] tree with OTTL's grammar and
 //! precedence (`or` below `and` below `not` below comparisons; `+ -` below `* /`), or a
 //! [`ParseError`] that names the column. [`compare`] applies OTTL's comparison rules to two
-//! [`Val`]s. Reading paths is the job of the processor that knows the data (paths mean
+//! [`Val`]s, [`arithmetic`] and [`negate`] its arithmetic. Reading paths is the job of the processor that knows the data (paths mean
 //! different things on spans and on span events).
 //!
 //! What is read follows the collector's grammar (contrib v0.161.0, `pkg/ottl/grammar.go`):
@@ -16,10 +16,12 @@
 mod ast;
 mod compare;
 mod lexer;
+mod math;
 mod parser;
 
 pub use ast::{Arg, Call, CompareOp, Condition, Field, Key, MathOp, Value};
 pub use compare::{Val, compare};
+pub use math::{EvalError, arithmetic, negate};
 pub use parser::{ParseError, parse_condition};
 
 #[cfg(test)]
