@@ -15,14 +15,21 @@
 
 mod ast;
 mod compare;
+mod functions;
 mod lexer;
 mod math;
 mod parser;
+mod path;
+mod program;
 
 pub use ast::{Arg, Call, CompareOp, Condition, Field, Key, MathOp, Value};
 pub use compare::{Val, compare};
 pub use math::{EvalError, arithmetic, negate};
 pub use parser::{ParseError, parse_condition};
+pub use path::{AttrLevel, Context, Index, Source, enum_value};
+pub use program::{CompileError, Compiler, Program, Row};
 
+#[cfg(test)]
+mod eval_tests;
 #[cfg(test)]
 mod tests;

@@ -69,7 +69,7 @@ fn divide_by_zero() -> EvalError {
     EvalError("attempted to divide by 0".into())
 }
 
-fn describe(v: &Val<'_>) -> String {
+pub(crate) fn describe(v: &Val<'_>) -> String {
     match v {
         Val::Nil => "nil (a missing value)".into(),
         Val::Bool(b) => format!("the boolean {b}"),

@@ -3,7 +3,7 @@
 
 use crate::config::{self, ActionConfig, Digest, LevelName};
 use crate::digest::{digests_of, push_hash_input};
-use crate::value::AttrValue;
+use spanwise_sdk::value::AttrValue;
 use crate::working::Working;
 use regex::Regex;
 use spanwise_sdk::{BytesColumn, ConfigError, HashFunction, Level};

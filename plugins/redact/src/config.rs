@@ -5,7 +5,7 @@
 //! Everything is checked here, at load, and errors name the rule and the field
 //! (`actions[2].pattern: ...`).
 
-use crate::value::AttrValue;
+use spanwise_sdk::value::AttrValue;
 use regex::Regex;
 use serde::Deserialize;
 use spanwise_sdk::{ConfigError, Level, StrField};

@@ -2,7 +2,7 @@
 //! key never enters the plugin). One host call per batch of values.
 
 use crate::config::Digest;
-use crate::value::AttrValue;
+use spanwise_sdk::value::AttrValue;
 use spanwise_sdk::BytesColumn;
 
 /// Append to `column` the bytes the collector's `hash` action hashes for a value: a string's

@@ -16,7 +16,6 @@ pub mod config;
 mod digest;
 pub mod matcher;
 pub mod redaction;
-pub mod value;
 mod working;
 
 use actions::Action;

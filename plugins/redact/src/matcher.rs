@@ -3,7 +3,7 @@
 //! resource attributes, instrumentation scopes; every given property must match).
 
 use crate::config::{self, AttributeMatch, MatchConfig};
-use crate::value::AttrValue;
+use spanwise_sdk::value::AttrValue;
 use crate::working::Working;
 use regex::Regex;
 use spanwise_sdk::{ConfigError, Level, SpanBatch, StrField};

@@ -5,7 +5,7 @@
 
 use crate::config::{self, Digest, LevelName, RedactionConfig};
 use crate::digest::digests;
-use crate::value::AttrValue;
+use spanwise_sdk::value::AttrValue;
 use crate::working::Working;
 use regex::Regex;
 use spanwise_sdk::{ConfigError, Level, SpanBatch, StrField};

@@ -4,7 +4,7 @@
 //! collector has no say in (levels, keyed hashing, config errors).
 
 use super::Redact;
-use crate::value::AttrValue;
+use spanwise_sdk::value::AttrValue;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 use spanwise_batch::Batch;
@@ -159,10 +159,10 @@ fn the_collectors_processors_and_this_one_agree_on_every_reference_case() {
 
 #[test]
 fn values_print_as_go_prints_them() {
-    assert_eq!(crate::value::es6_number(1e21), "1e+21");
-    assert_eq!(crate::value::es6_number(1.5e-7), "1.5e-7");
-    assert_eq!(crate::value::es6_number(0.000001), "0.000001");
-    assert_eq!(crate::value::es6_number(100.0), "100");
+    assert_eq!(spanwise_sdk::value::es6_number(1e21), "1e+21");
+    assert_eq!(spanwise_sdk::value::es6_number(1.5e-7), "1.5e-7");
+    assert_eq!(spanwise_sdk::value::es6_number(0.000001), "0.000001");
+    assert_eq!(spanwise_sdk::value::es6_number(100.0), "100");
     assert_eq!(AttrValue::Double(f64::NAN).as_string(), "NaN");
     assert_eq!(
         AttrValue::Map(vec![(

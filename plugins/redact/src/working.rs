@@ -2,7 +2,7 @@
 //! changed in memory rule after rule (each rule sees what the rules before it did, as in the
 //! collector), and written back as the few edits that make the difference.
 
-use crate::value::AttrValue;
+use spanwise_sdk::value::AttrValue;
 use spanwise_sdk::{Level, SpanBatch, StrColumn, Value};
 use std::collections::HashMap;
 

@@ -43,6 +43,7 @@
 extern crate self as spanwise_sdk;
 
 mod config;
+pub mod value;
 
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]

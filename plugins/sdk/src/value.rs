@@ -4,7 +4,7 @@
 //! `AnyValue`s).
 
 use base64::Engine;
-use spanwise_sdk::Value;
+use crate::Value;
 
 /// One attribute value.
 #[derive(Debug, Clone, PartialEq)]
