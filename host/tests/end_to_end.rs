@@ -332,3 +332,140 @@ fn the_shipped_example_lets_no_identifier_out_in_clear() {
         "u-7000 hashed under the key"
     );
 }
+
+/// The filter plugin with the platform's conditions, verbatim, fed by the Python SDK over HTTP and
+/// gRPC: health checks and sub-millisecond spans do not come out, `cache.hit` events are gone
+/// from the spans that stay, and every other span comes out as it was sent.
+#[test]
+fn python_sdk_health_checks_and_sub_millisecond_spans_are_filtered_out() {
+    require_installed(Client::Python);
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("traces.jsonl");
+    let config = dir.path().join("spanwise.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+receivers:
+  otlp:
+    protocols:
+      grpc: {{ endpoint: "127.0.0.1:0" }}
+      http: {{ endpoint: "127.0.0.1:0" }}
+processors:
+  wasm/filter:
+    plugin: {plugin}
+    config:
+      error_mode: ignore
+      traces:
+        span:
+          - 'attributes["http.route"] == "/health"'
+          - 'attributes["grpc.method"] == "Health/Check"'
+          - 'end_time_unix_nano - start_time_unix_nano < 1000000'
+        spanevent:
+          - 'name == "cache.hit"'
+  batch: {{ timeout: 1h }}
+exporters:
+  file: {{ path: {output} }}
+runtime: {{ cache_dir: {cache} }}
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [wasm/filter, batch]
+      exporters: [file]
+"#,
+            plugin = spanwise_tests::plugin("filter").display(),
+            output = output.display(),
+            cache = dir.path().join("cache").display(),
+        ),
+    )
+    .unwrap();
+
+    let spanwise = Spanwise::start(Path::new(env!("CARGO_BIN_EXE_spanwise")), &config);
+    let mut kept: Vec<serde_json::Value> = Vec::new();
+    let mut dropped: Vec<String> = Vec::new();
+    for (protocol, endpoint) in [
+        ("http", format!("http://{}/v1/traces", spanwise.http)),
+        ("grpc", format!("http://{}", spanwise.grpc)),
+    ] {
+        let out = Command::new(python())
+            .arg(root().join("tests/e2e/send_health_checks.py"))
+            .args([protocol, &endpoint, &REQUESTS.to_string()])
+            .output()
+            .expect("the client runs");
+        assert!(
+            out.status.success(),
+            "the {protocol} client failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let sent: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        kept.extend(sent["kept"].as_array().unwrap().iter().cloned());
+        dropped.extend(
+            sent["dropped"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_str().unwrap().to_owned()),
+        );
+    }
+    let log = spanwise.stop();
+    let summary = format!("spans_dropped={}", dropped.len());
+    assert!(
+        log.iter()
+            .any(|l| l.contains("wasm/filter: batches=") && l.contains(&summary)),
+        "the shutdown summary counts the dropped spans ({summary}): {log:?}"
+    );
+
+    let spans: BTreeMap<String, Span> = read_jsonl(&output)
+        .into_iter()
+        .flat_map(|r| r.resource_spans)
+        .flat_map(|r| r.scope_spans)
+        .flat_map(|s| s.spans)
+        .map(|s| (hex(&s.span_id), s))
+        .collect();
+    assert_eq!(dropped.len(), 2 * 3 * REQUESTS);
+    assert_eq!(spans.len(), kept.len(), "exactly the kept spans came out");
+    for name in &dropped {
+        assert!(
+            spans.values().all(|s| &s.name != name),
+            "{name} should have been dropped"
+        );
+    }
+    for expected in &kept {
+        let id = expected["span_id"].as_str().unwrap();
+        let span = spans
+            .get(id)
+            .unwrap_or_else(|| panic!("{} is missing", expected["name"]));
+        assert_eq!(span.name, expected["name"].as_str().unwrap());
+        assert_eq!(
+            span.start_time_unix_nano,
+            expected["start"].as_u64().unwrap()
+        );
+        assert_eq!(span.end_time_unix_nano, expected["end"].as_u64().unwrap());
+        let attributes: serde_json::Map<String, serde_json::Value> = span
+            .attributes
+            .iter()
+            .map(|kv| {
+                let value = match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                    Some(Value::StringValue(s)) => serde_json::json!(s),
+                    Some(Value::IntValue(i)) => serde_json::json!(i),
+                    other => panic!("unexpected value {other:?}"),
+                };
+                (kv.key.clone(), value)
+            })
+            .collect();
+        assert_eq!(
+            serde_json::Value::Object(attributes),
+            expected["attributes"],
+            "{}: attributes unchanged",
+            span.name
+        );
+        let events: Vec<&str> = span.events.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(
+            serde_json::json!(events),
+            expected["events"],
+            "{}: only cache.hit events dropped",
+            span.name
+        );
+    }
+}

@@ -19,6 +19,7 @@ fn main() {
     for watched in [
         "plugins",
         "crates/abi",
+        "crates/ottl",
         "wit",
         "tests/guests",
         "Cargo.lock",

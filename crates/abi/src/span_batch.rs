@@ -84,6 +84,8 @@ pub trait SpanBatch {
     fn set_str_field(&mut self, field: StrField, rows: &[u32], values: &StrColumn);
     /// Drop spans.
     fn drop_spans(&mut self, rows: &[u32]);
+    /// Drop span events (event rows); their spans stay. (WIT 0.1.3.)
+    fn drop_events(&mut self, rows: &[u32]);
     /// On each of `rows`, replace every attribute whose key is in `keys` by the lowercase hex
     /// digest of its value, as the collector's `hash` action does (strings as UTF-8, integers
     /// and doubles as 8 bytes little-endian, booleans as one byte; other types become `""`).

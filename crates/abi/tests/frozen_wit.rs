@@ -17,6 +17,10 @@ const RELEASED: &[(&str, &str)] = &[
         "v0.1.2/spanwise.wit",
         "f1ab0fc91c81eb504a8ed29b34be16ef06cd38c4d5db72a9a3fcc52bed0e6540",
     ),
+    (
+        "v0.1.3/spanwise.wit",
+        "5f159980bdb25452404f32c02a058cc71ae91bc8fd97ecd2f87f05a73ca36e1e",
+    ),
 ];
 
 fn wit_dir() -> std::path::PathBuf {

@@ -526,6 +526,7 @@ impl Batch {
         journal.check_shape(self)?;
         let mut applied = Applied::default();
         let mut dropped: Vec<bool> = Vec::new();
+        let mut dropped_events: Vec<bool> = Vec::new();
         let mut event_rows: Option<Vec<(u32, u32)>> = None;
         let mut link_rows: Option<Vec<(u32, u32)>> = None;
         for edit in journal.into_edits() {
@@ -612,6 +613,25 @@ impl Batch {
                         dropped[row as usize] = true;
                     }
                 }
+                Edit::DropEvents { rows } => {
+                    if dropped_events.is_empty() {
+                        dropped_events = vec![false; self.row_count(Level::Event)];
+                    }
+                    for row in rows {
+                        dropped_events[row as usize] = true;
+                    }
+                }
+            }
+        }
+        // Event rows keep their numbers until every edit is applied; then the events go.
+        if dropped_events.iter().any(|&d| d) {
+            let mut event = 0usize;
+            for row in 0..self.len() {
+                self.span_mut(row).events.retain(|_| {
+                    let keep = !dropped_events[event];
+                    event += 1;
+                    keep
+                });
             }
         }
         if dropped.iter().any(|&d| d) {

@@ -58,6 +58,11 @@ pub enum Edit {
         /// The span rows to drop.
         rows: Vec<u32>,
     },
+    /// Drop span events, keeping their spans.
+    DropEvents {
+        /// The event rows to drop.
+        rows: Vec<u32>,
+    },
     /// Replace the values of some attributes by their hex digests on some rows of a level (see
     /// [`crate::hash::ValueHasher`]).
     HashAttributes {
@@ -363,6 +368,14 @@ impl Journal {
         self.check_rows(Level::Span, &rows)?;
         self.charge(rows.len() * 4)?;
         self.edits.push(Edit::DropSpans { rows });
+        Ok(())
+    }
+
+    /// Record dropping span events.
+    pub fn drop_events(&mut self, rows: Vec<u32>) -> Result<(), EditError> {
+        self.check_rows(Level::Event, &rows)?;
+        self.charge(rows.len() * 4)?;
+        self.edits.push(Edit::DropEvents { rows });
         Ok(())
     }
 }

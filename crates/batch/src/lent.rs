@@ -172,6 +172,10 @@ impl SpanBatch for LentBatch {
         let r = self.journal.drop_spans(rows.to_vec());
         self.record(r);
     }
+    fn drop_events(&mut self, rows: &[u32]) {
+        let r = self.journal.drop_events(rows.to_vec());
+        self.record(r);
+    }
     fn hash_attributes(&mut self, at: Level, keys: &[&str], rows: &[u32], function: &HashFunction) {
         let secret = match function {
             HashFunction::Sha256 => Ok(None),

@@ -558,3 +558,47 @@ fn a_keyed_hash_needs_a_key_the_processor_has_and_never_shows_it() {
         "{shown}"
     );
 }
+
+#[test]
+fn dropped_events_go_after_every_other_edit_and_their_spans_stay() {
+    let mut batch = BatchBuilder::new()
+        .span("a", vec![])
+        .event("a0", vec![])
+        .event("a1", vec![])
+        .span("b", vec![])
+        .event("b0", vec![])
+        .span("c", vec![])
+        .event("c0", vec![])
+        .build();
+    let mut journal = Journal::new(&batch, 1024);
+    journal.drop_events(vec![0, 2]).unwrap();
+    // Event rows keep their numbers until the end of the call: row 1 is still `a1`.
+    journal
+        .set_str_field(
+            StrField::EventName,
+            vec![1],
+            StrColumn::from_options([Some("a1 renamed")]),
+        )
+        .unwrap();
+    // An event of a dropped span may be named too.
+    journal.drop_events(vec![3]).unwrap();
+    journal.drop_spans(vec![2]).unwrap();
+    assert!(matches!(
+        journal.drop_events(vec![4]),
+        Err(EditError::RowOutOfRange {
+            row: 4,
+            rows: 4,
+            ..
+        })
+    ));
+    batch.apply(journal).unwrap();
+    assert_eq!(batch.len(), 2);
+    assert_eq!(
+        batch
+            .str_field(StrField::EventName)
+            .iter()
+            .collect::<Vec<_>>(),
+        [Some("a1 renamed")]
+    );
+    assert_eq!(batch.event_spans(), [0]);
+}

@@ -33,6 +33,18 @@ pub enum Val<'a> {
     Map(Vec<(String, Val<'a>)>),
 }
 
+impl Val<'_> {
+    /// The same value borrowing this one's strings and bytes: no copy of them (lists and maps
+    /// are still copied).
+    pub fn view(&self) -> Val<'_> {
+        match self {
+            Val::Str(s) => Val::Str(Cow::Borrowed(s)),
+            Val::Bytes(b) => Val::Bytes(Cow::Borrowed(b)),
+            other => other.clone(),
+        }
+    }
+}
+
 /// Whether `a op b` holds under OTTL's rules.
 pub fn compare(a: &Val<'_>, op: CompareOp, b: &Val<'_>) -> bool {
     use Val as V;

@@ -278,13 +278,7 @@ fn boolean_operators_short_circuit_as_ottl_does() {
         r#"attributes["n"] == 2 and attributes["n"] / 0 == 2"#,
         &row
     ));
-    assert!(
-        eval(
-            r#"attributes["n"] == 2 or attributes["n"] / 0 == 2"#,
-            &row
-        )
-        .is_err()
-    );
+    assert!(eval(r#"attributes["n"] == 2 or attributes["n"] / 0 == 2"#, &row).is_err());
     assert!(holds("not false and true", &[]));
     assert!(
         holds("true or false and false", &[]),
@@ -427,4 +421,29 @@ fn sources_are_shared_between_conditions() {
         compiler.compile(&parse_condition(text).unwrap()).unwrap();
     }
     assert_eq!(compiler.sources(), &[attr("http.route"), Source::Name]);
+}
+
+#[test]
+fn ids_compare_as_bytes_or_as_hex() {
+    let id: &'static [u8] = &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+    let row = [
+        (Source::TraceId, Val::Bytes(Cow::Borrowed(id))),
+        (Source::TraceIdString, s("0102030405060708090a0b0c0d0e0f10")),
+    ];
+    assert!(holds(
+        "trace_id == TraceID(0x0102030405060708090a0b0c0d0e0f10)",
+        &row
+    ));
+    assert!(holds(
+        r#"trace_id.string == "0102030405060708090a0b0c0d0e0f10""#,
+        &row
+    ));
+    assert!(!holds(
+        "trace_id == TraceID(0x0102030405060708090a0b0c0d0e0fff)",
+        &row
+    ));
+    assert_eq!(
+        eval("trace_id == TraceID(0x01)", &row).unwrap_err().0,
+        "TraceID: expected 16 bytes, got a byte string"
+    );
 }

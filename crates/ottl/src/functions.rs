@@ -10,6 +10,7 @@
 //! | `Len(target)` | bytes of a string, items of a list or map |
 //! | `HasPrefix(target, prefix)`, `HasSuffix(target, suffix)` | both must be strings |
 //! | `ToLowerCase(target)`, `ToUpperCase(target)` | a string |
+//! | `TraceID(bytes)`, `SpanID(bytes)` | a 16- or 8-byte id, to compare with `trace_id`, `span_id`, `parent_span_id` |
 
 use crate::path::{Context, Source};
 use crate::program::{CompileError, Expr, Row};
@@ -28,6 +29,7 @@ pub(crate) enum Func<E> {
     HasSuffix(E, E),
     Lower(E),
     Upper(E),
+    Id(E, usize),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -55,9 +57,10 @@ pub(crate) fn build(
         "HasPrefix" => &["target", "prefix"],
         "HasSuffix" => &["target", "suffix"],
         "IsRootSpan" => &[],
+        "TraceID" | "SpanID" => &["bytes"],
         _ => {
             return Err(CompileError(format!(
-                "`{name}` is not a converter this filter has (it has IsMatch, IsString, IsInt, IsDouble, IsBool, IsMap, IsList, IsEmpty, IsRootSpan, Len, HasPrefix, HasSuffix, ToLowerCase, ToUpperCase)"
+                "`{name}` is not a converter this filter has (it has IsMatch, IsString, IsInt, IsDouble, IsBool, IsMap, IsList, IsEmpty, IsRootSpan, Len, HasPrefix, HasSuffix, ToLowerCase, ToUpperCase, TraceID, SpanID)"
             )));
         }
     };
@@ -88,6 +91,8 @@ pub(crate) fn build(
         "HasSuffix" => Func::HasSuffix(next(), next()),
         "ToLowerCase" => Func::Lower(next()),
         "ToUpperCase" => Func::Upper(next()),
+        "TraceID" => Func::Id(next(), 16),
+        "SpanID" => Func::Id(next(), 8),
         "IsRootSpan" => {
             if context != Context::Span {
                 return Err(CompileError(
@@ -152,7 +157,10 @@ fn ordered(
 impl<E> Func<E> {
     /// Whether the converter returns a boolean (and so can be a condition).
     pub(crate) fn returns_bool(&self) -> bool {
-        !matches!(self, Func::Len(_) | Func::Lower(_) | Func::Upper(_))
+        !matches!(
+            self,
+            Func::Len(_) | Func::Lower(_) | Func::Upper(_) | Func::Id(..)
+        )
     }
 }
 
@@ -209,6 +217,16 @@ impl Func<Expr> {
             Func::Lower(target) => Val::Str(Cow::Owned(
                 string("ToLowerCase", &target.eval(row)?)?.to_lowercase(),
             )),
+            Func::Id(bytes, width) => match bytes.eval(row)? {
+                Val::Bytes(b) if b.len() == *width => Val::Bytes(b),
+                other => {
+                    return Err(EvalError(format!(
+                        "{}: expected {width} bytes, got {}",
+                        if *width == 16 { "TraceID" } else { "SpanID" },
+                        crate::math::describe(&other)
+                    )));
+                }
+            },
             Func::Upper(target) => Val::Str(Cow::Owned(
                 string("ToUpperCase", &target.eval(row)?)?.to_uppercase(),
             )),
@@ -234,23 +252,13 @@ pub(crate) fn string_like<'v>(value: &'v Val<'_>) -> Result<Option<Cow<'v, str>>
     Ok(match value {
         Val::Nil => None,
         Val::Str(s) => Some(Cow::Borrowed(s)),
-        Val::Bytes(b) => Some(Cow::Owned(hex(b))),
+        Val::Bytes(b) => Some(Cow::Owned(hex::encode(b.as_ref()))),
         other => {
             let mut out = String::new();
             write_json(other, &mut out)?;
             Some(Cow::Owned(out))
         }
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    out
 }
 
 /// Go's `json.Marshal` of a raw value: floats in the shortest form that reads back (exponent

@@ -53,7 +53,7 @@ pub enum Source {
     SpanIdString,
     /// `parent_span_id`: 8 bytes, all zero for a root span.
     ParentSpanId,
-    /// `parent_span_id.string`: `""` for a root span.
+    /// `parent_span_id.string`: sixteen zeros for a root span.
     ParentSpanIdString,
     /// `trace_state` (string).
     TraceState,

@@ -215,7 +215,7 @@ impl Cond {
 impl Expr {
     pub(crate) fn eval<'r, R: Row + ?Sized>(&'r self, row: &'r R) -> Result<Val<'r>, EvalError> {
         match self {
-            Expr::Literal(v) => Ok(borrowed(v)),
+            Expr::Literal(v) => Ok(v.view()),
             Expr::Read { slot, keys } => {
                 let mut value = row.get(*slot)?;
                 for key in keys {
@@ -247,15 +247,6 @@ impl Expr {
             Expr::Literal(Val::Str(s)) => Some(s),
             _ => None,
         }
-    }
-}
-
-/// A literal as a value that borrows it: no copy of strings or bytes per row.
-fn borrowed<'a>(v: &'a Val<'static>) -> Val<'a> {
-    match v {
-        Val::Str(s) => Val::Str(Cow::Borrowed(s)),
-        Val::Bytes(b) => Val::Bytes(Cow::Borrowed(b)),
-        other => other.clone(),
     }
 }
 

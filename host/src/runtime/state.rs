@@ -295,6 +295,9 @@ impl wit_batch::HostSpanBatch for PluginState {
     fn drop_spans(&mut self, _: Resource<BatchHandle>, spans: Vec<u32>) -> wasmtime::Result<()> {
         Ok(self.journal()?.drop_spans(spans)?)
     }
+    fn drop_events(&mut self, _: Resource<BatchHandle>, events: Vec<u32>) -> wasmtime::Result<()> {
+        Ok(self.journal()?.drop_events(events)?)
+    }
     fn hash_attributes(
         &mut self,
         _: Resource<BatchHandle>,

@@ -3,9 +3,9 @@
 
 use crate::config::{self, ActionConfig, Digest, LevelName};
 use crate::digest::{digests_of, push_hash_input};
-use spanwise_sdk::value::AttrValue;
 use crate::working::Working;
 use regex::Regex;
+use spanwise_sdk::value::AttrValue;
 use spanwise_sdk::{BytesColumn, ConfigError, HashFunction, Level};
 
 /// Where an insert, update or upsert takes its value from.

@@ -5,9 +5,9 @@
 //! Everything is checked here, at load, and errors name the rule and the field
 //! (`actions[2].pattern: ...`).
 
-use spanwise_sdk::value::AttrValue;
 use regex::Regex;
 use serde::Deserialize;
+use spanwise_sdk::value::AttrValue;
 use spanwise_sdk::{ConfigError, Level, StrField};
 
 /// The whole block.

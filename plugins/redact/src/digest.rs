@@ -2,8 +2,8 @@
 //! key never enters the plugin). One host call per batch of values.
 
 use crate::config::Digest;
-use spanwise_sdk::value::AttrValue;
 use spanwise_sdk::BytesColumn;
+use spanwise_sdk::value::AttrValue;
 
 /// Append to `column` the bytes the collector's `hash` action hashes for a value: a string's
 /// UTF-8, one byte for a boolean, 8 bytes little-endian for an integer or a double's IEEE-754

@@ -3,9 +3,9 @@
 //! resource attributes, instrumentation scopes; every given property must match).
 
 use crate::config::{self, AttributeMatch, MatchConfig};
-use spanwise_sdk::value::AttrValue;
 use crate::working::Working;
 use regex::Regex;
+use spanwise_sdk::value::AttrValue;
 use spanwise_sdk::{ConfigError, Level, SpanBatch, StrField};
 
 /// Strings matched exactly or by unanchored regular expressions, as the collector's filter sets.

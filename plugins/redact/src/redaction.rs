@@ -5,9 +5,9 @@
 
 use crate::config::{self, Digest, LevelName, RedactionConfig};
 use crate::digest::digests;
-use spanwise_sdk::value::AttrValue;
 use crate::working::Working;
 use regex::Regex;
+use spanwise_sdk::value::AttrValue;
 use spanwise_sdk::{ConfigError, Level, SpanBatch, StrField};
 use std::collections::HashSet;
 

@@ -4,10 +4,10 @@
 //! collector has no say in (levels, keyed hashing, config errors).
 
 use super::Redact;
-use spanwise_sdk::value::AttrValue;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 use spanwise_batch::Batch;
+use spanwise_sdk::value::AttrValue;
 use spanwise_sdk::{Processor, native};
 use std::collections::BTreeMap;
 

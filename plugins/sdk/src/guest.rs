@@ -17,17 +17,17 @@ use spanwise_abi::{
 pub mod bindings {
     wit_bindgen::generate!({
         world: "span-processor",
-        path: "../../wit/v0.1.2",
+        path: "../../wit/v0.1.3",
         pub_export_macro: true,
         export_macro_name: "__export_span_processor",
         default_bindings_module: "spanwise_sdk::guest::bindings",
         runtime_path: "spanwise_sdk::__wit_bindgen::rt",
         with: {
-            "spanwise:processor/types@0.1.2/str-column": spanwise_abi::StrColumn,
-            "spanwise:processor/types@0.1.2/int-column": spanwise_abi::IntColumn,
-            "spanwise:processor/types@0.1.2/double-column": spanwise_abi::DoubleColumn,
-            "spanwise:processor/types@0.1.2/bool-column": spanwise_abi::BoolColumn,
-            "spanwise:processor/types@0.1.2/bytes-column": spanwise_abi::BytesColumn,
+            "spanwise:processor/types@0.1.3/str-column": spanwise_abi::StrColumn,
+            "spanwise:processor/types@0.1.3/int-column": spanwise_abi::IntColumn,
+            "spanwise:processor/types@0.1.3/double-column": spanwise_abi::DoubleColumn,
+            "spanwise:processor/types@0.1.3/bool-column": spanwise_abi::BoolColumn,
+            "spanwise:processor/types@0.1.3/bytes-column": spanwise_abi::BytesColumn,
         },
     });
 }
@@ -188,6 +188,9 @@ impl SpanBatch for GuestBatch<'_> {
     }
     fn drop_spans(&mut self, rows: &[u32]) {
         self.0.drop_spans(rows);
+    }
+    fn drop_events(&mut self, rows: &[u32]) {
+        self.0.drop_events(rows);
     }
     fn hash_attributes(&mut self, at: Level, keys: &[&str], rows: &[u32], function: &HashFunction) {
         let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();

@@ -3,8 +3,8 @@
 //! values, and the wire form the host exchanges (`Value`, arrays and maps as encoded
 //! `AnyValue`s).
 
-use base64::Engine;
 use crate::Value;
+use base64::Engine;
 
 /// One attribute value.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,202 @@
+//! The sources a set of conditions reads, loaded from the batch once per call, and a row's view
+//! of them.
+//!
+//! Each attribute costs one packed string read (`str_attribute`) and one presence read
+//! (`attribute_rows`); values that are not strings (numbers, maps...) cross as variants only
+//! when the batch has some, so a condition on a string attribute never pays for them.
+
+use spanwise_ottl::{AttrLevel, EvalError, Row, Source, Val};
+use spanwise_sdk::value::AttrValue;
+use spanwise_sdk::{Level, SpanBatch, StrColumn, StrField};
+use std::borrow::Cow;
+
+/// The loaded sources, in slot order.
+pub struct Columns(Vec<Loaded>);
+
+struct Loaded {
+    column: Column,
+    /// Indexed by event row (a span event's own name, time and attributes) rather than by span
+    /// row.
+    per_event: bool,
+}
+
+enum Column {
+    /// String values where the attribute is a string; the other values, if the batch has any.
+    Attribute {
+        strings: StrColumn,
+        others: Vec<Option<Val<'static>>>,
+    },
+    Str(StrColumn),
+    Static(Vec<&'static str>),
+    Int(Vec<i64>),
+    /// Fixed-width byte strings, packed.
+    Bytes(Vec<u8>, usize),
+    /// Fixed-width ASCII strings, packed (ids as hex).
+    Hex(String, usize),
+}
+
+impl Columns {
+    /// Load `sources` from `batch`.
+    pub fn load<B: SpanBatch + ?Sized>(batch: &B, sources: &[Source]) -> Self {
+        Self(sources.iter().map(|source| load(batch, source)).collect())
+    }
+
+    /// Row `span` (and, for span event conditions, event row `event`).
+    pub fn row(&self, span: usize, event: usize) -> At<'_> {
+        At {
+            columns: self,
+            span,
+            event,
+        }
+    }
+}
+
+/// One row of [`Columns`].
+pub struct At<'a> {
+    columns: &'a Columns,
+    span: usize,
+    event: usize,
+}
+
+impl Row for At<'_> {
+    fn get(&self, slot: usize) -> Result<Val<'_>, EvalError> {
+        let loaded = &self.columns.0[slot];
+        let row = if loaded.per_event {
+            self.event
+        } else {
+            self.span
+        };
+        Ok(match &loaded.column {
+            Column::Attribute { strings, others } => match strings.get(row) {
+                Some(s) => Val::Str(Cow::Borrowed(s)),
+                None => others
+                    .get(row)
+                    .and_then(Option::as_ref)
+                    .map_or(Val::Nil, Val::view),
+            },
+            Column::Str(column) => column
+                .get(row)
+                .map_or(Val::Nil, |s| Val::Str(Cow::Borrowed(s))),
+            Column::Static(names) => Val::Str(Cow::Borrowed(names[row])),
+            Column::Int(values) => Val::Int(values[row]),
+            Column::Bytes(data, width) => {
+                Val::Bytes(Cow::Borrowed(&data[row * width..(row + 1) * width]))
+            }
+            Column::Hex(text, width) => {
+                Val::Str(Cow::Borrowed(&text[row * width..(row + 1) * width]))
+            }
+        })
+    }
+}
+
+fn load<B: SpanBatch + ?Sized>(batch: &B, source: &Source) -> Loaded {
+    let span = |column| Loaded {
+        column,
+        per_event: false,
+    };
+    let event = |column| Loaded {
+        column,
+        per_event: true,
+    };
+    let ints = |values: Vec<u64>| values.into_iter().map(|v| v as i64).collect();
+    match source {
+        Source::Attribute(level, key) => {
+            let level = match level {
+                AttrLevel::Resource => Level::Resource,
+                AttrLevel::Scope => Level::Scope,
+                AttrLevel::Span => Level::Span,
+                AttrLevel::Event => Level::Event,
+            };
+            let column = attribute(batch, level, key);
+            if level == Level::Event {
+                event(column)
+            } else {
+                span(column)
+            }
+        }
+        Source::Name => span(Column::Str(batch.str_field(StrField::Name))),
+        Source::StatusMessage => span(Column::Str(batch.str_field(StrField::StatusMessage))),
+        Source::TraceState => span(Column::Str(batch.str_field(StrField::TraceState))),
+        Source::ScopeName => span(Column::Str(batch.str_field(StrField::ScopeName))),
+        Source::ScopeVersion => span(Column::Str(batch.str_field(StrField::ScopeVersion))),
+        Source::EventName => event(Column::Str(batch.str_field(StrField::EventName))),
+        Source::Kind => span(Column::Int(
+            batch.kinds().into_iter().map(i64::from).collect(),
+        )),
+        Source::KindString => span(Column::Static(
+            batch.kinds().into_iter().map(kind_name).collect(),
+        )),
+        Source::StatusCode => span(Column::Int(
+            batch.status_codes().into_iter().map(i64::from).collect(),
+        )),
+        Source::Flags => span(Column::Int(
+            batch.flags().into_iter().map(i64::from).collect(),
+        )),
+        Source::StartTime => span(Column::Int(ints(batch.start_times()))),
+        Source::EndTime => span(Column::Int(ints(batch.end_times()))),
+        Source::Duration => span(Column::Int(ints(batch.durations()))),
+        Source::EventTime => event(Column::Int(ints(batch.event_times()))),
+        Source::TraceId => span(Column::Bytes(batch.trace_ids(), 16)),
+        Source::SpanId => span(Column::Bytes(batch.span_ids(), 8)),
+        Source::ParentSpanId => span(Column::Bytes(batch.parent_span_ids(), 8)),
+        Source::TraceIdString => span(Column::Hex(hex::encode(batch.trace_ids()), 32)),
+        Source::SpanIdString => span(Column::Hex(hex::encode(batch.span_ids()), 16)),
+        Source::ParentSpanIdString => span(Column::Hex(hex::encode(batch.parent_span_ids()), 16)),
+    }
+}
+
+/// An attribute: its string values, and its other values only where the batch has some.
+fn attribute<B: SpanBatch + ?Sized>(batch: &B, level: Level, key: &str) -> Column {
+    let strings = batch.str_attribute(level, key);
+    let present = batch
+        .attribute_rows(level, &[key])
+        .pop()
+        .map_or(0, |rows| rows.len());
+    let string_count = strings.present.iter().filter(|&&p| p != 0).count();
+    let others = if present > string_count {
+        batch
+            .attribute(level, key)
+            .into_iter()
+            .map(|value| match value {
+                Some(spanwise_sdk::Value::Str(_)) | None => None,
+                Some(value) => Some(to_val(&AttrValue::from_wire(&value))),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Column::Attribute { strings, others }
+}
+
+/// An attribute value as conditions see it (the collector's raw values: an empty value is
+/// `nil`).
+fn to_val(value: &AttrValue) -> Val<'static> {
+    match value {
+        AttrValue::Empty => Val::Nil,
+        AttrValue::Str(s) => Val::Str(Cow::Owned(s.clone())),
+        AttrValue::Bool(b) => Val::Bool(*b),
+        AttrValue::Int(i) => Val::Int(*i),
+        AttrValue::Double(d) => Val::Float(*d),
+        AttrValue::Bytes(b) => Val::Bytes(Cow::Owned(b.clone())),
+        AttrValue::Array(items) => Val::List(items.iter().map(to_val).collect()),
+        AttrValue::Map(entries) => Val::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), to_val(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// The collector's name of a span kind (`ptrace.SpanKind.String()`).
+fn kind_name(kind: u8) -> &'static str {
+    match kind {
+        0 => "Unspecified",
+        1 => "Internal",
+        2 => "Server",
+        3 => "Client",
+        4 => "Producer",
+        5 => "Consumer",
+        _ => "",
+    }
+}

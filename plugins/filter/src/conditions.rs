@@ -1,0 +1,60 @@
+//! The conditions of one context, parsed and compiled at `configure`.
+
+use spanwise_ottl::{Compiler, Context, Program, Source, parse_condition};
+use spanwise_sdk::ConfigError;
+
+/// The conditions of `traces.span` or `traces.spanevent`, and the sources they read.
+#[derive(Debug)]
+pub struct Conditions {
+    /// In config order.
+    pub list: Vec<Compiled>,
+    /// What they read, in slot order.
+    pub sources: Vec<Source>,
+}
+
+/// One condition.
+#[derive(Debug)]
+pub struct Compiled {
+    /// Where it is in the config: `traces.span[0]`.
+    pub field: String,
+    /// Its text.
+    pub text: String,
+    /// Its compiled form.
+    pub program: Program,
+}
+
+impl Conditions {
+    /// Parse and compile `texts`, the list at `field` (`traces.span`). An error names the
+    /// condition by its index and its text, and a syntax error also the column:
+    /// `traces.span[1]: "name = 1": column 6: ...`.
+    pub fn compile(context: Context, field: &str, texts: &[String]) -> Result<Self, ConfigError> {
+        let mut compiler = Compiler::new(context);
+        let mut list = Vec::with_capacity(texts.len());
+        for (i, text) in texts.iter().enumerate() {
+            let field = format!("{field}[{i}]");
+            let condition = parse_condition(text).map_err(|e| {
+                ConfigError::new(
+                    &field,
+                    format!("{text:?}: column {}: {}", e.column, e.message),
+                )
+            })?;
+            let program = compiler
+                .compile(&condition)
+                .map_err(|e| ConfigError::new(&field, format!("{text:?}: {e}")))?;
+            list.push(Compiled {
+                field,
+                text: text.clone(),
+                program,
+            });
+        }
+        Ok(Self {
+            list,
+            sources: compiler.sources().to_vec(),
+        })
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}

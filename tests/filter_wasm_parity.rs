@@ -1,0 +1,82 @@
+//! The filter plugin through the host as a real `.wasm` component gives exactly what its native
+//! build gives, batch and counters, for every shared case (`spanwise_filter::cases`): each span
+//! path and value type, the platform's config, span events, and `error_mode`.
+
+use spanwise::runtime::{Limits, PluginContext};
+use spanwise_filter::{Filter, cases};
+use spanwise_sdk::{Processor, native};
+use std::sync::Arc;
+
+#[test]
+fn wasm_and_native_builds_agree_on_every_case() {
+    let cache = tempfile::tempdir().unwrap();
+    let runtime = spanwise_tests::runtime(cache.path());
+    let plugin = runtime
+        .load(&spanwise_tests::plugin("filter"), None)
+        .unwrap();
+
+    let all = cases::cases();
+    assert!(all.len() > cases::HOLD_ON_RICH_BATCH.len());
+    for (name, config, batch) in all {
+        let config = config.to_string();
+        let mut native_batch = batch.clone();
+        native::take_counters();
+        let mut processor = Filter::configure(&config).unwrap();
+        native::process(&mut processor, &mut native_batch).unwrap();
+        let native_counters = native::take_counters();
+
+        let context = Arc::new(PluginContext::new("wasm/filter"));
+        let counters = context.counters.clone();
+        let mut instance = plugin
+            .instantiate(context, Limits::default(), &config)
+            .unwrap();
+        let mut wasm_batch = batch.clone();
+        instance.process(&mut wasm_batch).unwrap();
+
+        assert_eq!(
+            wasm_batch.to_request(),
+            native_batch.to_request(),
+            "case {name:?}: batches differ"
+        );
+        assert_eq!(
+            counters.snapshot(),
+            native_counters,
+            "case {name:?}: counters differ"
+        );
+        // Every case drops something: a case that drops nothing would prove nothing here.
+        assert_ne!(
+            wasm_batch.to_request(),
+            batch.to_request(),
+            "case {name:?} dropped nothing"
+        );
+    }
+}
+
+#[test]
+fn a_syntax_error_is_refused_at_load_with_index_and_column() {
+    let cache = tempfile::tempdir().unwrap();
+    let runtime = spanwise_tests::runtime(cache.path());
+    let plugin = runtime
+        .load(&spanwise_tests::plugin("filter"), None)
+        .unwrap();
+    let context = Arc::new(PluginContext::new("wasm/filter"));
+    let error = plugin
+        .instantiate(
+            context,
+            Limits::default(),
+            r#"{"traces": {"span": ["name == \"a\"", "name == \"b\" and"]}}"#,
+        )
+        .unwrap_err();
+    match error {
+        spanwise::runtime::LoadError::Config { field, message, .. } => {
+            assert_eq!(field, "traces.span[1]");
+            assert!(
+                message.starts_with(
+                    r#""name == \"b\" and": column 16: expected a value, found the end"#
+                ),
+                "{message}"
+            );
+        }
+        other => panic!("expected a config error, got {other}"),
+    }
+}
