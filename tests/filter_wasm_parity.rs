@@ -80,3 +80,33 @@ fn a_syntax_error_is_refused_at_load_with_index_and_column() {
         other => panic!("expected a config error, got {other}"),
     }
 }
+
+/// The collector's own filter processor's results (`testdata/reference-output.json`), through the
+/// `.wasm`: the same spans and events kept, the same configs refused, the same batch failed.
+#[test]
+fn wasm_build_agrees_with_the_collectors_filter_processor() {
+    use cases::{Expected, kept, reference, reference_input};
+    let cache = tempfile::tempdir().unwrap();
+    let runtime = spanwise_tests::runtime(cache.path());
+    let plugin = runtime
+        .load(&spanwise_tests::plugin("filter"), None)
+        .unwrap();
+    for case in reference() {
+        let context = Arc::new(PluginContext::new("wasm/filter"));
+        let actual = match plugin.instantiate(context, Limits::default(), &case.config) {
+            Err(e) => Expected::ConfigError(e.to_string()),
+            Ok(mut instance) => {
+                let mut batch = reference_input();
+                match instance.process(&mut batch) {
+                    Ok(_) => Expected::Kept(kept(&batch)),
+                    Err(e) => Expected::ProcessError(e.to_string()),
+                }
+            }
+        };
+        match (&case.expected, &actual) {
+            (Expected::ConfigError(_), Expected::ConfigError(_))
+            | (Expected::ProcessError(_), Expected::ProcessError(_)) => {}
+            (expected, actual) => assert_eq!(actual, expected, "case {:?}", case.name),
+        }
+    }
+}

@@ -321,7 +321,8 @@ fn is_match_turns_values_into_strings_as_the_collector_does() {
     assert!(matches(Val::Int(404), "^4\\\\d\\\\d$"));
     assert!(matches(Val::Float(0.5), "^0\\\\.5$"));
     assert!(matches(Val::Float(1e21), "^1e\\\\+21$"));
-    assert!(matches(Val::Float(1e-7), "^1e-7$"));
+    assert!(matches(Val::Float(1e-7), "^1e-07$"));
+    assert!(matches(Val::Float(-2.5e-300), "^-2\\\\.5e-300$"));
     assert!(matches(Val::Bool(true), "^true$"));
     assert!(matches(Val::Bytes(Cow::Borrowed(&[0xab, 0x01])), "^ab01$"));
     let map = Val::Map(vec![("z".into(), Val::Int(1)), ("a".into(), s("<b>"))]);

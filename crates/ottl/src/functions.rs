@@ -261,8 +261,8 @@ pub(crate) fn string_like<'v>(value: &'v Val<'_>) -> Result<Option<Cow<'v, str>>
     })
 }
 
-/// Go's `json.Marshal` of a raw value: floats in the shortest form that reads back (exponent
-/// notation below 1e-6 and from 1e21: `1e-7`, `1e+21`), bytes inside lists and maps in base64,
+/// The collector's JSON of a raw value (`goccy/go-json`, as `json.Marshal`): floats as
+/// [`go_float`], bytes inside lists and maps in base64,
 /// strings escaped with `<`, `>`, `&` as `\u003c`, `\u003e`, `\u0026`.
 fn write_json(value: &Val<'_>, out: &mut String) -> Result<(), EvalError> {
     match value {
@@ -303,16 +303,22 @@ fn write_json(value: &Val<'_>, out: &mut String) -> Result<(), EvalError> {
     Ok(())
 }
 
-/// A float as Go's JSON encoder writes it.
+/// A float as the collector's JSON encoder (`goccy/go-json`) writes it: Go's shortest
+/// `strconv` form, in exponent notation below 1e-6 and from 1e21, with at least two exponent
+/// digits (`1e+21`, `1.5e-07`).
 fn go_float(f: f64) -> String {
     let abs = f.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
         let text = format!("{f:e}");
         match text.split_once('e') {
-            Some((mantissa, exponent)) if !exponent.starts_with('-') => {
-                format!("{mantissa}e+{exponent}")
+            Some((mantissa, exponent)) => {
+                let (sign, digits) = match exponent.strip_prefix('-') {
+                    Some(digits) => ('-', digits),
+                    None => ('+', exponent),
+                };
+                format!("{mantissa}e{sign}{digits:0>2}")
             }
-            _ => text,
+            None => text,
         }
     } else if f == 0.0 && f.is_sign_negative() {
         "-0".into()

@@ -213,3 +213,90 @@ pub fn cases() -> Vec<(&'static str, serde_json::Value, Batch)> {
     }
     cases
 }
+
+/// One config of `testdata/reference-cases.json` with what the collector's own filter processor
+/// (contrib v0.161.0) made of the shared input (`testdata/reference-output.json`).
+pub struct Reference {
+    /// The case's name.
+    pub name: String,
+    /// The config, as the collector read it (ours is the same).
+    pub config: String,
+    /// What the collector did.
+    pub expected: Expected,
+}
+
+/// What the collector did with a case.
+#[derive(Debug, PartialEq)]
+pub enum Expected {
+    /// It kept these spans (ids in hex, in order) with these events (names, by span id).
+    Kept(Kept),
+    /// It refused the config.
+    ConfigError(String),
+    /// It failed while processing (`error_mode: propagate`).
+    ProcessError(String),
+}
+
+/// Spans kept, and the events each kept.
+pub type Kept = (Vec<String>, std::collections::BTreeMap<String, Vec<String>>);
+
+/// The shared input of the reference cases.
+pub fn reference_input() -> Batch {
+    let cases: serde_json::Value =
+        serde_json::from_str(include_str!("../testdata/reference-cases.json")).unwrap();
+    Batch::from_request(serde_json::from_value(cases["input"].clone()).expect("OTLP JSON"))
+}
+
+/// Every reference case with the collector's result.
+pub fn reference() -> Vec<Reference> {
+    let cases: serde_json::Value =
+        serde_json::from_str(include_str!("../testdata/reference-cases.json")).unwrap();
+    let outputs: Vec<serde_json::Value> =
+        serde_json::from_str(include_str!("../testdata/reference-output.json")).unwrap();
+    let cases = cases["cases"].as_array().expect("a list of cases");
+    assert_eq!(
+        cases.len(),
+        outputs.len(),
+        "regenerate testdata/reference-output.json"
+    );
+    cases
+        .iter()
+        .zip(outputs)
+        .map(|(case, output)| {
+            assert_eq!(case["name"], output["name"]);
+            let error = output["error"].as_str().unwrap_or("").to_owned();
+            let expected = match output["stage"].as_str() {
+                Some("config") => Expected::ConfigError(error),
+                Some(_) => Expected::ProcessError(error),
+                None => Expected::Kept(
+                    serde_json::from_value(serde_json::json!([output["spans"], output["events"]]))
+                        .expect("spans and events"),
+                ),
+            };
+            Reference {
+                name: case["name"].as_str().unwrap().to_owned(),
+                config: case["config"].to_string(),
+                expected,
+            }
+        })
+        .collect()
+}
+
+/// The spans and events a batch holds, as [`Expected::Kept`] lists them.
+pub fn kept(batch: &Batch) -> Kept {
+    let mut spans = Vec::new();
+    let mut events = std::collections::BTreeMap::new();
+    for span in batch
+        .resource_spans()
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+    {
+        let id = hex::encode(&span.span_id);
+        events.insert(
+            id.clone(),
+            span.events.iter().map(|e| e.name.clone()).collect(),
+        );
+        spans.push(id);
+    }
+    (spans, events)
+}

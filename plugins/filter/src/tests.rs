@@ -211,3 +211,28 @@ fn whole_resources_go_when_all_their_spans_do() {
     assert_eq!(names(&batch), ["GET"]);
     assert_eq!(batch.resource_spans().len(), 1);
 }
+
+#[test]
+fn the_collectors_filter_processor_and_this_one_agree_on_every_reference_case() {
+    use crate::cases::{Expected, kept, reference, reference_input};
+    let all = reference();
+    assert!(all.len() >= 60);
+    for case in all {
+        let actual = match Filter::configure(&case.config) {
+            Err(e) => Expected::ConfigError(e.to_string()),
+            Ok(mut processor) => {
+                let mut batch = reference_input();
+                match native::process(&mut processor, &mut batch) {
+                    Ok(()) => Expected::Kept(kept(&batch)),
+                    Err(e) => Expected::ProcessError(e.to_string()),
+                }
+            }
+        };
+        match (&case.expected, &actual) {
+            // Both refuse; the messages are our own.
+            (Expected::ConfigError(_), Expected::ConfigError(_))
+            | (Expected::ProcessError(_), Expected::ProcessError(_)) => {}
+            (expected, actual) => assert_eq!(actual, expected, "case {:?}", case.name),
+        }
+    }
+}
