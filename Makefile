@@ -11,9 +11,11 @@ COMPONENTS := $(TARGET_DIR)/wasm-components/wasm32-wasip2/release
 VENV := .venv
 # The most a WebAssembly pass may cost, as a multiple of its native build: MAX_OVERHEAD for every
 # plugin, unless GROUP_OVERHEAD gives its bench group its own limit. The masking plugin's
-# hashing runs in the host, so its WebAssembly build must stay within 1.3x of native.
+# hashing runs in the host, so its WebAssembly build must stay within 1.3x of native. The
+# filter's target is 1.3x too; it measures 1.1x-1.45x today, so it is held to 2x until the
+# reads it makes get cheaper (see plugins/filter/README.md, "Cost").
 MAX_OVERHEAD ?= 4
-GROUP_OVERHEAD ?= redact_1000_spans=1.3
+GROUP_OVERHEAD ?= redact_1000_spans=1.3 filter_1000_spans=2
 # Every crate under plugins/ but the SDK, and every test guest: clippy checks them for wasm32.
 WASM_PACKAGES := $(shell sed -n 's/^name = "\(.*\)"/\1/p' $(filter-out plugins/sdk/Cargo.toml,$(wildcard plugins/*/Cargo.toml)) $(wildcard tests/guests/*/Cargo.toml) plugins/sdk/template/Cargo.toml)
 
@@ -64,7 +66,7 @@ lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --release --target wasm32-wasip2 $(foreach p,$(WASM_PACKAGES),-p $(p)) -- -D warnings
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps -p spanwise -p spanwise-abi -p spanwise-sdk -p spanwise-batch -p spanwise-ottl -p spanwise-url
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps -p spanwise -p spanwise-abi -p spanwise-sdk -p spanwise-batch -p spanwise-ottl -p spanwise-url -p spanwise-filter
 
 clean:
 	rm -rf dist $(VENV) tests/e2e/node_modules

@@ -5,6 +5,9 @@
 //! - `url_1000_spans/*`: one pass of the URL plugin over 1,000 realistic spans.
 //! - `redact_1000_spans/*`: one pass of the masking plugin over 1,000 spans of twenty
 //!   attributes, ten of them hashed with the collector's `hash` action.
+//! - `filter_1000_spans/*`: one pass of the filter plugin with two conditions like the
+//!   platform's (an attribute equal to a string, a duration under 1 ms) over 1,000 spans of ten
+//!   attributes, a fifth of which it drops.
 //!
 //! `make bench` runs this and then `overhead-gate`, which fails when WebAssembly costs more than
 //! the allowed ratio of native.
@@ -15,7 +18,10 @@ static GLOBAL: spanwise::Allocator = spanwise::ALLOCATOR;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use spanwise::runtime::{Limits, PluginContext, PluginInstance, Runtime, RuntimeSettings};
-use spanwise_benches::{REDACT_CONFIG, URL_CONFIG, http_batch, identifier_batch};
+use spanwise_benches::{
+    FILTER_CONFIG, REDACT_CONFIG, URL_CONFIG, health_batch, http_batch, identifier_batch,
+};
+use spanwise_filter::Filter;
 use spanwise_redact::Redact;
 use spanwise_sdk::{ConfigError, ProcessError, Processor, SpanBatch, native};
 use spanwise_url::UrlProcessor;
@@ -105,6 +111,26 @@ fn benches(c: &mut Criterion) {
         b.iter_batched_ref(
             || identifiers.clone(),
             |batch| wasm_redact.process(batch).unwrap(),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+
+    let health = health_batch(1000);
+    let mut group = c.benchmark_group("filter_1000_spans");
+    let mut filter = Filter::configure(FILTER_CONFIG).expect("valid config");
+    group.bench_function("native", |b| {
+        b.iter_batched_ref(
+            || health.clone(),
+            |batch| native::process(&mut filter, batch).unwrap(),
+            BatchSize::LargeInput,
+        )
+    });
+    let mut wasm_filter = wasm_instance(&runtime, "filter", FILTER_CONFIG);
+    group.bench_function("wasm", |b| {
+        b.iter_batched_ref(
+            || health.clone(),
+            |batch| wasm_filter.process(batch).unwrap(),
             BatchSize::LargeInput,
         )
     });

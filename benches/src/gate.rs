@@ -47,7 +47,12 @@ fn main() -> ExitCode {
         }
     }
     let mut failed = false;
-    for group in ["empty_call", "url_1000_spans", "redact_1000_spans"] {
+    for group in [
+        "empty_call",
+        "url_1000_spans",
+        "redact_1000_spans",
+        "filter_1000_spans",
+    ] {
         let (native, wasm) = match (mean_ns(&dir, group, "native"), mean_ns(&dir, group, "wasm")) {
             (Ok(n), Ok(w)) => (n, w),
             (Err(e), _) | (_, Err(e)) => {
@@ -58,9 +63,9 @@ fn main() -> ExitCode {
         let ratio = wasm / native;
         let per_span = match group.strip_suffix("_1000_spans") {
             Some(_) => format!(
-                "   per span: native {:.3} µs, wasm {:.3} µs",
-                native / 1e6,
-                wasm / 1e6
+                "   per span: native {:.0} ns, wasm {:.0} ns",
+                native / 1e3,
+                wasm / 1e3
             ),
             None => String::new(),
         };

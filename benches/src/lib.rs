@@ -63,3 +63,31 @@ pub const REDACT_CONFIG: &str = r#"{"actions": [
     {"key": "id.6", "action": "hash"}, {"key": "id.7", "action": "hash"},
     {"key": "id.8", "action": "hash"}, {"key": "id.9", "action": "hash"}
 ]}"#;
+
+/// A batch of `spans` HTTP server spans like [`http_batch`]'s, one in ten a health check
+/// (`http.route` `/health`) and one in ten (others) shorter than a millisecond: the filter
+/// plugin's bench input.
+pub fn health_batch(spans: usize) -> Batch {
+    let mut batch = http_batch(spans).into_request();
+    let all = batch.resource_spans[0].scope_spans[0].spans.iter_mut();
+    for (i, span) in all.enumerate() {
+        if i % 10 == 0 {
+            for kv in &mut span.attributes {
+                if kv.key == "http.route" {
+                    *kv = spanwise_batch::kv("http.route", "/health");
+                }
+            }
+        }
+        if i % 10 == 5 {
+            span.end_time_unix_nano = span.start_time_unix_nano + 400_000;
+        }
+    }
+    Batch::from_request(batch)
+}
+
+/// The filter plugin's bench config: two conditions like the platform's, an attribute and a
+/// duration.
+pub const FILTER_CONFIG: &str = r#"{"traces": {"span": [
+    "attributes[\"http.route\"] == \"/health\"",
+    "end_time_unix_nano - start_time_unix_nano < 1000000"
+]}}"#;

@@ -26,6 +26,9 @@ pub trait Row {
 pub struct Compiler {
     context: Context,
     sources: Vec<Source>,
+    /// For each slot, whether some use needs its values of every type (see
+    /// [`Compiler::strings_only`]).
+    all_types: Vec<bool>,
 }
 
 /// A compiled condition.
@@ -38,6 +41,12 @@ enum Cond {
     And(Box<Cond>, Box<Cond>),
     Not(Box<Cond>),
     Compare(Expr, CompareOp, Expr),
+    /// `path == "text"` or `path != "text"`.
+    ReadEqStr {
+        slot: usize,
+        equal: bool,
+        text: String,
+    },
     Const(bool),
     Call(Box<Func<Expr>>),
 }
@@ -60,12 +69,20 @@ impl Compiler {
         Self {
             context,
             sources: Vec::new(),
+            all_types: Vec::new(),
         }
     }
 
     /// The sources the compiled conditions read, in slot order.
     pub fn sources(&self) -> &[Source] {
         &self.sources
+    }
+
+    /// Whether every use of source `slot` compares it with `==` or `!=` to a string literal.
+    /// Then a value of another type reads exactly as a missing one (unequal to the string), so
+    /// a processor may load only the source's string values.
+    pub fn strings_only(&self, slot: usize) -> bool {
+        !self.all_types[slot]
     }
 
     /// Compile one parsed condition.
@@ -83,7 +100,26 @@ impl Compiler {
             }
             Condition::Not(a) => Cond::Not(Box::new(self.condition(a)?)),
             Condition::Compare { left, op, right } => {
-                Cond::Compare(self.value(left)?, *op, self.value(right)?)
+                // The common shape `path == "text"`: one read, no intermediate values.
+                let string_test = matches!(op, CompareOp::Eq | CompareOp::Ne);
+                match (left, right) {
+                    (Value::Path(fields), Value::Str(text))
+                    | (Value::Str(text), Value::Path(fields))
+                        if string_test =>
+                    {
+                        let resolved = path::resolve(self.context, fields).map_err(CompileError)?;
+                        if resolved.keys.is_empty() {
+                            let slot = self.slot(resolved.source, false);
+                            return Ok(Cond::ReadEqStr {
+                                slot,
+                                equal: *op == CompareOp::Eq,
+                                text: text.clone(),
+                            });
+                        }
+                        Cond::Compare(self.value(left)?, *op, self.value(right)?)
+                    }
+                    _ => Cond::Compare(self.value(left)?, *op, self.value(right)?),
+                }
             }
             Condition::Const(b) => Cond::Const(*b),
             Condition::Call(call) => {
@@ -117,7 +153,7 @@ impl Compiler {
             Value::Path(fields) => {
                 let resolved = path::resolve(self.context, fields).map_err(CompileError)?;
                 Expr::Read {
-                    slot: self.slot(resolved.source),
+                    slot: self.slot(resolved.source, true),
                     keys: resolved.keys,
                 }
             }
@@ -167,17 +203,22 @@ impl Compiler {
             }
         }
         let context = self.context;
-        functions::build(context, &call.name, args, &mut |source| self.slot(source))
+        functions::build(context, &call.name, args, &mut |source| {
+            self.slot(source, true)
+        })
     }
 
-    fn slot(&mut self, source: Source) -> usize {
-        match self.sources.iter().position(|s| *s == source) {
+    fn slot(&mut self, source: Source, all_types: bool) -> usize {
+        let slot = match self.sources.iter().position(|s| *s == source) {
             Some(slot) => slot,
             None => {
                 self.sources.push(source);
+                self.all_types.push(false);
                 self.sources.len() - 1
             }
-        }
+        };
+        self.all_types[slot] |= all_types;
+        slot
     }
 }
 
@@ -197,6 +238,10 @@ impl Cond {
             Cond::Not(a) => !a.eval(row)?,
             Cond::Compare(left, op, right) => {
                 crate::compare(&left.eval(row)?, *op, &right.eval(row)?)
+            }
+            Cond::ReadEqStr { slot, equal, text } => {
+                let same = matches!(row.get(*slot)?, Val::Str(s) if *s == **text);
+                same == *equal
             }
             Cond::Const(b) => *b,
             Cond::Call(func) => match func.eval(row)? {

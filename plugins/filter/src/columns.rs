@@ -1,9 +1,10 @@
 //! The sources a set of conditions reads, loaded from the batch once per call, and a row's view
 //! of them.
 //!
-//! Each attribute costs one packed string read (`str_attribute`) and one presence read
-//! (`attribute_rows`); values that are not strings (numbers, maps...) cross as variants only
-//! when the batch has some, so a condition on a string attribute never pays for them.
+//! Each attribute costs one packed string read (`str_attribute`) and, unless the conditions only
+//! test it for equality with strings, one presence read (`attribute_rows`); values that are not
+//! strings (numbers, maps...) cross as variants only when the batch has some, so a condition on
+//! a string attribute never pays for them.
 
 use spanwise_ottl::{AttrLevel, EvalError, Row, Source, Val};
 use spanwise_sdk::value::AttrValue;
@@ -36,9 +37,20 @@ enum Column {
 }
 
 impl Columns {
-    /// Load `sources` from `batch`.
-    pub fn load<B: SpanBatch + ?Sized>(batch: &B, sources: &[Source]) -> Self {
-        Self(sources.iter().map(|source| load(batch, source)).collect())
+    /// Load `sources` from `batch`; of an attribute whose slot is `strings_only`, only its
+    /// string values.
+    pub fn load<B: SpanBatch + ?Sized>(
+        batch: &B,
+        sources: &[Source],
+        strings_only: &[bool],
+    ) -> Self {
+        Self(
+            sources
+                .iter()
+                .zip(strings_only)
+                .map(|(source, &strings_only)| load(batch, source, strings_only))
+                .collect(),
+        )
     }
 
     /// Row `span` (and, for span event conditions, event row `event`).
@@ -89,7 +101,7 @@ impl Row for At<'_> {
     }
 }
 
-fn load<B: SpanBatch + ?Sized>(batch: &B, source: &Source) -> Loaded {
+fn load<B: SpanBatch + ?Sized>(batch: &B, source: &Source, strings_only: bool) -> Loaded {
     let span = |column| Loaded {
         column,
         per_event: false,
@@ -107,7 +119,11 @@ fn load<B: SpanBatch + ?Sized>(batch: &B, source: &Source) -> Loaded {
                 AttrLevel::Span => Level::Span,
                 AttrLevel::Event => Level::Event,
             };
-            let column = attribute(batch, level, key);
+            let column = if strings_only {
+                Column::Str(batch.str_attribute(level, key))
+            } else {
+                attribute(batch, level, key)
+            };
             if level == Level::Event {
                 event(column)
             } else {

@@ -10,6 +10,9 @@ pub struct Conditions {
     pub list: Vec<Compiled>,
     /// What they read, in slot order.
     pub sources: Vec<Source>,
+    /// For each source, whether its string values are all the conditions need
+    /// ([`spanwise_ottl::Compiler::strings_only`]).
+    pub strings_only: Vec<bool>,
 }
 
 /// One condition.
@@ -47,9 +50,14 @@ impl Conditions {
                 program,
             });
         }
+        let sources = compiler.sources().to_vec();
+        let strings_only = (0..sources.len())
+            .map(|slot| compiler.strings_only(slot))
+            .collect();
         Ok(Self {
             list,
-            sources: compiler.sources().to_vec(),
+            sources,
+            strings_only,
         })
     }
 

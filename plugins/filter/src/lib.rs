@@ -50,7 +50,7 @@ impl Processor for Filter {
         let spans = batch.len();
         let mut dropped = vec![false; spans];
         if !self.span.is_empty() {
-            let columns = Columns::load(batch, &self.span.sources);
+            let columns = Columns::load(batch, &self.span.sources, &self.span.strings_only);
             for (row, dropped) in dropped.iter_mut().enumerate() {
                 *dropped = matches(&self.span, &columns.row(row, 0), &mut failures)?;
             }
@@ -59,7 +59,8 @@ impl Processor for Filter {
         if !self.spanevent.is_empty() {
             let event_spans = batch.event_spans();
             if !event_spans.is_empty() {
-                let columns = Columns::load(batch, &self.spanevent.sources);
+                let columns =
+                    Columns::load(batch, &self.spanevent.sources, &self.spanevent.strings_only);
                 for (event, &span) in event_spans.iter().enumerate() {
                     // The events of a dropped span go with it.
                     if !dropped[span as usize]
