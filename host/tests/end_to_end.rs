@@ -72,6 +72,38 @@ fn send(client: Client, protocol: &str, endpoint: &str, prefix: &str) {
     );
 }
 
+/// Write `dir/spanwise.yaml`: OTLP in on free loopback ports, `processors` (YAML lines under
+/// `processors:`) and then a batch processor that holds everything until shutdown (so the test
+/// checks the flush on SIGTERM), out to `dir/traces.jsonl`.
+fn pipeline(dir: &Path, processors: &str, names: &str) -> PathBuf {
+    let config = dir.join("spanwise.yaml");
+    let text = format!(
+        r#"
+receivers:
+  otlp:
+    protocols:
+      grpc: {{ endpoint: "127.0.0.1:0" }}
+      http: {{ endpoint: "127.0.0.1:0" }}
+processors:
+{processors}
+  batch: {{ timeout: 1h }}
+exporters:
+  file: {{ path: {output} }}
+runtime: {{ cache_dir: {cache} }}
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [{names}, batch]
+      exporters: [file]
+"#,
+        output = dir.join("traces.jsonl").display(),
+        cache = dir.join("cache").display(),
+    );
+    std::fs::write(&config, text).unwrap();
+    config
+}
+
 fn string(span: &Span, key: &str) -> Option<String> {
     span.attributes
         .iter()
@@ -96,38 +128,16 @@ fn run_clients(client: Client, name: &str) {
     require_installed(client);
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("traces.jsonl");
-    let config = dir.path().join("spanwise.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-receivers:
-  otlp:
-    protocols:
-      grpc: {{ endpoint: "127.0.0.1:0" }}
-      http: {{ endpoint: "127.0.0.1:0" }}
-processors:
-  wasm/url:
-    plugin: {plugin}
-    config: {{ keep_params: [page], collapse_ids: true, span_names: true }}
-  # Long enough that only the flush on SIGTERM writes the file: the test checks that flush.
-  batch: {{ timeout: 1h }}
-exporters:
-  file: {{ path: {output} }}
-runtime: {{ cache_dir: {cache} }}
-service:
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [wasm/url, batch]
-      exporters: [file]
-"#,
-            plugin = spanwise_tests::plugin("url").display(),
-            output = output.display(),
-            cache = dir.path().join("cache").display(),
+    let config = pipeline(
+        dir.path(),
+        &format!(
+            "  wasm/url:
+    plugin: {}
+    config: {{ keep_params: [page], collapse_ids: true, span_names: true }}",
+            spanwise_tests::plugin("url").display()
         ),
-    )
-    .unwrap();
+        "wasm/url",
+    );
 
     let spanwise = Spanwise::start(Path::new(env!("CARGO_BIN_EXE_spanwise")), &config);
     let (http, grpc) = (format!("{name}-http"), format!("{name}-grpc"));
@@ -341,19 +351,11 @@ fn python_sdk_health_checks_and_sub_millisecond_spans_are_filtered_out() {
     require_installed(Client::Python);
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("traces.jsonl");
-    let config = dir.path().join("spanwise.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-receivers:
-  otlp:
-    protocols:
-      grpc: {{ endpoint: "127.0.0.1:0" }}
-      http: {{ endpoint: "127.0.0.1:0" }}
-processors:
-  wasm/filter:
-    plugin: {plugin}
+    let config = pipeline(
+        dir.path(),
+        &format!(
+            r#"  wasm/filter:
+    plugin: {}
     config:
       error_mode: ignore
       traces:
@@ -362,24 +364,11 @@ processors:
           - 'attributes["grpc.method"] == "Health/Check"'
           - 'end_time_unix_nano - start_time_unix_nano < 1000000'
         spanevent:
-          - 'name == "cache.hit"'
-  batch: {{ timeout: 1h }}
-exporters:
-  file: {{ path: {output} }}
-runtime: {{ cache_dir: {cache} }}
-service:
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [wasm/filter, batch]
-      exporters: [file]
-"#,
-            plugin = spanwise_tests::plugin("filter").display(),
-            output = output.display(),
-            cache = dir.path().join("cache").display(),
+          - 'name == "cache.hit"'"#,
+            spanwise_tests::plugin("filter").display()
         ),
-    )
-    .unwrap();
+        "wasm/filter",
+    );
 
     let spanwise = Spanwise::start(Path::new(env!("CARGO_BIN_EXE_spanwise")), &config);
     let mut kept: Vec<serde_json::Value> = Vec::new();
