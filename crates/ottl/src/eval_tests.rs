@@ -1,7 +1,8 @@
 //! Compiling and evaluating conditions over rows given as values per source.
 
 use crate::{
-    AttrLevel, CompileError, Compiler, Context, EvalError, Row, Source, Val, parse_condition,
+    AttrLevel, Column, CompileError, Compiler, Context, EvalError, Row, Source, Table, Val,
+    parse_condition,
 };
 use std::borrow::Cow;
 
@@ -11,6 +12,96 @@ impl Row for Values {
     fn get(&self, slot: usize) -> Result<Val<'_>, EvalError> {
         Ok(self.0[slot].clone())
     }
+}
+
+/// Packed strings: offsets, bytes, presence.
+type Packed = (Vec<u32>, Vec<u8>, Vec<u8>);
+
+/// Rows of values per source, lent to [`Program::select`] as whole columns where every value
+/// is an integer ([`Column::Ints`]) or some are strings ([`Column::Strings`], the others
+/// absent), row by row otherwise.
+struct Rows {
+    /// By slot, then by row.
+    columns: Vec<Vec<Val<'static>>>,
+    strings: Vec<Option<Packed>>,
+    ints: Vec<Option<Vec<i64>>>,
+}
+
+impl Rows {
+    fn new(columns: Vec<Vec<Val<'static>>>) -> Self {
+        let strings = columns
+            .iter()
+            .map(|values| {
+                if !values.iter().any(|v| matches!(v, Val::Str(_))) {
+                    return None;
+                }
+                let (mut offsets, mut data, mut present) = (vec![0u32], Vec::new(), Vec::new());
+                for value in values {
+                    if let Val::Str(s) = value {
+                        data.extend_from_slice(s.as_bytes());
+                    }
+                    present.push(u8::from(matches!(value, Val::Str(_))));
+                    offsets.push(data.len() as u32);
+                }
+                Some((offsets, data, present))
+            })
+            .collect();
+        let ints = columns
+            .iter()
+            .map(|values| {
+                values
+                    .iter()
+                    .map(|v| match v {
+                        Val::Int(i) => Some(*i),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect();
+        Self {
+            columns,
+            strings,
+            ints,
+        }
+    }
+}
+
+impl Table for Rows {
+    type Row<'a> = Values;
+
+    fn column(&self, slot: usize) -> Column<'_> {
+        if let Some(ints) = &self.ints[slot] {
+            return Column::Ints(ints);
+        }
+        match &self.strings[slot] {
+            Some((offsets, data, present)) => Column::Strings {
+                offsets,
+                data,
+                present,
+            },
+            None => Column::Rows,
+        }
+    }
+
+    fn row(&self, row: u32) -> Values {
+        Values(
+            self.columns
+                .iter()
+                .map(|values| values[row as usize].clone())
+                .collect(),
+        )
+    }
+}
+
+/// `program` on every row of `rows`, column by column: the rows where it holds, and those where
+/// it fails.
+fn select(program: &crate::Program, rows: &Rows, count: u32) -> (Vec<u32>, Vec<u32>) {
+    let all: Vec<u32> = (0..count).collect();
+    let mut errors = Vec::new();
+    let held = program.select(rows, &all, &mut errors);
+    let mut failed: Vec<u32> = errors.into_iter().map(|(row, _)| row).collect();
+    failed.sort_unstable();
+    (held, failed)
 }
 
 fn compile(context: Context, text: &str) -> Result<(crate::Program, Vec<Source>), CompileError> {
@@ -38,7 +129,16 @@ fn eval_in(
             })
             .collect(),
     );
-    program.eval(&row)
+    let result = program.eval(&row);
+    // Column by column, the same row gives the same answer.
+    let table = Rows::new(row.0.iter().map(|v| vec![v.clone()]).collect());
+    let expected = match &result {
+        Ok(true) => (vec![0], vec![]),
+        Ok(false) => (vec![], vec![]),
+        Err(_) => (vec![], vec![0]),
+    };
+    assert_eq!(select(&program, &table, 1), expected, "{text} by column");
+    result
 }
 
 fn eval(text: &str, values: &[(Source, Val<'static>)]) -> Result<bool, EvalError> {
@@ -447,4 +547,80 @@ fn ids_compare_as_bytes_or_as_hex() {
         eval("trace_id == TraceID(0x01)", &row).unwrap_err().0,
         "TraceID: expected 16 bytes, got a byte string"
     );
+}
+
+#[test]
+fn column_by_column_agrees_with_row_by_row_on_mixed_rows() {
+    let values = |items: &[Val<'static>]| items.to_vec();
+    // Slots are given in the order the conditions name the sources.
+    let route = values(&[
+        s("/health"),
+        s("/orders"),
+        Val::Nil,
+        Val::Int(3),
+        s("/health"),
+        s("/healthz"),
+    ]);
+    let start = vec![Val::Int(0); 6];
+    let end = values(&[
+        Val::Int(500),
+        Val::Int(2_000_000),
+        Val::Int(10),
+        Val::Int(5_000_000),
+        Val::Int(i64::MIN),
+        Val::Int(999_999),
+    ]);
+    let n = values(&[
+        Val::Int(0),
+        Val::Int(2),
+        s("x"),
+        Val::Nil,
+        Val::Int(-1),
+        Val::Int(4),
+    ]);
+    let conditions = [
+        r#"attributes["http.route"] == "/health""#,
+        r#"attributes["http.route"] != "/health""#,
+        "end_time_unix_nano - start_time_unix_nano < 1000000",
+        "end_time_unix_nano / 1000 >= 1000",
+        // The right sides fail where `n` is 0 or not a number; short circuits decide which
+        // rows reach them.
+        r#"attributes["http.route"] == "/health" or 8 / attributes["n"] > 1"#,
+        r#"attributes["http.route"] == "/orders" and 8 / attributes["n"] > 1"#,
+        r#"not (end_time_unix_nano > 100 and 8 / attributes["n"] > 1)"#,
+        r#"(attributes["n"] * 2 > 3 and 8 / attributes["n"] > 1) or end_time_unix_nano < 0"#,
+        r#"not (8 / attributes["n"] > 1 or attributes["http.route"] == "/orders")"#,
+        r#"IsMatch(attributes["http.route"], "^/health") and -end_time_unix_nano < 0"#,
+    ];
+    for text in conditions {
+        let (program, sources) = compile(Context::Span, text).expect("compiles");
+        let columns: Vec<Vec<Val<'static>>> = sources
+            .iter()
+            .map(|source| match source {
+                Source::Attribute(_, key) if key == "http.route" => route.clone(),
+                Source::Attribute(_, key) if key == "n" => n.clone(),
+                Source::StartTime => start.clone(),
+                Source::EndTime => end.clone(),
+                other => panic!("unexpected source {other}"),
+            })
+            .collect();
+        let table = Rows::new(columns);
+        let (mut held, mut failed) = (Vec::new(), Vec::new());
+        for row in 0..6 {
+            match program.eval(&table.row(row)) {
+                Ok(true) => held.push(row),
+                Ok(false) => {}
+                Err(_) => failed.push(row),
+            }
+        }
+        assert_eq!(select(&program, &table, 6), (held, failed), "{text}");
+        // A selection that skips rows evaluates only those.
+        let mut errors = Vec::new();
+        let some = program.select(&table, &[1, 3, 5], &mut errors);
+        assert!(some.iter().all(|row| [1, 3, 5].contains(row)), "{text}");
+        assert!(
+            errors.iter().all(|(row, _)| [1, 3, 5].contains(row)),
+            "{text}"
+        );
+    }
 }

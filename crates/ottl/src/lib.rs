@@ -14,6 +14,7 @@
 //! conditions) and lambdas; they are refused with a message saying so.
 
 mod ast;
+mod columnar;
 mod compare;
 mod functions;
 mod lexer;
@@ -23,6 +24,7 @@ mod path;
 mod program;
 
 pub use ast::{Arg, Call, CompareOp, Condition, Field, Key, MathOp, Value};
+pub use columnar::{Column, Table};
 pub use compare::{Val, compare};
 pub use math::{EvalError, arithmetic, negate};
 pub use parser::{ParseError, parse_condition};

@@ -36,7 +36,7 @@ pub struct Compiler {
 pub struct Program(Cond);
 
 #[derive(Debug, Clone)]
-enum Cond {
+pub(crate) enum Cond {
     Or(Box<Cond>, Box<Cond>),
     And(Box<Cond>, Box<Cond>),
     Not(Box<Cond>),
@@ -227,10 +227,14 @@ impl Program {
     pub fn eval<R: Row + ?Sized>(&self, row: &R) -> Result<bool, EvalError> {
         self.0.eval(row)
     }
+
+    pub(crate) fn cond(&self) -> &Cond {
+        &self.0
+    }
 }
 
 impl Cond {
-    fn eval<R: Row + ?Sized>(&self, row: &R) -> Result<bool, EvalError> {
+    pub(crate) fn eval<R: Row + ?Sized>(&self, row: &R) -> Result<bool, EvalError> {
         Ok(match self {
             // OTTL stops at the first term that decides, so a later term's error does not count.
             Cond::Or(a, b) => a.eval(row)? || b.eval(row)?,

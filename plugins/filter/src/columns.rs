@@ -6,7 +6,7 @@
 //! strings (numbers, maps...) cross as variants only when the batch has some, so a condition on
 //! a string attribute never pays for them.
 
-use spanwise_ottl::{AttrLevel, EvalError, Row, Source, Val};
+use spanwise_ottl::{AttrLevel, EvalError, Row, Source, Table, Val};
 use spanwise_sdk::value::AttrValue;
 use spanwise_sdk::{Level, SpanBatch, StrColumn, StrField};
 use std::borrow::Cow;
@@ -60,6 +60,75 @@ impl Columns {
             span,
             event,
         }
+    }
+
+    /// Source `slot` lent whole: packed strings and integers are; the rest is read by row.
+    fn lend(&self, slot: usize) -> spanwise_ottl::Column<'_> {
+        match &self.0[slot].column {
+            // The other values of an attribute are never equal to a string.
+            Column::Attribute { strings: s, .. } | Column::Str(s) => lend_strings(s),
+            Column::Int(values) => spanwise_ottl::Column::Ints(values),
+            Column::Static(_) | Column::Bytes(..) | Column::Hex(..) => spanwise_ottl::Column::Rows,
+        }
+    }
+}
+
+fn lend_strings(column: &StrColumn) -> spanwise_ottl::Column<'_> {
+    // A column of the wrong shape is read row by row, where reads are checked.
+    if column.offsets.len() != column.present.len() + 1 {
+        return spanwise_ottl::Column::Rows;
+    }
+    spanwise_ottl::Column::Strings {
+        offsets: &column.offsets,
+        data: &column.data,
+        present: &column.present,
+    }
+}
+
+/// The rows span conditions run over: one per span.
+pub struct Spans<'a>(pub &'a Columns);
+
+impl Table for Spans<'_> {
+    type Row<'r>
+        = At<'r>
+    where
+        Self: 'r;
+
+    fn column(&self, slot: usize) -> spanwise_ottl::Column<'_> {
+        self.0.lend(slot)
+    }
+
+    fn row(&self, row: u32) -> At<'_> {
+        self.0.row(row as usize, 0)
+    }
+}
+
+/// The rows span event conditions run over: one per event; `event_spans` gives the span of
+/// each, whose own values (name, attributes...) the event's conditions may read.
+pub struct Events<'a> {
+    /// The loaded sources.
+    pub columns: &'a Columns,
+    /// The span row of each event row.
+    pub event_spans: &'a [u32],
+}
+
+impl Table for Events<'_> {
+    type Row<'r>
+        = At<'r>
+    where
+        Self: 'r;
+
+    fn column(&self, slot: usize) -> spanwise_ottl::Column<'_> {
+        if self.columns.0[slot].per_event {
+            self.columns.lend(slot)
+        } else {
+            spanwise_ottl::Column::Rows
+        }
+    }
+
+    fn row(&self, row: u32) -> At<'_> {
+        self.columns
+            .row(self.event_spans[row as usize] as usize, row as usize)
     }
 }
 

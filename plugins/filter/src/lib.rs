@@ -3,9 +3,10 @@
 //! (`error_mode`, `traces.span`, `traces.spanevent`). See `README.md` for what it reads.
 //!
 //! Conditions are parsed, compiled and their regexes built once, at `configure`. Each call loads
-//! the columns the conditions read (an attribute is one packed string read), evaluates the span
-//! conditions on every span and the span event conditions on every event of the spans that stay,
-//! and records one `drop-spans` and one `drop-events` edit.
+//! the columns the conditions read (an attribute is one packed string read), evaluates each span
+//! condition column by column over the spans no earlier one matched and the span event
+//! conditions over the events of the spans that stay, and records one `drop-spans` and one
+//! `drop-events` edit.
 //!
 //! Counters it reports: `events_dropped`, `condition_errors` (the host counts dropped spans as
 //! `spans_dropped`).
@@ -17,10 +18,10 @@ pub mod columns;
 pub mod conditions;
 pub mod config;
 
-use columns::Columns;
+use columns::{Columns, Events, Spans};
 use conditions::Conditions;
 use config::{Config, ErrorMode};
-use spanwise_ottl::Context;
+use spanwise_ottl::{Context, Table};
 use spanwise_sdk::{ConfigError, LogLevel, ProcessError, Processor, SpanBatch};
 
 /// The filter processor.
@@ -47,13 +48,11 @@ impl Processor for Filter {
 
     fn process<B: SpanBatch + ?Sized>(&mut self, batch: &mut B) -> Result<(), ProcessError> {
         let mut failures = Failures::new(self.error_mode);
-        let spans = batch.len();
-        let mut dropped = vec![false; spans];
+        let mut dropped = Vec::new();
         if !self.span.is_empty() {
             let columns = Columns::load(batch, &self.span.sources, &self.span.strings_only);
-            for (row, dropped) in dropped.iter_mut().enumerate() {
-                *dropped = matches(&self.span, &columns.row(row, 0), &mut failures)?;
-            }
+            let all = (0..batch.len() as u32).collect();
+            dropped = matching(&self.span, &Spans(&columns), all, &mut failures)?;
         }
         let mut events = Vec::new();
         if !self.spanevent.is_empty() {
@@ -61,28 +60,27 @@ impl Processor for Filter {
             if !event_spans.is_empty() {
                 let columns =
                     Columns::load(batch, &self.spanevent.sources, &self.spanevent.strings_only);
-                for (event, &span) in event_spans.iter().enumerate() {
-                    // The events of a dropped span go with it.
-                    if !dropped[span as usize]
-                        && matches(
-                            &self.spanevent,
-                            &columns.row(span as usize, event),
-                            &mut failures,
-                        )?
-                    {
-                        events.push(event as u32);
-                    }
-                }
+                // The events of a dropped span go with it: they are not evaluated.
+                let mut gone = dropped.iter().peekable();
+                let rows = (0..event_spans.len() as u32)
+                    .filter(|&event| {
+                        let span = event_spans[event as usize];
+                        while gone.next_if(|&&row| row < span).is_some() {}
+                        gone.peek() != Some(&&span)
+                    })
+                    .collect();
+                let table = Events {
+                    columns: &columns,
+                    event_spans: &event_spans,
+                };
+                events = matching(&self.spanevent, &table, rows, &mut failures)?;
             }
         }
-        let rows: Vec<u32> = (0..spans as u32)
-            .filter(|&row| dropped[row as usize])
-            .collect();
         if !events.is_empty() {
             batch.drop_events(&events);
         }
-        if !rows.is_empty() {
-            batch.drop_spans(&rows);
+        if !dropped.is_empty() {
+            batch.drop_spans(&dropped);
         }
         spanwise_sdk::count("events_dropped", events.len() as u64);
         failures.report();
@@ -90,29 +88,41 @@ impl Processor for Filter {
     }
 }
 
-/// Whether any condition holds on `row`: the first that does decides. A condition that fails
-/// is false under `ignore` and `silent`, and fails the call under `propagate`.
-fn matches<R: spanwise_ottl::Row>(
+/// The rows of `rows` (ascending) on which any condition holds, ascending. Each condition runs
+/// column by column over the rows no earlier condition matched, so the first that holds
+/// decides as it does row by row. A condition that fails on a row counts as false there under
+/// `ignore` and `silent`, and fails the call under `propagate`.
+fn matching<T: Table + ?Sized>(
     conditions: &Conditions,
-    row: &R,
+    table: &T,
+    mut rows: Vec<u32>,
     failures: &mut Failures,
-) -> Result<bool, ProcessError> {
+) -> Result<Vec<u32>, ProcessError> {
+    let mut matched = Vec::new();
+    let mut errors = Vec::new();
     for (index, condition) in conditions.list.iter().enumerate() {
-        match condition.program.eval(row) {
-            Ok(true) => return Ok(true),
-            Ok(false) => {}
-            Err(error) => {
-                if failures.mode == ErrorMode::Propagate {
-                    return Err(ProcessError::InvalidData(format!(
-                        "{} {:?} failed (error_mode: propagate): {error}",
-                        condition.field, condition.text
-                    )));
-                }
-                failures.note(conditions, index, error);
+        if rows.is_empty() {
+            break;
+        }
+        let held = condition.program.select(table, &rows, &mut errors);
+        if let Some((_, error)) = errors.iter().min_by_key(|(row, _)| *row) {
+            if failures.mode == ErrorMode::Propagate {
+                return Err(ProcessError::InvalidData(format!(
+                    "{} {:?} failed (error_mode: propagate): {error}",
+                    condition.field, condition.text
+                )));
             }
+            failures.note(conditions, index, errors.len() as u64, error);
+            errors.clear();
+        }
+        if !held.is_empty() {
+            let mut held_rows = held.iter().peekable();
+            rows.retain(|row| held_rows.next_if_eq(&row).is_none());
+            matched.extend(held);
         }
     }
-    Ok(false)
+    matched.sort_unstable();
+    Ok(matched)
 }
 
 /// Conditions that failed during one call, for one log line per condition and a counter.
@@ -132,17 +142,27 @@ impl Failures {
         }
     }
 
-    fn note(&mut self, conditions: &Conditions, index: usize, error: spanwise_ottl::EvalError) {
-        self.total += 1;
+    /// Condition number `index` failed on `rows` rows, the first with `error`.
+    fn note(
+        &mut self,
+        conditions: &Conditions,
+        index: usize,
+        rows: u64,
+        error: &spanwise_ottl::EvalError,
+    ) {
+        self.total += rows;
         if self.mode == ErrorMode::Silent {
             return;
         }
         let condition = &conditions.list[index];
         match self.seen.iter_mut().find(|seen| seen.0 == condition.field) {
-            Some(seen) => seen.2 += 1,
-            None => self
-                .seen
-                .push((condition.field.clone(), condition.text.clone(), 1, error.0)),
+            Some(seen) => seen.2 += rows,
+            None => self.seen.push((
+                condition.field.clone(),
+                condition.text.clone(),
+                rows,
+                error.0.clone(),
+            )),
         }
     }
 
