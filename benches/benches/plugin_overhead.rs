@@ -8,6 +8,8 @@
 //! - `filter_1000_spans/*`: one pass of the filter plugin with two conditions like the
 //!   platform's (an attribute equal to a string, a duration under 1 ms) over 1,000 spans of ten
 //!   attributes, a fifth of which it drops.
+//! - `head_sampler_1000_spans/*`: one pass of the head sampler at 30% (proportional mode) over
+//!   200 traces of five spans: it keeps about 30% and writes their thresholds into tracestate.
 //!
 //! `make bench` runs this and then `overhead-gate`, which fails when WebAssembly costs more than
 //! the allowed ratio of native.
@@ -19,9 +21,11 @@ static GLOBAL: spanwise::Allocator = spanwise::ALLOCATOR;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use spanwise::runtime::{Limits, PluginContext, PluginInstance, Runtime, RuntimeSettings};
 use spanwise_benches::{
-    FILTER_CONFIG, REDACT_CONFIG, URL_CONFIG, health_batch, http_batch, identifier_batch,
+    FILTER_CONFIG, HEAD_SAMPLER_CONFIG, REDACT_CONFIG, URL_CONFIG, health_batch, http_batch,
+    identifier_batch, traced_batch,
 };
 use spanwise_filter::Filter;
+use spanwise_head_sampler::HeadSampler;
 use spanwise_redact::Redact;
 use spanwise_sdk::{ConfigError, ProcessError, Processor, SpanBatch, native};
 use spanwise_url::UrlProcessor;
@@ -131,6 +135,26 @@ fn benches(c: &mut Criterion) {
         b.iter_batched_ref(
             || health.clone(),
             |batch| wasm_filter.process(batch).unwrap(),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+
+    let traced = traced_batch(1000);
+    let mut group = c.benchmark_group("head_sampler_1000_spans");
+    let mut head = HeadSampler::configure(HEAD_SAMPLER_CONFIG).expect("valid config");
+    group.bench_function("native", |b| {
+        b.iter_batched_ref(
+            || traced.clone(),
+            |batch| native::process(&mut head, batch).unwrap(),
+            BatchSize::LargeInput,
+        )
+    });
+    let mut wasm_head = wasm_instance(&runtime, "head_sampler", HEAD_SAMPLER_CONFIG);
+    group.bench_function("wasm", |b| {
+        b.iter_batched_ref(
+            || traced.clone(),
+            |batch| wasm_head.process(batch).unwrap(),
             BatchSize::LargeInput,
         )
     });

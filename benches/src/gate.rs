@@ -52,6 +52,7 @@ fn main() -> ExitCode {
         "url_1000_spans",
         "redact_1000_spans",
         "filter_1000_spans",
+        "head_sampler_1000_spans",
     ] {
         let (native, wasm) = match (mean_ns(&dir, group, "native"), mean_ns(&dir, group, "wasm")) {
             (Ok(n), Ok(w)) => (n, w),
@@ -70,7 +71,7 @@ fn main() -> ExitCode {
             None => String::new(),
         };
         println!(
-            "{group:<18} native {:>10.2} µs   wasm {:>10.2} µs   wasm/native {ratio:>6.2}{per_span}",
+            "{group:<24} native {:>10.2} µs   wasm {:>10.2} µs   wasm/native {ratio:>6.2}{per_span}",
             native / 1e3,
             wasm / 1e3
         );

@@ -91,3 +91,31 @@ pub const FILTER_CONFIG: &str = r#"{"traces": {"span": [
     "attributes[\"http.route\"] == \"/health\"",
     "end_time_unix_nano - start_time_unix_nano < 1000000"
 ]}}"#;
+
+/// A batch of `spans` spans like [`http_batch`]'s in traces of five spans, with trace ids from a
+/// fixed-seed generator (as random as an SDK's): the head sampler's bench input.
+pub fn traced_batch(spans: usize) -> Batch {
+    let mut batch = http_batch(spans).into_request();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut trace_id = Vec::new();
+    for (i, span) in batch.resource_spans[0].scope_spans[0]
+        .spans
+        .iter_mut()
+        .enumerate()
+    {
+        if i % 5 == 0 {
+            trace_id = [next().to_be_bytes(), next().to_be_bytes()].concat();
+        }
+        span.trace_id = trace_id.clone();
+    }
+    Batch::from_request(batch)
+}
+
+/// The head sampler's bench config: stage's 30%, consistent (proportional) mode.
+pub const HEAD_SAMPLER_CONFIG: &str = r#"{"mode": "proportional", "sampling_percentage": 30}"#;

@@ -343,6 +343,73 @@ fn the_shipped_example_lets_no_identifier_out_in_clear() {
     );
 }
 
+/// The head sampler at `${env:TRACE_SAMPLING_RATE}` = 30, fed 1,000 traces of 5 spans by the
+/// Python SDK: every trace comes out whole or not at all, about 30% of them, each span marked
+/// with the threshold it was sampled at and the randomness of its trace.
+#[test]
+fn python_sdk_traces_are_head_sampled_whole_at_the_environments_rate() {
+    require_installed(Client::Python);
+    const TRACES: usize = 1000;
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("traces.jsonl");
+    let config = pipeline(
+        dir.path(),
+        &format!(
+            r#"  wasm/head:
+    plugin: {}
+    config:
+      sampling_percentage: ${{env:TRACE_SAMPLING_RATE}}"#,
+            spanwise_tests::plugin("head_sampler").display()
+        ),
+        "wasm/head",
+    );
+    let spanwise = Spanwise::start_with(
+        Path::new(env!("CARGO_BIN_EXE_spanwise")),
+        &config,
+        &[("TRACE_SAMPLING_RATE", std::ffi::OsStr::new("30"))],
+    );
+    let endpoint = format!("http://{}/v1/traces", spanwise.http);
+    let out = Command::new(python())
+        .arg(root().join("tests/e2e/send_traces.py"))
+        .args(["http", &endpoint, &TRACES.to_string()])
+        .output()
+        .expect("the client runs");
+    assert!(
+        out.status.success(),
+        "the client failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sent_traces = sent["traces"].as_array().unwrap().len();
+    assert_eq!(sent_traces, TRACES);
+    spanwise.stop();
+
+    let mut traces: BTreeMap<String, Vec<Span>> = BTreeMap::new();
+    for span in read_jsonl(&output)
+        .into_iter()
+        .flat_map(|r| r.resource_spans)
+        .flat_map(|r| r.scope_spans)
+        .flat_map(|s| s.spans)
+    {
+        traces.entry(hex(&span.trace_id)).or_default().push(span);
+    }
+    for (trace, spans) in &traces {
+        assert_eq!(spans.len(), 5, "trace {trace} came out incomplete");
+        // hash_seed mode (the collector's default) at 30%: threshold (16384 - 4915) << 42.
+        let rv = spans[0].trace_state.split(';').next().unwrap().to_owned();
+        assert!(rv.starts_with("ot=rv:"), "{}", spans[0].trace_state);
+        for span in spans {
+            assert_eq!(span.trace_state, format!("{rv};th:b334"), "trace {trace}");
+        }
+    }
+    // Binomial(1000, 0.3): standard deviation 14.5; five of them either side.
+    assert!(
+        (228..=372).contains(&traces.len()),
+        "{} of {TRACES} traces kept at 30%",
+        traces.len()
+    );
+}
+
 /// The filter plugin with the platform's conditions, verbatim, fed by the Python SDK over HTTP and
 /// gRPC: health checks and sub-millisecond spans do not come out, `cache.hit` events are gone
 /// from the spans that stay, and every other span comes out as it was sent.

@@ -14,14 +14,10 @@
 #[cfg(any(test, feature = "cases"))]
 #[doc(hidden)]
 pub mod cases;
-pub mod columns;
-pub mod conditions;
 pub mod config;
 
-use columns::{Columns, Events, Spans};
-use conditions::Conditions;
 use config::{Config, ErrorMode};
-use spanwise_ottl::{Context, Table};
+use spanwise_sdk::ottl::{Columns, Conditions, Context, Events, Spans, Table};
 use spanwise_sdk::{ConfigError, LogLevel, ProcessError, Processor, SpanBatch};
 
 /// The filter processor.

@@ -43,6 +43,8 @@
 extern crate self as spanwise_sdk;
 
 mod config;
+#[cfg(feature = "ottl")]
+pub mod ottl;
 pub mod value;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,7 +1,7 @@
 //! The conditions of one context, parsed and compiled at `configure`.
 
+use crate::ConfigError;
 use spanwise_ottl::{Compiler, Context, Program, Source, parse_condition};
-use spanwise_sdk::ConfigError;
 
 /// The conditions of `traces.span` or `traces.spanevent`, and the sources they read.
 #[derive(Debug)]
@@ -31,10 +31,23 @@ impl Conditions {
     /// condition by its index and its text, and a syntax error also the column:
     /// `traces.span[1]: "name = 1": column 6: ...`.
     pub fn compile(context: Context, field: &str, texts: &[String]) -> Result<Self, ConfigError> {
+        Self::compile_fields(
+            context,
+            texts
+                .iter()
+                .enumerate()
+                .map(|(i, text)| (format!("{field}[{i}]"), text.as_str())),
+        )
+    }
+
+    /// Parse and compile conditions given with the field each is at (`rules[0].condition`).
+    pub fn compile_fields<'a>(
+        context: Context,
+        fields: impl IntoIterator<Item = (String, &'a str)>,
+    ) -> Result<Self, ConfigError> {
         let mut compiler = Compiler::new(context);
-        let mut list = Vec::with_capacity(texts.len());
-        for (i, text) in texts.iter().enumerate() {
-            let field = format!("{field}[{i}]");
+        let mut list = Vec::new();
+        for (field, text) in fields {
             let condition = parse_condition(text).map_err(|e| {
                 ConfigError::new(
                     &field,
@@ -46,7 +59,7 @@ impl Conditions {
                 .map_err(|e| ConfigError::new(&field, format!("{text:?}: {e}")))?;
             list.push(Compiled {
                 field,
-                text: text.clone(),
+                text: text.to_owned(),
                 program,
             });
         }

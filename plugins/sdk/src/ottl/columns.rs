@@ -6,9 +6,9 @@
 //! strings (numbers, maps...) cross as variants only when the batch has some, so a condition on
 //! a string attribute never pays for them.
 
+use crate::value::AttrValue;
+use crate::{Level, SpanBatch, StrColumn, StrField};
 use spanwise_ottl::{AttrLevel, EvalError, Row, Source, Table, Val};
-use spanwise_sdk::value::AttrValue;
-use spanwise_sdk::{Level, SpanBatch, StrColumn, StrField};
 use std::borrow::Cow;
 
 /// The loaded sources, in slot order.
@@ -243,7 +243,7 @@ fn attribute<B: SpanBatch + ?Sized>(batch: &B, level: Level, key: &str) -> Colum
             .attribute(level, key)
             .into_iter()
             .map(|value| match value {
-                Some(spanwise_sdk::Value::Str(_)) | None => None,
+                Some(crate::Value::Str(_)) | None => None,
                 Some(value) => Some(to_val(&AttrValue::from_wire(&value))),
             })
             .collect()

@@ -1,0 +1,216 @@
+//! `head-sampler`: a spanwise processor that keeps a share of traces, with decisions
+//! bit-identical to the OpenTelemetry Collector's `probabilistic_sampler` (contrib v0.161.0)
+//! and read from the same configuration (`sampling_percentage`, `hash_seed`, `mode`,
+//! `fail_closed`, `sampling_precision`), plus per-rule rates. See `README.md`.
+//!
+//! A decision depends on the span's trace id, its tracestate and its `sampling.priority`
+//! attribute (and, with rules, on which rule matches), so the spans of a trace get the same
+//! decision in every process that samples at the same rate. Each call reads three columns (trace
+//! ids, tracestates, and the rows that have a priority), decides span by span into one reused
+//! buffer, and records one `drop-spans` and one `set-str-field` of the tracestates that change.
+//!
+//! Counters it reports: `sampling_errors` (spans whose randomness or tracestate was in error:
+//! dropped under `fail_closed`, kept otherwise), `rule_errors` (rule conditions that failed on
+//! a span, counted as not matching). The host counts dropped spans as `spans_dropped`.
+
+#[cfg(any(test, feature = "cases"))]
+#[doc(hidden)]
+pub mod cases;
+pub mod config;
+pub mod priority;
+pub mod sampler;
+pub mod threshold;
+pub mod tracestate;
+
+use config::Config;
+use priority::Priority;
+use sampler::{Sampler, SpanError, SpanInput};
+use spanwise_sdk::ottl::{Columns, Conditions, Context, Spans};
+use spanwise_sdk::{
+    ConfigError, Level, LogLevel, ProcessError, Processor, SpanBatch, StrColumn, StrField,
+};
+
+/// The `sampling.priority` attribute.
+pub const PRIORITY_KEY: &str = "sampling.priority";
+
+/// The head sampler.
+#[derive(Debug)]
+pub struct HeadSampler {
+    fail_closed: bool,
+    default: Sampler,
+    /// The rules' conditions and, in the same order, their samplers.
+    rules: Option<(Conditions, Vec<Sampler>)>,
+    /// The new tracestates of one call, back to back.
+    buffer: String,
+}
+
+impl Processor for HeadSampler {
+    fn configure(json: &str) -> Result<Self, ConfigError> {
+        let config = Config::parse(json)?;
+        let mode = config.mode();
+        let precision = config.sampling_precision as u32;
+        let sampler = |percentage| Sampler::new(mode, percentage, config.hash_seed, precision);
+        let rules = if config.rules.is_empty() {
+            None
+        } else {
+            let conditions =
+                Conditions::compile_fields(
+                    Context::Span,
+                    config.rules.iter().enumerate().map(|(i, rule)| {
+                        (format!("rules[{i}].condition"), rule.condition.as_str())
+                    }),
+                )?;
+            let samplers = config
+                .rules
+                .iter()
+                .map(|rule| sampler(rule.sampling_percentage))
+                .collect();
+            Some((conditions, samplers))
+        };
+        Ok(Self {
+            fail_closed: config.fail_closed,
+            default: sampler(config.sampling_percentage),
+            rules,
+            buffer: String::new(),
+        })
+    }
+
+    fn process<B: SpanBatch + ?Sized>(&mut self, batch: &mut B) -> Result<(), ProcessError> {
+        let spans = batch.len();
+        if spans == 0 {
+            return Ok(());
+        }
+        let trace_ids = batch.trace_ids();
+        let states = batch.str_field(StrField::TraceState);
+        let priorities = priorities(batch);
+        let rule_of = self.rules_of(batch);
+
+        self.buffer.clear();
+        let mut dropped = Vec::new();
+        let mut rewritten_rows = Vec::new();
+        let mut offsets = vec![0u32];
+        let mut errors = 0u64;
+        let mut first_error: Option<SpanError> = None;
+        for row in 0..spans {
+            let trace_id: &[u8; 16] = trace_ids[row * 16..row * 16 + 16]
+                .try_into()
+                .expect("16 bytes per trace id");
+            let trace_state = states.get(row).unwrap_or("");
+            let input = SpanInput {
+                trace_id,
+                trace_state,
+                priority: priorities.as_ref().map_or(Priority::Defer, |all| all[row]),
+            };
+            let sampler = match (&rule_of, &self.rules) {
+                (Some(rule_of), Some((_, samplers))) => {
+                    samplers.get(rule_of[row] as usize).unwrap_or(&self.default)
+                }
+                _ => &self.default,
+            };
+            let start = self.buffer.len();
+            let decision = sampler.decide(&input, self.fail_closed, &mut self.buffer);
+            if let Some(error) = decision.error {
+                errors += 1;
+                first_error.get_or_insert(error);
+            }
+            if !decision.keep {
+                dropped.push(row as u32);
+            } else if decision.rewritten {
+                if self.buffer[start..] == *trace_state {
+                    self.buffer.truncate(start);
+                } else {
+                    rewritten_rows.push(row as u32);
+                    offsets.push(self.buffer.len() as u32);
+                }
+            }
+        }
+        if !rewritten_rows.is_empty() {
+            let column = StrColumn {
+                present: vec![1; rewritten_rows.len()],
+                offsets,
+                data: std::mem::take(&mut self.buffer).into_bytes(),
+            };
+            batch.set_str_field(StrField::TraceState, &rewritten_rows, &column);
+            self.buffer = String::from_utf8(column.data).unwrap_or_default();
+        }
+        if !dropped.is_empty() {
+            batch.drop_spans(&dropped);
+        }
+        if let Some(error) = first_error {
+            spanwise_sdk::count("sampling_errors", errors);
+            let outcome = if self.fail_closed { "dropped" } else { "kept" };
+            spanwise_sdk::log(
+                LogLevel::Debug,
+                &format!(
+                    "{errors} span(s) {outcome} on a sampling error (fail_closed: {}); first: {}",
+                    self.fail_closed,
+                    error.message()
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl HeadSampler {
+    /// For each span, the index of the first rule whose condition holds (the number of rules
+    /// when none does), or `None` without rules.
+    fn rules_of<B: SpanBatch + ?Sized>(&self, batch: &B) -> Option<Vec<u32>> {
+        let (conditions, _) = self.rules.as_ref()?;
+        let columns = Columns::load(batch, &conditions.sources, &conditions.strings_only);
+        let table = Spans(&columns);
+        let mut rule_of = vec![conditions.list.len() as u32; batch.len()];
+        let mut rows: Vec<u32> = (0..batch.len() as u32).collect();
+        let mut errors = Vec::new();
+        let mut failed = 0u64;
+        for (index, rule) in conditions.list.iter().enumerate() {
+            if rows.is_empty() {
+                break;
+            }
+            let held = rule.program.select(&table, &rows, &mut errors);
+            if let Some((_, error)) = errors.first() {
+                failed += errors.len() as u64;
+                spanwise_sdk::log(
+                    LogLevel::Warn,
+                    &format!(
+                        "{} {:?} failed on {} span(s), counted as not matching; first error: {error}",
+                        rule.field,
+                        rule.text,
+                        errors.len()
+                    ),
+                );
+                errors.clear();
+            }
+            for &row in &held {
+                rule_of[row as usize] = index as u32;
+            }
+            let mut held = held.iter().peekable();
+            rows.retain(|row| held.next_if_eq(&row).is_none());
+        }
+        if failed > 0 {
+            spanwise_sdk::count("rule_errors", failed);
+        }
+        Some(rule_of)
+    }
+}
+
+/// Each span's `sampling.priority`, or `None` when no span has one (the usual case: one scan
+/// of the attribute keys, no values read).
+fn priorities<B: SpanBatch + ?Sized>(batch: &B) -> Option<Vec<Priority>> {
+    let with = batch.attribute_rows(Level::Span, &[PRIORITY_KEY]).pop()?;
+    if with.is_empty() {
+        return None;
+    }
+    Some(
+        batch
+            .attribute(Level::Span, PRIORITY_KEY)
+            .iter()
+            .map(|value| value.as_ref().map_or(Priority::Defer, Priority::of))
+            .collect(),
+    )
+}
+
+spanwise_sdk::export_processor!(HeadSampler);
+
+#[cfg(test)]
+mod tests;
