@@ -38,6 +38,7 @@ macro_rules! wit_conversions {
         ]);
         $crate::wit_conversions!(@enum $h, LogLevel, [Trace, Debug, Info, Warn, Error]);
         $crate::wit_conversions!(@record $t, ConfigError, [field, message]);
+        $crate::wit_conversions!(@record $t, TraceDecision, [keep, probability, policy]);
 
         impl ::core::convert::From<$crate::ProcessError> for $t::ProcessError {
             fn from(error: $crate::ProcessError) -> Self {
@@ -196,6 +197,12 @@ mod tests {
                 pub message: String,
             }
             #[derive(Debug, Clone, PartialEq)]
+            pub struct TraceDecision {
+                pub keep: bool,
+                pub probability: f64,
+                pub policy: String,
+            }
+            #[derive(Debug, Clone, PartialEq)]
             pub enum HashFunction {
                 Sha256,
                 HmacSha256(String),
@@ -248,6 +255,11 @@ mod tests {
         assert_eq!(
             crate::HashFunction::from(types::HashFunction::from(keyed.clone())),
             keyed
+        );
+        let decision = crate::TraceDecision::keep(0.5, "slow");
+        assert_eq!(
+            crate::TraceDecision::from(types::TraceDecision::from(decision.clone())),
+            decision
         );
         let error = crate::ProcessError::from(types::ProcessError::Internal("x".into()));
         assert_eq!(error, crate::ProcessError::Internal("x".into()));

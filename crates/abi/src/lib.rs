@@ -6,16 +6,19 @@
 //! - [`SpanBatch`]: what a processor sees of a batch, one method per WIT function, plus helpers
 //!   ([`SpanBatch::map_str_attribute`], [`SpanBatch::edit_str_attribute`], ...) that write the
 //!   usual read-change-write glue;
-//! - [`ConfigError`], [`ProcessError`], [`LogLevel`]: what a plugin answers;
+//! - [`ConfigError`], [`ProcessError`], [`LogLevel`]: what a plugin answers, and
+//!   [`TraceDecision`], what a tail sampler answers;
 //! - [`wit_conversions!`]: every conversion between these and generated bindings, written once.
 //!
 //! The crate has no dependencies, so a WebAssembly guest pays nothing for it.
 
 mod conversions;
+mod decision;
 mod errors;
 mod span_batch;
 pub mod types;
 
+pub use decision::TraceDecision;
 pub use errors::{ConfigError, LogLevel, ProcessError};
 pub use span_batch::{Edited, SpanBatch, StrEdit};
 pub use types::{
@@ -24,4 +27,4 @@ pub use types::{
 };
 
 /// The version of the WIT package this crate mirrors (`wit/v<VERSION>/`).
-pub const WIT_VERSION: &str = "0.1.3";
+pub const WIT_VERSION: &str = "0.1.4";

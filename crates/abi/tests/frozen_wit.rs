@@ -21,6 +21,10 @@ const RELEASED: &[(&str, &str)] = &[
         "v0.1.3/spanwise.wit",
         "5f159980bdb25452404f32c02a058cc71ae91bc8fd97ecd2f87f05a73ca36e1e",
     ),
+    (
+        "v0.1.4/spanwise.wit",
+        "5cebec6a8b2f0f5dd3d26cc50a8c293e15f68a26e245b4aeedf54003abe0fdd8",
+    ),
 ];
 
 fn wit_dir() -> std::path::PathBuf {

@@ -54,6 +54,15 @@ pub fn build_pipelines(config: &Config, runtime: &Runtime) -> Result<Vec<Pipelin
                             plugin
                         }
                     };
+                    if plugin.is_sampler() {
+                        return Err(err(
+                            format!("{key}.plugin"),
+                            format!(
+                                "{} is a tail sampler (the tail-sampler world), not a processor",
+                                wasm.plugin.display()
+                            ),
+                        ));
+                    }
                     let counters = Arc::new(Counters::default());
                     let context = Arc::new(PluginContext {
                         name: id.clone(),

@@ -13,6 +13,7 @@
 
 mod batcher;
 mod build;
+pub mod tail;
 mod wasm;
 
 pub use batcher::Batcher;

@@ -1,9 +1,10 @@
 //! The one [`Runtime`] of a process: engine, linker, epoch ticker and component cache.
 
 use super::bindings::SpanProcessorPre;
+use super::bindings::sampler::TailSamplerPre;
 use super::cache::ComponentCache;
 use super::error::{LoadError, chain};
-use super::instance::{Limits, PluginInstance};
+use super::instance::{Limits, PluginInstance, Pre};
 use super::state::{PluginContext, PluginState};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -167,14 +168,29 @@ impl Runtime {
             path: path.to_owned(),
             reason: chain(&e),
         })?;
-        let pre = self
+        let linked = self
             .linker
             .instantiate_pre(&component)
-            .and_then(SpanProcessorPre::new)
             .map_err(|e| LoadError::Compile {
                 path: path.to_owned(),
                 reason: chain(&e),
             })?;
+        // A component is a processor or a tail sampler, as its exports say.
+        let pre = match SpanProcessorPre::new(linked.clone()) {
+            Ok(pre) => Pre::Processor(pre),
+            Err(as_processor) => match TailSamplerPre::new(linked) {
+                Ok(pre) => Pre::Sampler(pre),
+                Err(_) => {
+                    return Err(LoadError::Compile {
+                        path: path.to_owned(),
+                        reason: format!(
+                            "it is neither a span-processor nor a tail-sampler component: {}",
+                            chain(&as_processor)
+                        ),
+                    });
+                }
+            },
+        };
         Ok(Plugin {
             engine: self.engine.clone(),
             ticker: self.ticker.clone(),
@@ -190,7 +206,7 @@ impl Runtime {
 pub struct Plugin {
     engine: Engine,
     ticker: Arc<Ticker>,
-    pre: SpanProcessorPre<PluginState>,
+    pre: Pre,
     sha256: String,
     path: PathBuf,
 }
@@ -213,6 +229,12 @@ impl Plugin {
     /// The component file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether the component is a tail sampler (the `tail-sampler` world) rather than a
+    /// processor.
+    pub fn is_sampler(&self) -> bool {
+        matches!(self.pre, Pre::Sampler(_))
     }
 
     /// Make an instance with its own store and limits and give it its config (JSON).

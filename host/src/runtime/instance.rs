@@ -1,10 +1,14 @@
 //! [`PluginInstance`]: one store, one instance, one call at a time, with limits; a trap discards
-//! the instance and the next call gets a fresh one.
+//! the instance and the next call gets a fresh one. The instance is a processor
+//! ([`PluginInstance::process`]) or a tail sampler ([`PluginInstance::decide`]), as its
+//! component's world says.
 
+use super::bindings::sampler::{TailSampler, TailSamplerPre};
 use super::bindings::{SpanProcessor, SpanProcessorPre, wit};
 use super::engine::{EPOCH_TICK, Ticker};
 use super::error::{CallError, LoadError, chain};
 use super::state::{BatchHandle, PluginContext, PluginState};
+use spanwise_abi::TraceDecision;
 use spanwise_batch::{Batch, LentBatch};
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,16 +46,30 @@ impl Limits {
     }
 }
 
+/// A linked component of one of the two worlds.
+#[derive(Clone)]
+pub(super) enum Pre {
+    /// `span-processor`.
+    Processor(SpanProcessorPre<PluginState>),
+    /// `tail-sampler`.
+    Sampler(TailSamplerPre<PluginState>),
+}
+
+enum Bindings {
+    Processor(SpanProcessor),
+    Sampler(TailSampler),
+}
+
 struct Live {
     store: Store<PluginState>,
-    bindings: SpanProcessor,
+    bindings: Bindings,
 }
 
 /// An instance of a plugin. Not shareable: the host keeps it behind a lock.
 pub struct PluginInstance {
     engine: Engine,
     _ticker: Arc<Ticker>,
-    pre: SpanProcessorPre<PluginState>,
+    pre: Pre,
     context: Arc<PluginContext>,
     limits: Limits,
     config_json: String,
@@ -73,7 +91,7 @@ impl PluginInstance {
     pub(super) fn new(
         engine: Engine,
         ticker: Arc<Ticker>,
-        pre: SpanProcessorPre<PluginState>,
+        pre: Pre,
         context: Arc<PluginContext>,
         limits: Limits,
         config_json: String,
@@ -112,15 +130,20 @@ impl PluginInstance {
         let mut store = Store::new(&self.engine, PluginState::new(self.context.clone(), limits));
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(self.limits.deadline_ticks());
-        let bindings = self
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| LoadError::Instantiate {
-                name: name.clone(),
-                reason: chain(&e),
-            })?;
+        let bindings = match &self.pre {
+            Pre::Processor(pre) => pre.instantiate(&mut store).map(Bindings::Processor),
+            Pre::Sampler(pre) => pre.instantiate(&mut store).map(Bindings::Sampler),
+        }
+        .map_err(|e| LoadError::Instantiate {
+            name: name.clone(),
+            reason: chain(&e),
+        })?;
         store.set_epoch_deadline(self.limits.deadline_ticks());
-        match bindings.call_configure(&mut store, &self.config_json) {
+        let configured = match &bindings {
+            Bindings::Processor(b) => b.call_configure(&mut store, &self.config_json),
+            Bindings::Sampler(b) => b.call_configure(&mut store, &self.config_json),
+        };
+        match configured {
             Ok(Ok(())) => Ok(Live { store, bindings }),
             Ok(Err(wit::ConfigError { field, message })) => Err(LoadError::Config {
                 name,
@@ -138,6 +161,56 @@ impl PluginInstance {
     /// exactly as it was. After a trap the instance is discarded and a fresh one is made at once,
     /// so the next batch meets a clean instance.
     pub fn process(&mut self, batch: &mut Batch) -> Result<(), CallError> {
+        self.call(batch, |bindings, store, handle| match bindings {
+            Bindings::Processor(b) => b.call_process(store, handle),
+            Bindings::Sampler(_) => Ok(Err(wit::ProcessError::Internal(
+                "a tail sampler cannot run as a processor".into(),
+            ))),
+        })
+    }
+
+    /// Ask a tail sampler for one decision per entry of `traces` (the rows of each trace in
+    /// `batch`). On `Ok` its edits are applied and it has given exactly one decision per
+    /// trace; on any error the batch is exactly as it was. Traps are handled as in
+    /// [`PluginInstance::process`].
+    pub fn decide(
+        &mut self,
+        batch: &mut Batch,
+        traces: &[Vec<u32>],
+    ) -> Result<Vec<TraceDecision>, CallError> {
+        let decisions = self.call(batch, |bindings, store, handle| match bindings {
+            // An answer of the wrong length fails the call before any edit is applied.
+            Bindings::Sampler(b) => b.call_decide(store, handle, traces).map(|answer| {
+                answer.and_then(|decisions| {
+                    if decisions.len() == traces.len() {
+                        Ok(decisions)
+                    } else {
+                        Err(wit::ProcessError::Internal(format!(
+                            "the sampler gave {} decisions for {} traces",
+                            decisions.len(),
+                            traces.len()
+                        )))
+                    }
+                })
+            }),
+            Bindings::Processor(_) => Ok(Err(wit::ProcessError::Internal(
+                "a processor cannot decide on traces".into(),
+            ))),
+        })?;
+        Ok(decisions.into_iter().map(TraceDecision::from).collect())
+    }
+
+    /// Lend `batch` to the instance for one call made by `invoke`, then apply the edits (on
+    /// `Ok`) or restore the batch, and replace the instance after a trap.
+    fn call<T>(
+        &mut self,
+        batch: &mut Batch,
+        invoke: impl FnOnce(
+            &Bindings,
+            &mut Store<PluginState>,
+            Resource<BatchHandle>,
+        ) -> wasmtime::Result<Result<T, wit::ProcessError>>,
+    ) -> Result<T, CallError> {
         if self.live.is_none() {
             match self.instantiate() {
                 Ok(live) => self.live = Some(live),
@@ -150,7 +223,7 @@ impl PluginInstance {
         let outcome = state.push_handle().and_then(|handle| {
             live.store.set_epoch_deadline(self.limits.deadline_ticks());
             let borrowed = Resource::<BatchHandle>::new_borrow(handle.rep());
-            let result = live.bindings.call_process(&mut live.store, borrowed);
+            let result = invoke(&live.bindings, &mut live.store, borrowed);
             live.store.data_mut().delete_handle(handle);
             result
         });
@@ -163,7 +236,7 @@ impl PluginInstance {
         let (original, journal) = lent.finish();
         *batch = original;
         match outcome {
-            Ok(Ok(())) => {
+            Ok(Ok(value)) => {
                 // The host records edits through the journal and traps on the first refused
                 // one, so a call that returned `ok` has a clean journal; and a clean journal
                 // applies in full.
@@ -175,7 +248,7 @@ impl PluginInstance {
                 if applied.hashed > 0 {
                     self.context.counters.add("hashed", applied.hashed);
                 }
-                Ok(())
+                Ok(value)
             }
             Ok(Err(error)) => Err(CallError::Failed(match error {
                 wit::ProcessError::InvalidData(m) => format!("invalid data: {m}"),

@@ -92,7 +92,7 @@ fn check_rate(field: &str, percentage: f32) -> Result<(), ConfigError> {
         format!("sampling rate is invalid: {percentage}%")
     } else if ratio < 0.0 {
         format!("sampling rate is negative: {percentage}%")
-    } else if ratio > 0.0 && ratio < crate::threshold::MIN_PROBABILITY {
+    } else if ratio > 0.0 && ratio < spanwise_sampling::threshold::MIN_PROBABILITY {
         format!("sampling rate is too small: {percentage}% (the smallest is 2^-56)")
     } else {
         return Ok(());

@@ -19,8 +19,6 @@ pub mod cases;
 pub mod config;
 pub mod priority;
 pub mod sampler;
-pub mod threshold;
-pub mod tracestate;
 
 use config::Config;
 use priority::Priority;

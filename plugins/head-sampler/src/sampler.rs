@@ -5,9 +5,9 @@
 //! with into its tracestate.
 
 use crate::priority::Priority;
-use crate::threshold::{Randomness, Threshold, fnv1a, hash_randomness};
-use crate::tracestate::{Text, TraceState};
 use serde::Deserialize;
+use spanwise_sampling::threshold::{MIN_PROBABILITY, fnv1a, hash_randomness};
+use spanwise_sampling::{Randomness, Text, Threshold, TraceState};
 
 /// How the rate becomes a decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -116,7 +116,7 @@ impl Sampler {
         if percentage == 0.0 {
             return Sampler::Never;
         }
-        let ratio = (f64::from(percentage) / 100.0).max(crate::threshold::MIN_PROBABILITY);
+        let ratio = (f64::from(percentage) / 100.0).max(MIN_PROBABILITY);
         match mode {
             Mode::Equalizing => Sampler::Equalizing {
                 threshold: Threshold::from_probability(ratio, precision)

@@ -1,12 +1,12 @@
-//! The WebAssembly side: bindings for the `span-processor` world and a [`SpanBatch`] over the
-//! host's `span-batch` resource. Plugin crates reach this only through
-//! [`crate::export_processor!`].
+//! The WebAssembly side: bindings for the `span-processor` and `tail-sampler` worlds and a
+//! [`SpanBatch`] over the host's `span-batch` resource. Plugin crates reach this only through
+//! [`crate::export_processor!`] and [`crate::export_sampler!`].
 //!
 //! The WIT's column records are bound straight onto `spanwise-abi`'s types (wit-bindgen's
 //! `with`), so a column the plugin sends is not copied on its way out; every other conversion is
 //! [`spanwise_abi::wit_conversions!`].
 
-use crate::{ConfigError, LogLevel, ProcessError, Processor};
+use crate::{ConfigError, LogLevel, ProcessError, Processor, Sampler};
 use spanwise_abi::{
     BoolColumn, BytesColumn, DoubleColumn, HashFunction, IntColumn, Level, SpanBatch, StrColumn,
     StrField, Value,
@@ -17,17 +17,36 @@ use spanwise_abi::{
 pub mod bindings {
     wit_bindgen::generate!({
         world: "span-processor",
-        path: "../../wit/v0.1.3",
+        path: "../../wit/v0.1.4",
         pub_export_macro: true,
         export_macro_name: "__export_span_processor",
         default_bindings_module: "spanwise_sdk::guest::bindings",
         runtime_path: "spanwise_sdk::__wit_bindgen::rt",
         with: {
-            "spanwise:processor/types@0.1.3/str-column": spanwise_abi::StrColumn,
-            "spanwise:processor/types@0.1.3/int-column": spanwise_abi::IntColumn,
-            "spanwise:processor/types@0.1.3/double-column": spanwise_abi::DoubleColumn,
-            "spanwise:processor/types@0.1.3/bool-column": spanwise_abi::BoolColumn,
-            "spanwise:processor/types@0.1.3/bytes-column": spanwise_abi::BytesColumn,
+            "spanwise:processor/types@0.1.4/str-column": spanwise_abi::StrColumn,
+            "spanwise:processor/types@0.1.4/int-column": spanwise_abi::IntColumn,
+            "spanwise:processor/types@0.1.4/double-column": spanwise_abi::DoubleColumn,
+            "spanwise:processor/types@0.1.4/bool-column": spanwise_abi::BoolColumn,
+            "spanwise:processor/types@0.1.4/bytes-column": spanwise_abi::BytesColumn,
+        },
+    });
+}
+
+/// Generated bindings of the `tail-sampler` world: its exports; its imports are
+/// [`bindings`]'.
+#[allow(missing_docs, clippy::all, unsafe_code)]
+pub mod sampler_bindings {
+    wit_bindgen::generate!({
+        world: "tail-sampler",
+        path: "../../wit/v0.1.4",
+        pub_export_macro: true,
+        export_macro_name: "__export_tail_sampler",
+        default_bindings_module: "spanwise_sdk::guest::sampler_bindings",
+        runtime_path: "spanwise_sdk::__wit_bindgen::rt",
+        with: {
+            "spanwise:processor/types@0.1.4": crate::guest::bindings::spanwise::processor::types,
+            "spanwise:processor/batch@0.1.4": crate::guest::bindings::spanwise::processor::batch,
+            "spanwise:processor/host@0.1.4": crate::guest::bindings::spanwise::processor::host,
         },
     });
 }
@@ -37,6 +56,9 @@ use bindings::spanwise::processor::{batch as wit_batch, host as wit_host, types 
 spanwise_abi::wit_conversions!(types: wit, host: wit_host, columns: mapped);
 
 pub use bindings::Guest;
+pub use sampler_bindings::Guest as SamplerGuest;
+/// A decision as the `tail-sampler` world returns it.
+pub type WitTraceDecision = wit::TraceDecision;
 /// The config error type of the world's `configure` export.
 pub type WitConfigError = wit::ConfigError;
 /// The process error type of the world's `process` export.
@@ -60,6 +82,26 @@ pub fn process<P: Processor>(
     processor
         .process(&mut GuestBatch(batch))
         .map_err(|e: ProcessError| e.into())
+}
+
+/// Run [`Sampler::configure`] and convert its error.
+pub fn configure_sampler<S: Sampler>(config: &str) -> Result<S, WitConfigError> {
+    S::configure(config).map_err(|e: ConfigError| e.into())
+}
+
+/// Run [`Sampler::decide`] over the host's batch and convert its result.
+pub fn decide<S: Sampler>(
+    sampler: Option<&mut S>,
+    batch: SpanBatchBorrow<'_>,
+    traces: &[Vec<u32>],
+) -> Result<Vec<WitTraceDecision>, WitProcessError> {
+    let Some(sampler) = sampler else {
+        return Err(ProcessError::Internal("decide was called before configure".into()).into());
+    };
+    match sampler.decide(&mut GuestBatch(batch), traces) {
+        Ok(decisions) => Ok(decisions.into_iter().map(Into::into).collect()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub(crate) fn log(level: LogLevel, message: &str) {

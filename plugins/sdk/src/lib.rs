@@ -3,7 +3,9 @@
 //! A processor is a type that implements [`Processor`]: it is built from its JSON config by
 //! [`Processor::configure`] and then sees every batch through [`Processor::process`], reading the
 //! columns it needs from a [`SpanBatch`] and recording edits on it. [`export_processor!`] turns it
-//! into a WebAssembly component for the `span-processor` world of `wit/v0.1.3/spanwise.wit`.
+//! into a WebAssembly component for the `span-processor` world of `wit/v0.1.4/spanwise.wit`.
+//! A tail sampler implements [`Sampler`] instead and is exported with [`export_sampler!`] as the
+//! `tail-sampler` world.
 //!
 //! The same source builds twice:
 //!
@@ -56,7 +58,7 @@ pub mod native;
 pub use config::parse_config;
 pub use spanwise_abi::{
     BoolColumn, BytesColumn, ConfigError, DoubleColumn, Edited, HashFunction, IntColumn, Level,
-    LogLevel, ProcessError, SpanBatch, StrColumn, StrEdit, StrField, Value,
+    LogLevel, ProcessError, SpanBatch, StrColumn, StrEdit, StrField, TraceDecision, Value,
 };
 
 #[cfg(target_arch = "wasm32")]
@@ -73,6 +75,22 @@ pub trait Processor: Sized + 'static {
     /// Process one batch: read columns, record edits. The edits are applied only if this returns
     /// `Ok`.
     fn process<B: SpanBatch + ?Sized>(&mut self, batch: &mut B) -> Result<(), ProcessError>;
+}
+
+/// A tail sampler: the host buffers spans until their traces are complete, then asks for one
+/// [`TraceDecision`] per trace (the `tail-sampler` world, WIT 0.1.4).
+pub trait Sampler: Sized + 'static {
+    /// Build the sampler from its `config:` block, given as JSON (`{}` when absent).
+    fn configure(config: &str) -> Result<Self, ConfigError>;
+
+    /// Decide on complete traces: `traces` holds, for each trace, its span rows in `batch`.
+    /// Return exactly one decision per trace, in order. Edits recorded on `batch` are applied
+    /// only if this returns `Ok`, before the host drops the spans of dropped traces.
+    fn decide<B: SpanBatch + ?Sized>(
+        &mut self,
+        batch: &mut B,
+        traces: &[Vec<u32>],
+    ) -> Result<Vec<TraceDecision>, ProcessError>;
 }
 
 /// Write a line to the host log, tagged with the processor's name.
@@ -155,6 +173,45 @@ macro_rules! export_processor {
             }
 
             $crate::guest::bindings::__export_span_processor!(Component with_types_in $crate::guest::bindings);
+        };
+    };
+}
+
+/// Export a [`Sampler`] as the component's `tail-sampler` world, as [`export_processor!`] does
+/// for a processor.
+#[macro_export]
+macro_rules! export_sampler {
+    ($sampler:ty) => {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            struct Component;
+
+            ::std::thread_local! {
+                static STATE: ::std::cell::RefCell<::std::option::Option<$sampler>> =
+                    const { ::std::cell::RefCell::new(::std::option::Option::None) };
+            }
+
+            impl $crate::guest::SamplerGuest for Component {
+                fn configure(
+                    config: ::std::string::String,
+                ) -> ::std::result::Result<(), $crate::guest::WitConfigError> {
+                    let sampler = $crate::guest::configure_sampler::<$sampler>(&config)?;
+                    STATE.with(|state| *state.borrow_mut() = ::std::option::Option::Some(sampler));
+                    ::std::result::Result::Ok(())
+                }
+
+                fn decide(
+                    batch: $crate::guest::SpanBatchBorrow<'_>,
+                    traces: ::std::vec::Vec<::std::vec::Vec<u32>>,
+                ) -> ::std::result::Result<
+                    ::std::vec::Vec<$crate::guest::WitTraceDecision>,
+                    $crate::guest::WitProcessError,
+                > {
+                    STATE.with(|state| $crate::guest::decide(state.borrow_mut().as_mut(), batch, &traces))
+                }
+            }
+
+            $crate::guest::sampler_bindings::__export_tail_sampler!(Component with_types_in $crate::guest::sampler_bindings);
         };
     };
 }

@@ -1,0 +1,365 @@
+//! [`TraceBuffer`]: spans held by trace until their trace is due for a decision.
+//!
+//! Time is given by the caller (`now`, the time since the processor started), so tests drive the
+//! buffer with a logical clock and nothing here sleeps. A trace is due `decision_wait` after its
+//! first span arrived; the oldest traces are due early when more than `num_traces` are held or
+//! their spans take more than `max_bytes` (each span counted at its encoded size plus
+//! [`SPAN_OVERHEAD`]). Once the sampler has decided a trace, [`TraceBuffer::remember`] keeps the
+//! decision in one of two bounded caches (kept, dropped), so spans that arrive after it follow it
+//! instead of starting a new trace.
+
+use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use prost::Message;
+use spanwise_batch::Batch;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A trace id: 16 bytes (ids of another length are padded or cut, as the batch reads them).
+pub type TraceId = [u8; 16];
+
+/// Bytes counted for each held span beyond its encoded size: its place in the buffer (the span's
+/// own struct, its trace's list, the shared resource and scope).
+pub const SPAN_OVERHEAD: usize = 64;
+
+/// The buffer's limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BufferLimits {
+    /// How long after its first span a trace is decided.
+    pub decision_wait: Duration,
+    /// The most traces held; past it the oldest is decided early.
+    pub num_traces: usize,
+    /// The most bytes held; past it the oldest traces are decided early.
+    pub max_bytes: usize,
+    /// How many kept trace ids are remembered for late spans.
+    pub sampled_cache_size: usize,
+    /// How many dropped trace ids are remembered for late spans.
+    pub non_sampled_cache_size: usize,
+}
+
+/// The resource and scope a span was sent under, shared by the spans of one scope of a request.
+#[derive(Debug)]
+struct Origin {
+    resource: Option<Resource>,
+    resource_schema_url: String,
+    scope: Option<InstrumentationScope>,
+    scope_schema_url: String,
+}
+
+#[derive(Debug)]
+struct Held {
+    origin: Arc<Origin>,
+    span: Span,
+}
+
+#[derive(Debug)]
+struct Trace {
+    spans: Vec<Held>,
+    bytes: usize,
+    /// When its first span arrived.
+    arrived: Duration,
+    /// Its place in arrival order (see `TraceBuffer::order`).
+    sequence: u64,
+}
+
+/// What [`TraceBuffer::add`] did with a batch.
+#[derive(Debug, Default)]
+pub struct Added {
+    /// Spans of traces already decided and kept: they go on now, as the trace did.
+    pub late_kept: Batch,
+    /// How many spans of traces already decided and dropped were dropped.
+    pub late_dropped: usize,
+    /// How many spans are now held.
+    pub held: usize,
+}
+
+/// Traces to decide: their spans as one batch, and the rows of each.
+#[derive(Debug, Default)]
+pub struct Due {
+    /// Every span of the due traces.
+    pub batch: Batch,
+    /// For each trace, its rows in `batch`, ascending.
+    pub traces: Vec<Vec<u32>>,
+    /// The trace ids, in the order of `traces`.
+    pub trace_ids: Vec<TraceId>,
+    /// How many of them were decided before their `decision_wait` because of a limit.
+    pub early: usize,
+}
+
+impl Due {
+    /// Whether there is nothing to decide.
+    pub fn is_empty(&self) -> bool {
+        self.traces.is_empty()
+    }
+}
+
+/// A set of at most `capacity` trace ids that forgets the oldest first.
+#[derive(Debug)]
+struct Bounded {
+    capacity: usize,
+    set: HashSet<TraceId>,
+    order: VecDeque<TraceId>,
+}
+
+impl Bounded {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            set: HashSet::new(),
+            order: VecDeque::new(),
+        }
+    }
+
+    fn insert(&mut self, id: TraceId) {
+        if self.capacity == 0 || !self.set.insert(id) {
+            return;
+        }
+        self.order.push_back(id);
+        if self.order.len() > self.capacity
+            && let Some(old) = self.order.pop_front()
+        {
+            self.set.remove(&old);
+        }
+    }
+
+    fn contains(&self, id: &TraceId) -> bool {
+        self.set.contains(id)
+    }
+
+    fn remove(&mut self, id: &TraceId) {
+        if self.set.remove(id) {
+            self.order.retain(|held| held != id);
+        }
+    }
+}
+
+/// Spans held by trace until the trace is due.
+#[derive(Debug)]
+pub struct TraceBuffer {
+    limits: BufferLimits,
+    traces: HashMap<TraceId, Trace>,
+    /// Trace ids in arrival order with their sequence number; an entry whose trace is gone (or
+    /// came back under a newer sequence) is skipped when met.
+    order: VecDeque<(TraceId, u64)>,
+    next_sequence: u64,
+    spans: usize,
+    bytes: usize,
+    kept: Bounded,
+    dropped: Bounded,
+}
+
+impl TraceBuffer {
+    /// An empty buffer.
+    pub fn new(limits: BufferLimits) -> Self {
+        Self {
+            kept: Bounded::new(limits.sampled_cache_size),
+            dropped: Bounded::new(limits.non_sampled_cache_size),
+            limits,
+            traces: HashMap::new(),
+            order: VecDeque::new(),
+            next_sequence: 0,
+            spans: 0,
+            bytes: 0,
+        }
+    }
+
+    /// How many traces are held.
+    pub fn traces(&self) -> usize {
+        self.traces.len()
+    }
+
+    /// How many spans are held.
+    pub fn spans(&self) -> usize {
+        self.spans
+    }
+
+    /// The bytes held, as the limits count them.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Hold the spans of `batch` by trace. Spans of traces already decided follow the decision.
+    pub fn add(&mut self, batch: Batch, now: Duration) -> Added {
+        let mut added = Added::default();
+        let mut late = Vec::new();
+        for resource_spans in batch.into_request().resource_spans {
+            let ResourceSpans {
+                resource,
+                scope_spans,
+                schema_url: resource_schema_url,
+            } = resource_spans;
+            for scope_spans in scope_spans {
+                let ScopeSpans {
+                    scope,
+                    spans,
+                    schema_url: scope_schema_url,
+                } = scope_spans;
+                let origin = Arc::new(Origin {
+                    resource: resource.clone(),
+                    resource_schema_url: resource_schema_url.clone(),
+                    scope,
+                    scope_schema_url,
+                });
+                let mut late_here = Vec::new();
+                for span in spans {
+                    let id = trace_id(&span.trace_id);
+                    if self.kept.contains(&id) {
+                        late_here.push(span);
+                    } else if self.dropped.contains(&id) {
+                        added.late_dropped += 1;
+                    } else {
+                        self.hold(id, origin.clone(), span, now);
+                        added.held += 1;
+                    }
+                }
+                if !late_here.is_empty() {
+                    late.push((origin, late_here));
+                }
+            }
+        }
+        added.late_kept = assemble(late);
+        added
+    }
+
+    fn hold(&mut self, id: TraceId, origin: Arc<Origin>, span: Span, now: Duration) {
+        let bytes = span.encoded_len() + SPAN_OVERHEAD;
+        let trace = self.traces.entry(id).or_insert_with(|| {
+            let sequence = self.next_sequence;
+            self.next_sequence += 1;
+            self.order.push_back((id, sequence));
+            Trace {
+                spans: Vec::new(),
+                bytes: 0,
+                arrived: now,
+                sequence,
+            }
+        });
+        trace.spans.push(Held { origin, span });
+        trace.bytes += bytes;
+        self.spans += 1;
+        self.bytes += bytes;
+    }
+
+    /// The traces due at `now`: those whose `decision_wait` has passed, then the oldest others
+    /// while more than `num_traces` or `max_bytes` are held.
+    pub fn due(&mut self, now: Duration) -> Due {
+        let mut due = Vec::new();
+        let mut early = 0;
+        while let Some(&(id, sequence)) = self.order.front() {
+            let Some(trace) = self.traces.get(&id).filter(|t| t.sequence == sequence) else {
+                self.order.pop_front();
+                continue;
+            };
+            let waited = now.saturating_sub(trace.arrived) >= self.limits.decision_wait;
+            let over =
+                self.traces.len() > self.limits.num_traces || self.bytes > self.limits.max_bytes;
+            if !waited && !over {
+                break;
+            }
+            if !waited {
+                early += 1;
+            }
+            self.order.pop_front();
+            due.push(self.take(&id));
+        }
+        let mut out = self.collect(due);
+        out.early = early;
+        out
+    }
+
+    /// Every held trace, oldest first (on shutdown: nothing is lost).
+    pub fn drain(&mut self) -> Due {
+        let mut due = Vec::new();
+        while let Some((id, sequence)) = self.order.pop_front() {
+            if self.traces.get(&id).is_some_and(|t| t.sequence == sequence) {
+                due.push(self.take(&id));
+            }
+        }
+        self.collect(due)
+    }
+
+    /// Remember the decision on trace `id`, for the spans of it that arrive later.
+    pub fn remember(&mut self, id: TraceId, keep: bool) {
+        if keep {
+            self.dropped.remove(&id);
+            self.kept.insert(id);
+        } else {
+            self.kept.remove(&id);
+            self.dropped.insert(id);
+        }
+    }
+
+    fn take(&mut self, id: &TraceId) -> (TraceId, Trace) {
+        let trace = self.traces.remove(id).expect("the order names held traces");
+        self.spans -= trace.spans.len();
+        self.bytes -= trace.bytes;
+        (*id, trace)
+    }
+
+    fn collect(&mut self, due: Vec<(TraceId, Trace)>) -> Due {
+        // Spans sent under one resource and scope go back under one, across traces.
+        // Per origin: its spans, each with the index of its trace in `due`.
+        let mut groups: Vec<Group<(usize, Span)>> = Vec::new();
+        let mut slot: HashMap<*const Origin, usize> = HashMap::new();
+        let mut trace_ids = Vec::with_capacity(due.len());
+        for (index, (id, trace)) in due.into_iter().enumerate() {
+            trace_ids.push(id);
+            for held in trace.spans {
+                let key = Arc::as_ptr(&held.origin);
+                let at = *slot.entry(key).or_insert_with(|| {
+                    groups.push((held.origin.clone(), Vec::new()));
+                    groups.len() - 1
+                });
+                groups[at].1.push((index, held.span));
+            }
+        }
+        let mut traces = vec![Vec::new(); trace_ids.len()];
+        let mut row = 0u32;
+        let mut assembled = Vec::with_capacity(groups.len());
+        for (origin, spans) in groups {
+            let mut list = Vec::with_capacity(spans.len());
+            for (index, span) in spans {
+                traces[index].push(row);
+                row += 1;
+                list.push(span);
+            }
+            assembled.push((origin, list));
+        }
+        Due {
+            batch: assemble(assembled),
+            traces,
+            trace_ids,
+            early: 0,
+        }
+    }
+}
+
+/// Spans sent under one origin.
+type Group<T> = (Arc<Origin>, Vec<T>);
+
+/// One resource span per origin, holding one scope span, in order.
+fn assemble(groups: Vec<Group<Span>>) -> Batch {
+    let resource_spans = groups
+        .into_iter()
+        .map(|(origin, spans)| ResourceSpans {
+            resource: origin.resource.clone(),
+            scope_spans: vec![ScopeSpans {
+                scope: origin.scope.clone(),
+                spans,
+                schema_url: origin.scope_schema_url.clone(),
+            }],
+            schema_url: origin.resource_schema_url.clone(),
+        })
+        .collect();
+    Batch::from_resource_spans(resource_spans)
+}
+
+/// A trace id as 16 bytes, padded or cut as the batch's `trace_ids` read does.
+fn trace_id(bytes: &[u8]) -> TraceId {
+    let mut id = [0u8; 16];
+    let n = bytes.len().min(16);
+    id[..n].copy_from_slice(&bytes[..n]);
+    id
+}

@@ -1,0 +1,195 @@
+//! The trace buffer, driven by a logical clock: nothing sleeps.
+
+use super::buffer::{BufferLimits, SPAN_OVERHEAD, TraceBuffer, TraceId};
+use opentelemetry_proto::tonic::trace::v1::Span;
+use prost::Message;
+use spanwise_batch::{Batch, BatchBuilder, kv};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn limits() -> BufferLimits {
+    BufferLimits {
+        decision_wait: WAIT,
+        num_traces: 100,
+        max_bytes: usize::MAX,
+        sampled_cache_size: 10,
+        non_sampled_cache_size: 10,
+    }
+}
+
+fn id(n: u8) -> TraceId {
+    [n; 16]
+}
+
+/// One request from `service`: a span named `name` for each trace number.
+fn request(service: &str, spans: &[(u8, &str)]) -> Batch {
+    let mut builder = BatchBuilder::new().resource(vec![kv("service.name", service)]);
+    for (_, name) in spans {
+        builder = builder.span(name, vec![]);
+    }
+    let mut request = builder.build().into_request();
+    for (span, (trace, _)) in request.resource_spans[0].scope_spans[0]
+        .spans
+        .iter_mut()
+        .zip(spans)
+    {
+        span.trace_id = id(*trace).to_vec();
+    }
+    Batch::from_request(request)
+}
+
+fn spans(batch: &Batch) -> Vec<(String, String, TraceId)> {
+    batch
+        .resource_spans()
+        .iter()
+        .flat_map(|r| {
+            let service = r.resource.as_ref().unwrap().attributes[0]
+                .value
+                .as_ref()
+                .map(|v| format!("{v:?}"))
+                .unwrap();
+            r.scope_spans
+                .iter()
+                .flat_map(|s| &s.spans)
+                .map(move |s: &Span| {
+                    (
+                        service.clone(),
+                        s.name.clone(),
+                        s.trace_id.clone().try_into().unwrap(),
+                    )
+                })
+        })
+        .collect()
+}
+
+#[test]
+fn a_trace_is_due_decision_wait_after_its_first_span() {
+    let mut buffer = TraceBuffer::new(limits());
+    buffer.add(request("api", &[(1, "a1"), (2, "b1")]), Duration::ZERO);
+    buffer.add(request("db", &[(1, "a2")]), Duration::from_secs(10));
+    assert_eq!((buffer.traces(), buffer.spans()), (2, 3));
+    assert!(buffer.due(WAIT - Duration::from_millis(1)).is_empty());
+
+    let due = buffer.due(WAIT);
+    assert_eq!(due.trace_ids, [id(1), id(2)]);
+    assert_eq!(due.early, 0);
+    let rows = spans(&due.batch);
+    // Each trace's rows hold its spans, under the resource they were sent with.
+    let names = |trace: usize| -> Vec<(String, String)> {
+        due.traces[trace]
+            .iter()
+            .map(|&row| {
+                let (service, name, trace_id) = rows[row as usize].clone();
+                assert_eq!(trace_id, due.trace_ids[trace]);
+                (service, name)
+            })
+            .collect()
+    };
+    assert_eq!(names(0).len(), 2);
+    assert!(names(0).iter().any(|(s, n)| s.contains("api") && n == "a1"));
+    assert!(names(0).iter().any(|(s, n)| s.contains("db") && n == "a2"));
+    assert_eq!(names(1).len(), 1);
+    assert_eq!(due.batch.len(), 3);
+    assert_eq!((buffer.traces(), buffer.spans(), buffer.bytes()), (0, 0, 0));
+}
+
+#[test]
+fn past_num_traces_the_oldest_trace_is_decided_early() {
+    let mut buffer = TraceBuffer::new(BufferLimits {
+        num_traces: 2,
+        ..limits()
+    });
+    for n in 1..=3 {
+        buffer.add(
+            request("api", &[(n, "s")]),
+            Duration::from_secs(u64::from(n)),
+        );
+    }
+    let due = buffer.due(Duration::from_secs(3));
+    assert_eq!(due.trace_ids, [id(1)]);
+    assert_eq!(due.early, 1);
+    assert_eq!(buffer.traces(), 2);
+}
+
+#[test]
+fn past_max_bytes_the_oldest_traces_are_decided_early() {
+    let one = request("api", &[(1, "s")]);
+    let size = one.resource_spans()[0].scope_spans[0].spans[0].encoded_len() + SPAN_OVERHEAD;
+    let mut buffer = TraceBuffer::new(BufferLimits {
+        max_bytes: 2 * size,
+        ..limits()
+    });
+    buffer.add(one, Duration::ZERO);
+    buffer.add(request("api", &[(2, "s")]), Duration::ZERO);
+    assert_eq!(buffer.bytes(), 2 * size);
+    assert!(
+        buffer.due(Duration::ZERO).is_empty(),
+        "at the limit, not past it"
+    );
+    buffer.add(request("api", &[(3, "s")]), Duration::ZERO);
+    let due = buffer.due(Duration::ZERO);
+    assert_eq!(
+        (due.trace_ids.as_slice(), due.early),
+        ([id(1)].as_slice(), 1)
+    );
+    assert_eq!(buffer.bytes(), 2 * size);
+}
+
+#[test]
+fn late_spans_follow_the_decision_and_the_caches_are_bounded() {
+    let mut buffer = TraceBuffer::new(BufferLimits {
+        sampled_cache_size: 1,
+        ..limits()
+    });
+    buffer.remember(id(1), true);
+    buffer.remember(id(2), false);
+    let added = buffer.add(
+        request("api", &[(1, "late kept"), (2, "late dropped"), (3, "new")]),
+        Duration::ZERO,
+    );
+    assert_eq!(added.late_kept.len(), 1);
+    assert_eq!(spans(&added.late_kept)[0].1, "late kept");
+    assert!(
+        spans(&added.late_kept)[0].0.contains("api"),
+        "with its resource"
+    );
+    assert_eq!((added.late_dropped, added.held), (1, 1));
+    // The kept cache holds one id: remembering another forgets trace 1.
+    buffer.remember(id(4), true);
+    let added = buffer.add(request("api", &[(1, "again")]), Duration::ZERO);
+    assert_eq!((added.late_kept.len(), added.held), (0, 1));
+    // A decision can change its mind once: the id moves between the caches.
+    buffer.remember(id(2), true);
+    let added = buffer.add(request("api", &[(2, "now kept")]), Duration::ZERO);
+    assert_eq!(added.late_kept.len(), 1);
+}
+
+#[test]
+fn drain_gives_every_held_trace_oldest_first() {
+    let mut buffer = TraceBuffer::new(limits());
+    buffer.add(request("api", &[(5, "a"), (6, "b")]), Duration::ZERO);
+    buffer.add(
+        request("api", &[(7, "c"), (5, "a2")]),
+        Duration::from_secs(1),
+    );
+    let due = buffer.drain();
+    assert_eq!(due.trace_ids, [id(5), id(6), id(7)]);
+    assert_eq!(due.batch.len(), 4);
+    assert_eq!(
+        due.traces.iter().map(Vec::len).collect::<Vec<_>>(),
+        [2, 1, 1]
+    );
+    assert_eq!(buffer.traces(), 0);
+    assert!(buffer.drain().is_empty());
+}
+
+#[test]
+fn a_trace_seen_again_after_it_was_due_starts_over() {
+    let mut buffer = TraceBuffer::new(limits());
+    buffer.add(request("api", &[(1, "first")]), Duration::ZERO);
+    assert_eq!(buffer.due(WAIT).trace_ids, [id(1)]);
+    buffer.add(request("api", &[(1, "second")]), WAIT);
+    assert!(buffer.due(WAIT + WAIT / 2).is_empty());
+    assert_eq!(buffer.due(WAIT * 2).trace_ids, [id(1)]);
+}
