@@ -140,3 +140,166 @@ fn processors_and_samplers_are_told_apart() {
         Err(CallError::Failed(m)) if m.contains("a tail sampler cannot run as a processor")
     ));
 }
+
+/// A pipeline `tail_sampling` (the test sampler, `record_policy`, `extra` keys) → file.
+fn tail_pipeline(dir: &std::path::Path, extra: &str) -> Vec<spanwise::pipeline::Pipeline> {
+    let yaml = format!(
+        r#"
+receivers:
+  otlp:
+    protocols:
+      http: {{ endpoint: "127.0.0.1:0" }}
+processors:
+  tail_sampling:
+    decision_wait: 1h
+    record_policy: true
+{extra}
+    sampler:
+      plugin: {plugin}
+exporters:
+  file: {{ path: {out} }}
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [tail_sampling]
+      exporters: [file]
+"#,
+        plugin = spanwise_tests::guest("sampler").display(),
+        out = dir.join("traces.jsonl").display(),
+    );
+    let config =
+        spanwise::config::Config::parse(&yaml, std::path::Path::new("tail.yaml"), &|_| None)
+            .expect("a valid config");
+    let runtime = spanwise_tests::runtime(&dir.join("cache"));
+    spanwise::pipeline::build_pipelines(&config, &runtime).expect("the pipeline builds")
+}
+
+/// The exported spans: `(name, tracestate, sampling.policy)`.
+fn exported(dir: &std::path::Path) -> Vec<(String, String, Option<String>)> {
+    spanwise_tests::read_jsonl(&dir.join("traces.jsonl"))
+        .into_iter()
+        .flat_map(|r| r.resource_spans)
+        .flat_map(|r| r.scope_spans)
+        .flat_map(|s| s.spans)
+        .map(|s| {
+            let policy = s
+                .attributes
+                .iter()
+                .find(|kv| kv.key == "sampling.policy")
+                .map(|kv| format!("{:?}", kv.value.as_ref().unwrap().value.as_ref().unwrap()));
+            (s.name, s.trace_state, policy)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_sampling_writes_thresholds_and_policies_and_decides_everything_on_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipelines = tail_pipeline(dir.path(), "");
+    let (batch, _) = three_traces();
+    pipelines[0].consume(batch).await.unwrap();
+    assert!(exported(dir.path()).is_empty(), "held for decision_wait");
+    pipelines[0].shutdown().await;
+
+    let mut spans = exported(dir.path());
+    spans.sort();
+    let policy = |name: &str| Some(format!("StringValue({name:?})"));
+    assert_eq!(
+        spans,
+        [
+            ("a1".to_owned(), "ot=th:0".to_owned(), policy("errors")),
+            ("a2".to_owned(), "ot=th:0".to_owned(), policy("errors")),
+            ("b1".to_owned(), "ot=th:8".to_owned(), policy("default")),
+            ("b2".to_owned(), "ot=th:8".to_owned(), policy("default")),
+        ]
+    );
+    let stats = &pipelines[0].summaries()[0].stats;
+    assert_eq!(stats["traces_kept"], 2);
+    assert_eq!(stats["traces_dropped"], 1);
+    assert_eq!(stats["spans_dropped"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_num_traces_the_oldest_trace_is_decided_and_its_late_spans_follow_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipelines = tail_pipeline(dir.path(), "    num_traces: 1");
+    let (batch, _) = three_traces();
+    // One trace at a time: each new trace makes the one before it due.
+    let mut request = batch.into_request();
+    let spans = std::mem::take(&mut request.resource_spans[0].scope_spans[0].spans);
+    let one = |spans: Vec<opentelemetry_proto::tonic::trace::v1::Span>| {
+        let mut r = request.clone();
+        r.resource_spans[0].scope_spans[0].spans = spans;
+        Batch::from_request(r)
+    };
+    pipelines[0]
+        .consume(one(spans[0..2].to_vec()))
+        .await
+        .unwrap();
+    pipelines[0]
+        .consume(one(spans[2..4].to_vec()))
+        .await
+        .unwrap();
+    // Trace a was decided (kept: it has an error); its late span goes straight on.
+    let mut late = spans[0].clone();
+    late.name = "a3 (late)".into();
+    pipelines[0].consume(one(vec![late])).await.unwrap();
+    pipelines[0].shutdown().await;
+
+    let spans = exported(dir.path());
+    let names: Vec<&str> = spans.iter().map(|s| s.0.as_str()).collect();
+    for name in ["a1", "a2", "a3 (late)", "b1", "b2"] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    let late = spans.iter().find(|s| s.0 == "a3 (late)").unwrap();
+    assert_eq!(
+        (late.1.as_str(), late.2.as_deref()),
+        ("ot=th:0", Some("StringValue(\"errors\")")),
+        "a late span is marked as its trace was"
+    );
+    let stats = &pipelines[0].summaries()[0].stats;
+    assert_eq!(stats["traces_decided_early"], 1);
+    assert_eq!(stats["late_spans_kept"], 1);
+}
+
+#[test]
+fn a_processor_is_refused_as_a_sampler() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        r#"
+receivers:
+  otlp:
+    protocols:
+      http: {{ endpoint: "127.0.0.1:0" }}
+processors:
+  tail_sampling:
+    sampler:
+      plugin: {plugin}
+exporters:
+  debug:
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [tail_sampling]
+      exporters: [debug]
+"#,
+        plugin = spanwise_tests::guest("noop").display(),
+    );
+    let config =
+        spanwise::config::Config::parse(&yaml, std::path::Path::new("tail.yaml"), &|_| None)
+            .unwrap();
+    let runtime = spanwise_tests::runtime(&dir.path().join("cache"));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let error = rt
+        .block_on(async { spanwise::pipeline::build_pipelines(&config, &runtime).map(|_| ()) })
+        .unwrap_err();
+    assert_eq!(error.key, "processors.tail_sampling.sampler.plugin");
+    assert!(
+        error
+            .to_string()
+            .contains("is a processor, not a tail sampler"),
+        "{error}"
+    );
+}

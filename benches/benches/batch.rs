@@ -1,13 +1,17 @@
 //! The host's batch without any plugin: how long the batch processor takes to cut 40,000 spans
 //! into batches of 1,000 (`split_40000_spans/into_chunks_1000`), next to one deep copy of the
-//! same batch (`split_40000_spans/clone`), which is what each cut cost when splits cloned.
+//! same batch (`split_40000_spans/clone`), which is what each cut cost when splits cloned; and
+//! what the tail sampler's buffer costs: holding 1,000 spans of 200 traces
+//! (`tail_buffer_1000_spans/add`) and giving them back as one batch of due traces
+//! (`tail_buffer_1000_spans/add_and_drain`).
 
 // The allocator of the `spanwise` binary, so the figures are those of what ships.
 #[global_allocator]
 static GLOBAL: spanwise::Allocator = spanwise::ALLOCATOR;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use spanwise_benches::http_batch;
+use spanwise::pipeline::tail::buffer::{BufferLimits, TraceBuffer};
+use spanwise_benches::{http_batch, traced_batch};
 use std::time::Duration;
 
 fn benches(c: &mut Criterion) {
@@ -21,6 +25,37 @@ fn benches(c: &mut Criterion) {
         )
     });
     group.bench_function("clone", |b| b.iter(|| batch.clone()));
+    group.finish();
+
+    let traced = traced_batch(1_000);
+    let limits = BufferLimits {
+        decision_wait: Duration::from_secs(30),
+        num_traces: 50_000,
+        max_bytes: 256 << 20,
+        sampled_cache_size: 50_000,
+        non_sampled_cache_size: 50_000,
+    };
+    let mut group = c.benchmark_group("tail_buffer_1000_spans");
+    group.bench_function("add", |b| {
+        b.iter_batched(
+            || (traced.clone(), TraceBuffer::new(limits.clone())),
+            |(batch, mut buffer)| {
+                buffer.add(batch, Duration::ZERO);
+                buffer
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("add_and_drain", |b| {
+        b.iter_batched(
+            || (traced.clone(), TraceBuffer::new(limits.clone())),
+            |(batch, mut buffer)| {
+                buffer.add(batch, Duration::ZERO);
+                buffer.drain()
+            },
+            BatchSize::LargeInput,
+        )
+    });
     group.finish();
 }
 

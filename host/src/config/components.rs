@@ -117,6 +117,89 @@ pub enum ProcessorConfig {
     Batch(BatchConfig),
     /// `wasm/NAME`: a WebAssembly plugin.
     Wasm(Box<WasmProcessorConfig>),
+    /// `tail_sampling[/NAME]`: whole traces held, then decided by a sampler plugin.
+    TailSampling(Box<TailSamplingConfig>),
+}
+
+/// `processors.tail_sampling`: the collector's `tail_sampling` keys, with the policies in a
+/// sampler plugin (`sampler:`) instead of in the host.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TailSamplingConfig {
+    /// How long after its first span a trace is decided. Default `30s`.
+    #[serde(
+        default = "default_decision_wait",
+        deserialize_with = "units::duration"
+    )]
+    pub decision_wait: Duration,
+    /// The most traces held; past it the oldest is decided early. Default 50000.
+    #[serde(default = "default_num_traces")]
+    pub num_traces: usize,
+    /// Accepted for the collector's configs; the buffer sizes itself.
+    #[serde(default)]
+    pub expected_new_traces_per_sec: usize,
+    /// Remembered decisions, for spans that arrive after their trace was decided.
+    #[serde(default)]
+    pub decision_cache: DecisionCacheConfig,
+    /// The most MiB of spans held (each counted at its encoded size plus its bookkeeping); past
+    /// it the oldest traces are decided early. Default 256.
+    #[serde(default = "default_max_buffer_mib")]
+    pub max_buffer_mib: usize,
+    /// Write the policy that kept a trace as `sampling.policy` on its spans. Default false.
+    #[serde(default)]
+    pub record_policy: bool,
+    /// The sampler plugin (a `tail-sampler` component): `plugin`, `sha256`, `config`,
+    /// `limits`, `keys`, and `on_error` (`drop`, the default, drops the traces of a failed
+    /// decision; `pass` keeps them undecided).
+    pub sampler: WasmProcessorConfig,
+}
+
+/// `processors.tail_sampling.decision_cache`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DecisionCacheConfig {
+    /// Kept trace ids remembered. Default 50000 (the collector's default, 0, remembers none).
+    pub sampled_cache_size: usize,
+    /// Dropped trace ids remembered. Default 50000.
+    pub non_sampled_cache_size: usize,
+}
+
+impl Default for DecisionCacheConfig {
+    fn default() -> Self {
+        Self {
+            sampled_cache_size: 50_000,
+            non_sampled_cache_size: 50_000,
+        }
+    }
+}
+
+fn default_decision_wait() -> Duration {
+    Duration::from_secs(30)
+}
+
+fn default_num_traces() -> usize {
+    50_000
+}
+
+fn default_max_buffer_mib() -> usize {
+    256
+}
+
+impl TailSamplingConfig {
+    pub(super) fn check(&self) -> Result<(), (String, String)> {
+        if self.decision_wait.is_zero() {
+            return Err(("decision_wait".into(), "must be more than 0".into()));
+        }
+        if self.num_traces == 0 {
+            return Err(("num_traces".into(), "must be at least 1".into()));
+        }
+        if self.max_buffer_mib == 0 {
+            return Err(("max_buffer_mib".into(), "must be at least 1".into()));
+        }
+        self.sampler
+            .check()
+            .map_err(|(field, reason)| (format!("sampler.{field}"), reason))
+    }
 }
 
 /// `processors.batch`, as the collector's batch processor.

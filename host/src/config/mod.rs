@@ -162,10 +162,19 @@ impl Config {
                         .map_err(|(field, reason)| err(&format!("{key}.{field}"), reason))?;
                     ProcessorConfig::Wasm(Box::new(config))
                 }
+                "tail_sampling" => {
+                    let config: TailSamplingConfig = typed(block, &key, file, &positions)?;
+                    config
+                        .check()
+                        .map_err(|(field, reason)| err(&format!("{key}.{field}"), reason))?;
+                    ProcessorConfig::TailSampling(Box::new(config))
+                }
                 other => {
                     return Err(err(
                         &key,
-                        format!("unknown processor type {other:?} (known: batch, wasm)"),
+                        format!(
+                            "unknown processor type {other:?} (known: batch, wasm, tail_sampling)"
+                        ),
                     ));
                 }
             };

@@ -1,6 +1,8 @@
 //! Turning a checked [`Config`] into running pipelines: load plugins (once per processor id),
 //! configure an instance per pipeline, create exporters (shared between pipelines).
 
+use super::tail::buffer::BufferLimits;
+use super::tail::{TailSampler, TailSettings};
 use super::{Batcher, Chain, Pipeline, Stage, WasmStage};
 use crate::config::{Config, ConfigError, ProcessorConfig};
 use crate::exporter::{self, Exporter};
@@ -87,6 +89,52 @@ pub fn build_pipelines(config: &Config, runtime: &Runtime) -> Result<Vec<Pipelin
                         wasm.on_error,
                         counters,
                     )))
+                }
+                ProcessorConfig::TailSampling(tail) => {
+                    let sampler = &tail.sampler;
+                    let plugin = runtime
+                        .load(&sampler.plugin, sampler.sha256.as_deref())
+                        .map_err(|e| load_error(config, &format!("{key}.sampler"), e))?;
+                    if !plugin.is_sampler() {
+                        return Err(err(
+                            format!("{key}.sampler.plugin"),
+                            format!(
+                                "{} is a processor, not a tail sampler (the tail-sampler world)",
+                                sampler.plugin.display()
+                            ),
+                        ));
+                    }
+                    let counters = Arc::new(Counters::default());
+                    let context = Arc::new(PluginContext {
+                        name: id.clone(),
+                        counters: counters.clone(),
+                        keys: sampler
+                            .keys
+                            .iter()
+                            .map(|(name, key)| (name.clone(), key.as_bytes().to_vec()))
+                            .collect(),
+                        log: PluginLog::new(id),
+                    });
+                    let config_json = sampler
+                        .config_json()
+                        .map_err(|reason| err(format!("{key}.sampler.config"), reason))?;
+                    let instance = plugin
+                        .instantiate(context, sampler.limits.to_limits(), &config_json)
+                        .map_err(|e| load_error(config, &format!("{key}.sampler"), e))?;
+                    tracing::info!(processor = %id, pipeline = %pipeline_id, sha256 = %plugin.sha256(), "tail sampler loaded");
+                    let settings = TailSettings {
+                        limits: BufferLimits {
+                            decision_wait: tail.decision_wait,
+                            num_traces: tail.num_traces,
+                            max_bytes: tail.max_buffer_mib.saturating_mul(1 << 20),
+                            sampled_cache_size: tail.decision_cache.sampled_cache_size,
+                            non_sampled_cache_size: tail.decision_cache.non_sampled_cache_size,
+                        },
+                        record_policy: tail.record_policy,
+                        on_error: sampler.on_error,
+                        tick: tail.decision_wait.min(std::time::Duration::from_secs(1)),
+                    };
+                    Stage::Tail(Arc::new(TailSampler::new(id, settings, instance, counters)))
                 }
             };
             stages.push(stage);

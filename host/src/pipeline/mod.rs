@@ -1,9 +1,10 @@
 //! Pipelines: a batch runs through the processors in config order, then goes to every exporter.
 //!
-//! A processor is a [`WasmStage`] (a plugin, run on a blocking thread) or a [`Batcher`] (the
-//! built-in `batch` processor). Stages before the first batcher run on the request's own path,
-//! so the receiver can tell the client what was dropped; a batcher hands its output to the
-//! stages after it from its own task.
+//! A processor is a [`WasmStage`] (a plugin, run on a blocking thread), a [`Batcher`] (the
+//! built-in `batch` processor) or a [`TailSampler`] (the built-in `tail_sampling` processor,
+//! which asks a sampler plugin). Stages before the first batcher or tail sampler run on the
+//! request's own path, so the receiver can tell the client what was dropped; those two hand
+//! their output to the stages after them from their own task.
 //!
 //! Ownership runs one way, down the pipeline: a [`Pipeline`] owns its stages and exporters; a
 //! batcher's task owns only what comes after the batcher (a `Chain`), never the batcher or the
@@ -18,6 +19,7 @@ mod wasm;
 
 pub use batcher::Batcher;
 pub use build::{BuildError, build_pipelines};
+pub use tail::TailSampler;
 pub use wasm::WasmStage;
 
 use crate::exporter::{ExportError, Exporter};
@@ -31,6 +33,8 @@ pub enum Stage {
     Wasm(Arc<WasmStage>),
     /// The built-in `batch` processor.
     Batch(Arc<Batcher>),
+    /// The built-in `tail_sampling` processor.
+    Tail(Arc<TailSampler>),
 }
 
 /// The counters of one stage: see [`WasmStage::stats`] and [`Batcher::stats`] for the names.
@@ -134,8 +138,10 @@ impl Pipeline {
     /// a Tokio runtime.
     pub(crate) fn new(chain: Chain) -> Self {
         for (index, stage) in chain.stages.iter().enumerate() {
-            if let Stage::Batch(batcher) = stage {
-                batcher.start(Arc::new(chain.after(index)));
+            match stage {
+                Stage::Batch(batcher) => batcher.start(Arc::new(chain.after(index))),
+                Stage::Tail(tail) => tail.start(Arc::new(chain.after(index))),
+                Stage::Wasm(_) => {}
             }
         }
         Self {
@@ -171,6 +177,12 @@ impl Pipeline {
                     stats: batcher.stats.snapshot(),
                     plugin_counters: Default::default(),
                 },
+                Stage::Tail(tail) => StageSummary {
+                    id: tail.id().to_owned(),
+                    is_plugin: false,
+                    stats: tail.stats.snapshot(),
+                    plugin_counters: tail.plugin_counters.snapshot(),
+                },
             })
             .collect()
     }
@@ -180,12 +192,14 @@ impl Pipeline {
         run(&self.inner, batch).await
     }
 
-    /// Flush every batcher in order, then shut the exporters down. Spans that batchers hold are
-    /// sent on before this returns.
+    /// Flush every batcher and tail sampler in order, then shut the exporters down. Spans they
+    /// hold are sent on (a tail sampler decides every trace it holds) before this returns.
     pub async fn shutdown(&self) {
         for stage in &self.inner.stages {
-            if let Stage::Batch(batcher) = stage {
-                batcher.shutdown().await;
+            match stage {
+                Stage::Batch(batcher) => batcher.shutdown().await,
+                Stage::Tail(tail) => tail.shutdown().await,
+                Stage::Wasm(_) => {}
             }
         }
         for exporter in &self.inner.exporters {
@@ -212,6 +226,12 @@ pub(crate) async fn run(chain: &Chain, mut batch: Batch) -> Result<Report, Consu
             Stage::Batch(batcher) => {
                 batcher
                     .send(batch)
+                    .await
+                    .map_err(|_| ConsumeError::ShuttingDown(chain.id.clone()))?;
+                return Ok(report);
+            }
+            Stage::Tail(tail) => {
+                tail.send(batch)
                     .await
                     .map_err(|_| ConsumeError::ShuttingDown(chain.id.clone()))?;
                 return Ok(report);

@@ -12,8 +12,9 @@ use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
+use spanwise_abi::TraceDecision;
 use spanwise_batch::Batch;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -67,8 +68,11 @@ struct Trace {
 /// What [`TraceBuffer::add`] did with a batch.
 #[derive(Debug, Default)]
 pub struct Added {
-    /// Spans of traces already decided and kept: they go on now, as the trace did.
-    pub late_kept: Batch,
+    /// Spans of traces already decided and kept, by trace: they go on now, with their trace's
+    /// decision (`late_decisions`, one per trace of `late_kept`).
+    pub late_kept: Due,
+    /// The remembered decision of each trace of `late_kept`.
+    pub late_decisions: Vec<TraceDecision>,
     /// How many spans of traces already decided and dropped were dropped.
     pub late_dropped: usize,
     /// How many spans are now held.
@@ -95,41 +99,44 @@ impl Due {
     }
 }
 
-/// A set of at most `capacity` trace ids that forgets the oldest first.
+/// At most `capacity` trace ids with a value each, forgetting the oldest first.
 #[derive(Debug)]
-struct Bounded {
+struct Bounded<V> {
     capacity: usize,
-    set: HashSet<TraceId>,
+    map: HashMap<TraceId, V>,
     order: VecDeque<TraceId>,
 }
 
-impl Bounded {
+impl<V> Bounded<V> {
     fn new(capacity: usize) -> Self {
         Self {
             capacity,
-            set: HashSet::new(),
+            map: HashMap::new(),
             order: VecDeque::new(),
         }
     }
 
-    fn insert(&mut self, id: TraceId) {
-        if self.capacity == 0 || !self.set.insert(id) {
+    fn insert(&mut self, id: TraceId, value: V) {
+        if self.capacity == 0 {
+            return;
+        }
+        if self.map.insert(id, value).is_some() {
             return;
         }
         self.order.push_back(id);
         if self.order.len() > self.capacity
             && let Some(old) = self.order.pop_front()
         {
-            self.set.remove(&old);
+            self.map.remove(&old);
         }
     }
 
-    fn contains(&self, id: &TraceId) -> bool {
-        self.set.contains(id)
+    fn get(&self, id: &TraceId) -> Option<&V> {
+        self.map.get(id)
     }
 
     fn remove(&mut self, id: &TraceId) {
-        if self.set.remove(id) {
+        if self.map.remove(id).is_some() {
             self.order.retain(|held| held != id);
         }
     }
@@ -146,8 +153,8 @@ pub struct TraceBuffer {
     next_sequence: u64,
     spans: usize,
     bytes: usize,
-    kept: Bounded,
-    dropped: Bounded,
+    kept: Bounded<TraceDecision>,
+    dropped: Bounded<()>,
 }
 
 impl TraceBuffer {
@@ -183,7 +190,7 @@ impl TraceBuffer {
     /// Hold the spans of `batch` by trace. Spans of traces already decided follow the decision.
     pub fn add(&mut self, batch: Batch, now: Duration) -> Added {
         let mut added = Added::default();
-        let mut late = Vec::new();
+        let mut late: Vec<(TraceId, Trace)> = Vec::new();
         for resource_spans in batch.into_request().resource_spans {
             let ResourceSpans {
                 resource,
@@ -202,24 +209,39 @@ impl TraceBuffer {
                     scope,
                     scope_schema_url,
                 });
-                let mut late_here = Vec::new();
                 for span in spans {
                     let id = trace_id(&span.trace_id);
-                    if self.kept.contains(&id) {
-                        late_here.push(span);
-                    } else if self.dropped.contains(&id) {
+                    if self.kept.get(&id).is_some() {
+                        let held = Held {
+                            origin: origin.clone(),
+                            span,
+                        };
+                        match late.iter_mut().find(|(seen, _)| *seen == id) {
+                            Some((_, trace)) => trace.spans.push(held),
+                            None => late.push((
+                                id,
+                                Trace {
+                                    spans: vec![held],
+                                    bytes: 0,
+                                    arrived: now,
+                                    sequence: 0,
+                                },
+                            )),
+                        }
+                    } else if self.dropped.get(&id).is_some() {
                         added.late_dropped += 1;
                     } else {
                         self.hold(id, origin.clone(), span, now);
                         added.held += 1;
                     }
                 }
-                if !late_here.is_empty() {
-                    late.push((origin, late_here));
-                }
             }
         }
-        added.late_kept = assemble(late);
+        added.late_decisions = late
+            .iter()
+            .filter_map(|(id, _)| self.kept.get(id).cloned())
+            .collect();
+        added.late_kept = self.collect(late);
         added
     }
 
@@ -281,13 +303,13 @@ impl TraceBuffer {
     }
 
     /// Remember the decision on trace `id`, for the spans of it that arrive later.
-    pub fn remember(&mut self, id: TraceId, keep: bool) {
-        if keep {
+    pub fn remember(&mut self, id: TraceId, decision: &TraceDecision) {
+        if decision.keep {
             self.dropped.remove(&id);
-            self.kept.insert(id);
+            self.kept.insert(id, decision.clone());
         } else {
             self.kept.remove(&id);
-            self.dropped.insert(id);
+            self.dropped.insert(id, ());
         }
     }
 
@@ -298,7 +320,7 @@ impl TraceBuffer {
         (*id, trace)
     }
 
-    fn collect(&mut self, due: Vec<(TraceId, Trace)>) -> Due {
+    fn collect(&self, due: Vec<(TraceId, Trace)>) -> Due {
         // Spans sent under one resource and scope go back under one, across traces.
         // Per origin: its spans, each with the index of its trace in `due`.
         let mut groups: Vec<Group<(usize, Span)>> = Vec::new();

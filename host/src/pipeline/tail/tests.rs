@@ -3,6 +3,7 @@
 use super::buffer::{BufferLimits, SPAN_OVERHEAD, TraceBuffer, TraceId};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
+use spanwise_abi::TraceDecision;
 use spanwise_batch::{Batch, BatchBuilder, kv};
 use std::time::Duration;
 
@@ -142,27 +143,29 @@ fn late_spans_follow_the_decision_and_the_caches_are_bounded() {
         sampled_cache_size: 1,
         ..limits()
     });
-    buffer.remember(id(1), true);
-    buffer.remember(id(2), false);
+    buffer.remember(id(1), &TraceDecision::keep(0.5, "slow"));
+    buffer.remember(id(2), &TraceDecision::drop("default"));
     let added = buffer.add(
         request("api", &[(1, "late kept"), (2, "late dropped"), (3, "new")]),
         Duration::ZERO,
     );
-    assert_eq!(added.late_kept.len(), 1);
-    assert_eq!(spans(&added.late_kept)[0].1, "late kept");
+    assert_eq!(added.late_kept.batch.len(), 1);
+    assert_eq!(spans(&added.late_kept.batch)[0].1, "late kept");
+    assert_eq!(added.late_kept.traces, [vec![0]]);
+    assert_eq!(added.late_decisions, [TraceDecision::keep(0.5, "slow")]);
     assert!(
-        spans(&added.late_kept)[0].0.contains("api"),
+        spans(&added.late_kept.batch)[0].0.contains("api"),
         "with its resource"
     );
     assert_eq!((added.late_dropped, added.held), (1, 1));
     // The kept cache holds one id: remembering another forgets trace 1.
-    buffer.remember(id(4), true);
+    buffer.remember(id(4), &TraceDecision::keep(1.0, ""));
     let added = buffer.add(request("api", &[(1, "again")]), Duration::ZERO);
-    assert_eq!((added.late_kept.len(), added.held), (0, 1));
+    assert_eq!((added.late_kept.batch.len(), added.held), (0, 1));
     // A decision can change its mind once: the id moves between the caches.
-    buffer.remember(id(2), true);
+    buffer.remember(id(2), &TraceDecision::keep(1.0, ""));
     let added = buffer.add(request("api", &[(2, "now kept")]), Duration::ZERO);
-    assert_eq!(added.late_kept.len(), 1);
+    assert_eq!(added.late_kept.batch.len(), 1);
 }
 
 #[test]
