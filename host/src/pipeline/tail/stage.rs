@@ -176,27 +176,37 @@ impl Worker {
         }
         self.stats.add("traces_decided", due.traces.len() as u64);
         self.stats.add("traces_decided_early", due.early as u64);
-        let Some(mut instance) = self.instance.take() else {
-            return;
-        };
-        let traces = std::mem::take(&mut due.traces);
-        let batch = std::mem::take(&mut due.batch);
-        let joined = tokio::task::spawn_blocking(move || {
-            let mut batch = batch;
-            let answer = instance.decide(&mut batch, &traces);
-            (instance, batch, traces, answer)
-        })
-        .await;
-        let (instance, batch, traces, answer) = match joined {
-            Ok(parts) => parts,
-            Err(e) => {
-                tracing::error!(processor = %self.id, "the sampler's thread failed: {e}");
-                return;
+        let answer = match self.instance.take() {
+            Some(mut instance) => {
+                let traces = std::mem::take(&mut due.traces);
+                let batch = std::mem::take(&mut due.batch);
+                let spans = batch.len() as u64;
+                let joined = tokio::task::spawn_blocking(move || {
+                    let mut batch = batch;
+                    let answer = instance.decide(&mut batch, &traces);
+                    (instance, batch, traces, answer)
+                })
+                .await;
+                match joined {
+                    Ok((instance, batch, traces, answer)) => {
+                        self.instance = Some(instance);
+                        due.batch = batch;
+                        due.traces = traces;
+                        answer
+                    }
+                    // The sampler's thread panicked (wasmtime reports traps as errors, so this
+                    // is a host bug): the spans went with it. Later traces get `on_error`.
+                    Err(e) => {
+                        self.stats.add("spans_lost", spans);
+                        tracing::error!(processor = %self.id, spans, "the sampler's thread failed, its traces are lost: {e}");
+                        return;
+                    }
+                }
             }
+            None => Err(crate::runtime::CallError::Unavailable(
+                "the sampler instance was lost".into(),
+            )),
         };
-        self.instance = Some(instance);
-        due.batch = batch;
-        due.traces = traces;
         let record_policy = self.settings.record_policy;
         let outcome = match answer.map_err(|e| e.to_string()).and_then(|decisions| {
             decisions::apply(&mut due, &decisions, record_policy).map(|o| (o, decisions))
