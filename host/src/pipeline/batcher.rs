@@ -1,25 +1,20 @@
 //! [`Batcher`]: the built-in `batch` processor. Spans wait until `send_batch_size` of them are
 //! there or `timeout` has passed since the first; batches over `send_batch_max_size` are split.
 
+use super::inbox::Inbox;
 use super::{Chain, run};
 use crate::config::BatchConfig;
 use crate::telemetry::Counters;
 use spanwise_batch::Batch;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
-
-/// How many batches may queue before receivers wait (backpressure).
-const QUEUE: usize = 64;
 
 /// The `batch` processor of one pipeline.
 pub struct Batcher {
     id: String,
     config: BatchConfig,
-    sender: Mutex<Option<mpsc::Sender<Batch>>>,
-    receiver: Mutex<Option<mpsc::Receiver<Batch>>>,
-    task: Mutex<Option<JoinHandle<()>>>,
+    inbox: Inbox,
     /// `batches_sent`, `spans_out`, `export_failures`, `spans_lost`.
     pub stats: Arc<Counters>,
 }
@@ -27,13 +22,10 @@ pub struct Batcher {
 impl Batcher {
     /// A batcher that starts when its pipeline starts.
     pub fn new(id: &str, config: BatchConfig) -> Self {
-        let (sender, receiver) = mpsc::channel(QUEUE);
         Self {
             id: id.to_owned(),
             config,
-            sender: Mutex::new(Some(sender)),
-            receiver: Mutex::new(Some(receiver)),
-            task: Mutex::new(None),
+            inbox: Inbox::new(),
             stats: Arc::default(),
         }
     }
@@ -47,12 +39,7 @@ impl Batcher {
     /// ends once every handle of this batcher is gone (the queue closes) or on
     /// [`Batcher::shutdown`], after sending on what it holds.
     pub(super) fn start(&self, after: Arc<Chain>) {
-        let Some(receiver) = self
-            .receiver
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        else {
+        let Some(receiver) = self.inbox.take_receiver() else {
             return;
         };
         let task = tokio::spawn(serve(
@@ -62,28 +49,16 @@ impl Batcher {
             self.stats.clone(),
             self.id.clone(),
         ));
-        *self.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
+        self.inbox.set_task(task);
     }
 
     pub(super) async fn send(&self, batch: Batch) -> Result<(), Batch> {
-        let sender = self
-            .sender
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        match sender {
-            Some(sender) => sender.send(batch).await.map_err(|e| e.0),
-            None => Err(batch),
-        }
+        self.inbox.send(batch).await
     }
 
     /// Stop taking spans, send on what is held, and wait until it is sent.
     pub async fn shutdown(&self) {
-        drop(self.sender.lock().unwrap_or_else(|e| e.into_inner()).take());
-        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(task) = task {
-            let _ = task.await;
-        }
+        self.inbox.close().await;
     }
 }
 

@@ -14,6 +14,7 @@
 
 mod batcher;
 mod build;
+mod inbox;
 pub mod tail;
 mod wasm;
 

@@ -5,6 +5,7 @@
 use super::buffer::{BufferLimits, Due, TraceBuffer};
 use super::decisions::{self, Outcome};
 use crate::config::OnError;
+use crate::pipeline::inbox::Inbox;
 use crate::pipeline::{Chain, run};
 use crate::runtime::PluginInstance;
 use crate::telemetry::Counters;
@@ -12,11 +13,7 @@ use spanwise_batch::Batch;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
-
-/// How many batches may queue before receivers wait (backpressure).
-const QUEUE: usize = 64;
 
 /// How the processor behaves, from its config.
 #[derive(Debug, Clone)]
@@ -36,9 +33,7 @@ pub struct TailSampler {
     id: String,
     settings: TailSettings,
     instance: Mutex<Option<Box<PluginInstance>>>,
-    sender: Mutex<Option<mpsc::Sender<Batch>>>,
-    receiver: Mutex<Option<mpsc::Receiver<Batch>>>,
-    task: Mutex<Option<JoinHandle<()>>>,
+    inbox: Inbox,
     /// `spans_in`, `spans_held`, `traces_decided`, `traces_kept`, `traces_dropped`,
     /// `traces_decided_early`, `spans_dropped`, `late_spans_kept`, `late_spans_dropped`,
     /// `decision_failures`, `unreadable_tracestates`, `spans_lost`.
@@ -55,14 +50,11 @@ impl TailSampler {
         instance: PluginInstance,
         plugin_counters: Arc<Counters>,
     ) -> Self {
-        let (sender, receiver) = mpsc::channel(QUEUE);
         Self {
             id: id.to_owned(),
             settings,
             instance: Mutex::new(Some(Box::new(instance))),
-            sender: Mutex::new(Some(sender)),
-            receiver: Mutex::new(Some(receiver)),
-            task: Mutex::new(None),
+            inbox: Inbox::new(),
             stats: Arc::default(),
             plugin_counters,
         }
@@ -76,11 +68,7 @@ impl TailSampler {
     /// Start the task that holds spans and sends decided traces on to `after`. It ends once
     /// every handle is gone or on [`TailSampler::shutdown`], after deciding every held trace.
     pub(crate) fn start(&self, after: Arc<Chain>) {
-        let receiver = self
-            .receiver
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let receiver = self.inbox.take_receiver();
         let instance = self
             .instance
             .lock()
@@ -99,29 +87,17 @@ impl TailSampler {
                 stats: self.stats.clone(),
             },
         ));
-        *self.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
+        self.inbox.set_task(task);
     }
 
     pub(crate) async fn send(&self, batch: Batch) -> Result<(), Batch> {
-        let sender = self
-            .sender
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        match sender {
-            Some(sender) => sender.send(batch).await.map_err(|e| e.0),
-            None => Err(batch),
-        }
+        self.inbox.send(batch).await
     }
 
     /// Stop taking spans, decide every held trace, send the kept ones on, and wait until they
     /// are sent.
     pub async fn shutdown(&self) {
-        drop(self.sender.lock().unwrap_or_else(|e| e.into_inner()).take());
-        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(task) = task {
-            let _ = task.await;
-        }
+        self.inbox.close().await;
     }
 }
 
