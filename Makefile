@@ -68,7 +68,7 @@ lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --release --target wasm32-wasip2 $(foreach p,$(WASM_PACKAGES),-p $(p)) -- -D warnings
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps -p spanwise -p spanwise-abi -p spanwise-sdk -p spanwise-batch -p spanwise-ottl -p spanwise-sampling -p spanwise-url -p spanwise-filter -p spanwise-head-sampler
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps -p spanwise -p spanwise-abi -p spanwise-sdk -p spanwise-batch -p spanwise-ottl -p spanwise-sampling -p spanwise-url -p spanwise-filter -p spanwise-head-sampler -p spanwise-tail-sampler
 
 clean:
 	rm -rf dist $(VENV) tests/e2e/node_modules

@@ -19,7 +19,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the pipelines of a config until SIGINT or SIGTERM, then flush and exit.
+    /// Serve the pipelines of a config until SIGINT or SIGTERM, then flush and exit. SIGHUP
+    /// reads the config again and swaps in its tail samplers (`sampler:`, `shadow:`).
     Run {
         /// The collector-style YAML config.
         #[arg(long, short)]
@@ -75,11 +76,23 @@ fn main() -> ExitCode {
 
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Run { config } => {
-            let config = Config::load(&config)?;
+        Command::Run { config: path } => {
+            let config = Config::load(&path)?;
+            let mut signals = spanwise::service::Signals::new();
             let running = spanwise::service::start(&config).await?;
-            tracing::info!("spanwise is running; SIGINT or SIGTERM stops it");
-            spanwise::service::wait_for_signal().await;
+            tracing::info!(
+                "spanwise is running; SIGINT or SIGTERM stops it, SIGHUP reloads the tail samplers"
+            );
+            while signals.next().await == spanwise::service::Signal::Reload {
+                let reloaded = match Config::load(&path) {
+                    Ok(config) => running.reload_samplers(&config).await.map_err(Into::into),
+                    Err(e) => Err(anyhow::Error::from(e)),
+                };
+                match reloaded {
+                    Ok(swapped) => tracing::info!(?swapped, "reloaded the tail samplers"),
+                    Err(e) => tracing::error!("reload refused, nothing changed: {e:#}"),
+                }
+            }
             tracing::info!("shutting down: flushing what the pipelines hold");
             let pipelines = running.pipelines().to_vec();
             running.shutdown().await;

@@ -8,6 +8,7 @@ use crate::pipeline::{Pipeline, build_pipelines};
 use crate::receiver::{Consumer, grpc, http};
 use crate::runtime::{LoadError, Runtime};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -74,7 +75,7 @@ enum Serve {
 /// `spanwise validate` checks is exactly this; `spanwise run` then listens.
 pub struct Prepared {
     file: String,
-    runtime: Runtime,
+    runtime: Arc<Runtime>,
     pipelines: Vec<Pipeline>,
     planned: Vec<Planned>,
 }
@@ -165,7 +166,7 @@ impl Prepared {
             servers,
             stop,
             listeners,
-            _runtime: self.runtime,
+            runtime: self.runtime,
         })
     }
 }
@@ -177,7 +178,7 @@ pub struct Running {
     servers: Vec<JoinHandle<()>>,
     stop: watch::Sender<bool>,
     listeners: Vec<Listener>,
-    _runtime: Runtime,
+    runtime: Arc<Runtime>,
 }
 
 impl Running {
@@ -189,6 +190,14 @@ impl Running {
     /// The running pipelines.
     pub fn pipelines(&self) -> &[Pipeline] {
         &self.pipelines
+    }
+
+    /// Swap in the tail samplers (`sampler:` and `shadow:`) of `config`, the config file read
+    /// again, while everything keeps running: every new sampler is loaded and configured before
+    /// any is swapped, so a bad config changes nothing. Returns the processors swapped
+    /// (`pipeline/processor`). Other changes in the file take a restart.
+    pub async fn reload_samplers(&self, config: &Config) -> Result<Vec<String>, ConfigError> {
+        crate::pipeline::tail::reload_samplers(&self.pipelines, config, self.runtime.clone()).await
     }
 
     /// Stop taking requests, let requests in flight finish, then flush every pipeline.
@@ -276,7 +285,7 @@ fn prepare_blocking(config: &Config) -> Result<Prepared, ServiceError> {
     }
     Ok(Prepared {
         file,
-        runtime,
+        runtime: Arc::new(runtime),
         pipelines,
         planned,
     })
@@ -286,6 +295,50 @@ fn prepare_blocking(config: &Config) -> Result<Prepared, ServiceError> {
 /// multi-threaded Tokio runtime.
 pub async fn start(config: &Config) -> Result<Running, ServiceError> {
     prepare(config).await?.serve()
+}
+
+/// What a signal asks of `spanwise run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGINT or SIGTERM: flush and exit.
+    Stop,
+    /// SIGHUP: read the config again and swap in its tail samplers.
+    Reload,
+}
+
+/// The signals `spanwise run` listens for, registered once.
+pub struct Signals {
+    #[cfg(unix)]
+    hangup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    /// Start listening. Must run inside a Tokio runtime.
+    pub fn new() -> Self {
+        Self {
+            #[cfg(unix)]
+            hangup: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok(),
+        }
+    }
+
+    /// The next signal.
+    pub async fn next(&mut self) -> Signal {
+        #[cfg(unix)]
+        if let Some(hangup) = &mut self.hangup {
+            return tokio::select! {
+                _ = wait_for_signal() => Signal::Stop,
+                _ = hangup.recv() => Signal::Reload,
+            };
+        }
+        wait_for_signal().await;
+        Signal::Stop
+    }
+}
+
+impl Default for Signals {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// Wait for SIGINT or SIGTERM.

@@ -8,6 +8,7 @@ use spanwise_tests::{Spanwise, read_jsonl, root};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 const REQUESTS: usize = 5;
 
@@ -524,4 +525,139 @@ fn python_sdk_health_checks_and_sub_millisecond_spans_are_filtered_out() {
             span.name
         );
     }
+}
+
+/// The tail sampler with the platform's rated categories, fed 2,000 traces by the Python SDK
+/// (5% with an error, 10% slow): every trace comes out whole or not at all, each category keeps
+/// its share within statistical bounds, exactly the traces whose randomness passes their
+/// category's threshold are kept, and each kept span carries its category's `th` and name.
+#[test]
+fn python_sdk_traces_are_tail_sampled_whole_by_category() {
+    require_installed(Client::Python);
+    const TRACES: usize = 2000;
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("traces.jsonl");
+    let config = pipeline(
+        dir.path(),
+        &format!(
+            r#"  tail_sampling:
+    decision_wait: 2s
+    record_policy: true
+    sampler:
+      plugin: {}
+      config:
+        rates:
+          - {{ name: errors, when: {{ status_code: ERROR }}, percentage: 50 }}
+          - {{ name: slow,   when: {{ latency: {{ threshold_ms: 2000 }} }}, percentage: 30 }}
+          - {{ name: default, percentage: 10 }}"#,
+            spanwise_tests::plugin("tail_sampler").display()
+        ),
+        "tail_sampling",
+    );
+    let spanwise = Spanwise::start(Path::new(env!("CARGO_BIN_EXE_spanwise")), &config);
+    let endpoint = format!("http://{}/v1/traces", spanwise.http);
+    let out = Command::new(python())
+        .arg(root().join("tests/e2e/send_tail_traces.py"))
+        .args(["http", &endpoint, &TRACES.to_string()])
+        .output()
+        .expect("the client runs");
+    assert!(
+        out.status.success(),
+        "the client failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sent: BTreeMap<String, String> = sent["traces"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(id, kind)| (id.clone(), kind.as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(sent.len(), TRACES);
+    spanwise.stop();
+
+    let mut traces: BTreeMap<String, Vec<Span>> = BTreeMap::new();
+    for span in read_jsonl(&output)
+        .into_iter()
+        .flat_map(|r| r.resource_spans)
+        .flat_map(|r| r.scope_spans)
+        .flat_map(|s| s.spans)
+    {
+        traces.entry(hex(&span.trace_id)).or_default().push(span);
+    }
+    // Each category's threshold (4 hex digits, as the host writes it) as 56 bits.
+    let categories = [
+        ("errors", 0.5, "8", 0x80_0000_0000_0000u64),
+        ("slow", 0.3, "b333", 0xb3_3300_0000_0000),
+        ("default", 0.1, "e666", 0xe6_6600_0000_0000),
+    ];
+    for (name, rate, th, threshold) in categories {
+        let of: Vec<&String> = sent
+            .iter()
+            .filter(|(_, k)| *k == name)
+            .map(|(id, _)| id)
+            .collect();
+        let kept: Vec<&&String> = of
+            .iter()
+            .filter(|id| traces.contains_key(id.as_str()))
+            .collect();
+        // Consistent sampling: kept exactly when the trace id's randomness reaches the threshold.
+        for id in &of {
+            let randomness = u64::from_str_radix(&id[18..], 16).unwrap();
+            assert_eq!(
+                traces.contains_key(id.as_str()),
+                randomness >= threshold,
+                "{name} trace {id}"
+            );
+        }
+        let n = of.len() as f64;
+        let sd = (n * rate * (1.0 - rate)).sqrt();
+        let share = kept.len() as f64;
+        assert!(
+            (share - n * rate).abs() <= 5.0 * sd,
+            "{name}: {} of {n} kept at {rate}",
+            kept.len()
+        );
+        for id in kept {
+            let spans = &traces[id.as_str()];
+            assert_eq!(spans.len(), 3, "{name} trace {id} came out incomplete");
+            for span in spans {
+                assert_eq!(span.trace_state, format!("ot=th:{th}"), "{name} trace {id}");
+                assert_eq!(string(span, "sampling.policy").as_deref(), Some(name));
+            }
+        }
+    }
+    assert!(traces.keys().all(|id| sent.contains_key(id)));
+}
+
+/// SIGHUP swaps in the tail sampler of the config file as it is now; a config the sampler
+/// refuses is reported and changes nothing.
+#[test]
+fn sighup_reloads_the_tail_sampler_and_refuses_a_bad_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rates: &str| {
+        pipeline(
+            dir.path(),
+            &format!(
+                "  tail_sampling:\n    sampler:\n      plugin: {}\n      config:\n        rates: {rates}",
+                spanwise_tests::plugin("tail_sampler").display()
+            ),
+            "tail_sampling",
+        )
+    };
+    let config = write("[{ name: all, percentage: 100 }]");
+    let spanwise = Spanwise::start(Path::new(env!("CARGO_BIN_EXE_spanwise")), &config);
+    write("[{ name: all, percentage: 250 }]");
+    spanwise.signal("HUP");
+    let refused = spanwise.wait_for_log("reload refused", Duration::from_secs(30));
+    assert!(refused.contains("rates[0].percentage"), "{refused}");
+    write("[{ name: some, percentage: 10 }]");
+    spanwise.signal("HUP");
+    let reloaded = spanwise.wait_for_log("reloaded the tail samplers", Duration::from_secs(30));
+    assert!(reloaded.contains("traces/tail_sampling"), "{reloaded}");
+    let after = spanwise.stop();
+    assert!(
+        after.iter().any(|l| l.contains("swaps=1")),
+        "one swap counted: {after:?}"
+    );
 }

@@ -158,6 +158,31 @@ impl Spanwise {
         spanwise
     }
 
+    /// Send signal `name` (`HUP`, ...) to the process.
+    pub fn signal(&self, name: &str) {
+        let child = self.child.as_ref().expect("running");
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Wait (at most `within`) for a log line containing `needle`, and return it; lines before it
+    /// are passed over.
+    pub fn wait_for_log(&self, needle: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.log.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("no log line with {needle:?} within {within:?}"),
+            }
+        }
+    }
+
     /// Send SIGTERM and wait (at most 30 s) for a clean exit; returns the log lines after it.
     pub fn stop(mut self) -> Vec<String> {
         let mut child = self.child.take().expect("running");

@@ -148,10 +148,27 @@ pub struct TailSamplingConfig {
     /// Write the policy that kept a trace as `sampling.policy` on its spans. Default false.
     #[serde(default)]
     pub record_policy: bool,
+    /// The collector's processor-level key: stop at the first policy that samples a trace. The
+    /// policies live in the sampler, so it is handed to the sampler (and the shadow) as their
+    /// config's `sample_on_first_match`.
+    #[serde(default)]
+    pub sample_on_first_match: Option<bool>,
     /// The sampler plugin (a `tail-sampler` component): `plugin`, `sha256`, `config`,
     /// `limits`, `keys`, and `on_error` (`drop`, the default, drops the traces of a failed
     /// decision; `pass` keeps them undecided).
     pub sampler: WasmProcessorConfig,
+    /// A second sampler that decides on the same traces without affecting what is sent on; the
+    /// processor counts how often it disagrees with `sampler` and logs the rate every
+    /// `shadow_report_interval`. Its `on_error` is not used: a failed shadow decision is
+    /// counted and ignored.
+    #[serde(default)]
+    pub shadow: Option<WasmProcessorConfig>,
+    /// How often the shadow's disagreement rate is logged. Default `1m`.
+    #[serde(
+        default = "default_shadow_report_interval",
+        deserialize_with = "units::duration"
+    )]
+    pub shadow_report_interval: Duration,
 }
 
 /// `processors.tail_sampling.decision_cache`.
@@ -185,6 +202,10 @@ fn default_max_buffer_mib() -> usize {
     256
 }
 
+fn default_shadow_report_interval() -> Duration {
+    Duration::from_secs(60)
+}
+
 impl TailSamplingConfig {
     pub(super) fn check(&self) -> Result<(), (String, String)> {
         if self.decision_wait.is_zero() {
@@ -196,9 +217,52 @@ impl TailSamplingConfig {
         if self.max_buffer_mib == 0 {
             return Err(("max_buffer_mib".into(), "must be at least 1".into()));
         }
+        if self.shadow_report_interval.is_zero() {
+            return Err((
+                "shadow_report_interval".into(),
+                "must be more than 0".into(),
+            ));
+        }
         self.sampler
             .check()
-            .map_err(|(field, reason)| (format!("sampler.{field}"), reason))
+            .map_err(|(field, reason)| (format!("sampler.{field}"), reason))?;
+        self.sampler_config_json(&self.sampler)
+            .map_err(|reason| ("sampler.config".into(), reason))?;
+        if let Some(shadow) = &self.shadow {
+            shadow
+                .check()
+                .map_err(|(field, reason)| (format!("shadow.{field}"), reason))?;
+            self.sampler_config_json(shadow)
+                .map_err(|reason| ("shadow.config".into(), reason))?;
+        }
+        Ok(())
+    }
+
+    /// The JSON config handed to `sampler` (the active one or the shadow): its `config:` with
+    /// the processor's `sample_on_first_match`, if set, added.
+    pub fn sampler_config_json(&self, sampler: &WasmProcessorConfig) -> Result<String, String> {
+        let Some(first) = self.sample_on_first_match else {
+            return sampler.config_json();
+        };
+        let mut config = match &sampler.config {
+            serde_json::Value::Null => serde_json::Value::Object(Default::default()),
+            other => other.clone(),
+        };
+        let Some(map) = config.as_object_mut() else {
+            return Err("must be a mapping to take the processor's sample_on_first_match".into());
+        };
+        match map.get("sample_on_first_match") {
+            Some(given) if given != &serde_json::Value::Bool(first) => {
+                return Err(format!(
+                    "sets sample_on_first_match to {given}, and the processor sets it to {first}: \
+                     set it in one place"
+                ));
+            }
+            _ => {
+                map.insert("sample_on_first_match".into(), first.into());
+            }
+        }
+        Ok(config.to_string())
     }
 }
 

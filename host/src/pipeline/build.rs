@@ -2,9 +2,12 @@
 //! configure an instance per pipeline, create exporters (shared between pipelines).
 
 use super::tail::buffer::BufferLimits;
+use super::tail::stage::Samplers;
 use super::tail::{TailSampler, TailSettings};
 use super::{Batcher, Chain, Pipeline, Stage, WasmStage};
-use crate::config::{Config, ConfigError, ProcessorConfig};
+use crate::config::{
+    Config, ConfigError, ProcessorConfig, TailSamplingConfig, WasmProcessorConfig,
+};
 use crate::exporter::{self, Exporter};
 use crate::runtime::{LoadError, Plugin, PluginContext, PluginLog, Runtime};
 use crate::telemetry::Counters;
@@ -91,37 +94,9 @@ pub fn build_pipelines(config: &Config, runtime: &Runtime) -> Result<Vec<Pipelin
                     )))
                 }
                 ProcessorConfig::TailSampling(tail) => {
-                    let sampler = &tail.sampler;
-                    let plugin = runtime
-                        .load(&sampler.plugin, sampler.sha256.as_deref())
-                        .map_err(|e| load_error(config, &format!("{key}.sampler"), e))?;
-                    if !plugin.is_sampler() {
-                        return Err(err(
-                            format!("{key}.sampler.plugin"),
-                            format!(
-                                "{} is a processor, not a tail sampler (the tail-sampler world)",
-                                sampler.plugin.display()
-                            ),
-                        ));
-                    }
                     let counters = Arc::new(Counters::default());
-                    let context = Arc::new(PluginContext {
-                        name: id.clone(),
-                        counters: counters.clone(),
-                        keys: sampler
-                            .keys
-                            .iter()
-                            .map(|(name, key)| (name.clone(), key.as_bytes().to_vec()))
-                            .collect(),
-                        log: PluginLog::new(id),
-                    });
-                    let config_json = sampler
-                        .config_json()
-                        .map_err(|reason| err(format!("{key}.sampler.config"), reason))?;
-                    let instance = plugin
-                        .instantiate(context, sampler.limits.to_limits(), &config_json)
-                        .map_err(|e| load_error(config, &format!("{key}.sampler"), e))?;
-                    tracing::info!(processor = %id, pipeline = %pipeline_id, sha256 = %plugin.sha256(), "tail sampler loaded");
+                    let samplers = load_samplers(config, runtime, id, tail, counters.clone())?;
+                    tracing::info!(processor = %id, pipeline = %pipeline_id, shadow = samplers.shadow.is_some(), "tail sampler loaded");
                     let settings = TailSettings {
                         limits: BufferLimits {
                             decision_wait: tail.decision_wait,
@@ -131,10 +106,11 @@ pub fn build_pipelines(config: &Config, runtime: &Runtime) -> Result<Vec<Pipelin
                             non_sampled_cache_size: tail.decision_cache.non_sampled_cache_size,
                         },
                         record_policy: tail.record_policy,
-                        on_error: sampler.on_error,
+                        on_error: tail.sampler.on_error,
                         tick: tail.decision_wait.min(std::time::Duration::from_secs(1)),
+                        shadow_report_interval: tail.shadow_report_interval,
                     };
-                    Stage::Tail(Arc::new(TailSampler::new(id, settings, instance, counters)))
+                    Stage::Tail(Arc::new(TailSampler::new(id, settings, samplers, counters)))
                 }
             };
             stages.push(stage);
@@ -169,4 +145,55 @@ fn load_error(config: &Config, key: &str, error: LoadError) -> ConfigError {
         other => other.to_string(),
     };
     config.error(key, reason)
+}
+
+/// Load, check and configure the samplers of tail sampling processor `id`: the active one
+/// (reporting its counters to `counters`) and the shadow, if any. Used at start and on reload.
+pub fn load_samplers(
+    config: &Config,
+    runtime: &Runtime,
+    id: &str,
+    tail: &TailSamplingConfig,
+    counters: Arc<Counters>,
+) -> Result<Samplers, BuildError> {
+    let key = format!("processors.{id}");
+    let load = |which: &str, sampler: &WasmProcessorConfig, counters: Arc<Counters>| {
+        let key = format!("{key}.{which}");
+        let plugin = runtime
+            .load(&sampler.plugin, sampler.sha256.as_deref())
+            .map_err(|e| load_error(config, &key, e))?;
+        if !plugin.is_sampler() {
+            return Err(config.error(
+                format!("{key}.plugin"),
+                format!(
+                    "{} is a processor, not a tail sampler (the tail-sampler world)",
+                    sampler.plugin.display()
+                ),
+            ));
+        }
+        let context = Arc::new(PluginContext {
+            name: id.to_owned(),
+            counters,
+            keys: sampler
+                .keys
+                .iter()
+                .map(|(name, key)| (name.clone(), key.as_bytes().to_vec()))
+                .collect(),
+            log: PluginLog::new(id),
+        });
+        let config_json = tail
+            .sampler_config_json(sampler)
+            .map_err(|reason| config.error(format!("{key}.config"), reason))?;
+        let instance = plugin
+            .instantiate(context, sampler.limits.to_limits(), &config_json)
+            .map_err(|e| load_error(config, &key, e))?;
+        tracing::debug!(processor = %id, sampler = which, sha256 = %plugin.sha256(), "sampler configured");
+        Ok(instance)
+    };
+    let active = load("sampler", &tail.sampler, counters)?;
+    let shadow = match &tail.shadow {
+        Some(shadow) => Some(load("shadow", shadow, Arc::new(Counters::default()))?),
+        None => None,
+    };
+    Ok(Samplers { active, shadow })
 }

@@ -1,6 +1,11 @@
 //! [`TailSampler`]: the `tail_sampling` processor. Spans wait in a [`TraceBuffer`] until their
 //! trace is due; then the sampler plugin decides on the due traces at once, and the kept spans
 //! go on to the stages after this one from its own task, as a batcher's do.
+//!
+//! The samplers can be swapped while the task runs ([`TailSampler::swap`], on reload): the
+//! buffer is untouched, and the new sampler decides every trace decided after the swap. A
+//! shadow sampler, if configured, decides on a copy of the same due traces; its answers only
+//! count how often it disagrees with the active one.
 
 use super::buffer::{BufferLimits, Due, TraceBuffer};
 use super::decisions::{self, Outcome};
@@ -12,8 +17,19 @@ use crate::telemetry::Counters;
 use spanwise_batch::Batch;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
+
+/// The sampler instances of a tail sampler: the one that decides, and an optional shadow.
+pub struct Samplers {
+    /// Decides what is kept.
+    pub active: PluginInstance,
+    /// Decides on the same traces; only its disagreements are counted.
+    pub shadow: Option<PluginInstance>,
+}
+
+/// A swap sent to the running task, with the channel that says it is done.
+type Swap = (Samplers, oneshot::Sender<()>);
 
 /// How the processor behaves, from its config.
 #[derive(Debug, Clone)]
@@ -26,34 +42,44 @@ pub struct TailSettings {
     pub on_error: OnError,
     /// How often due traces are looked for.
     pub tick: Duration,
+    /// How often the shadow's disagreement rate is logged.
+    pub shadow_report_interval: Duration,
 }
 
 /// The `tail_sampling` processor of one pipeline.
 pub struct TailSampler {
     id: String,
     settings: TailSettings,
-    instance: Mutex<Option<Box<PluginInstance>>>,
+    /// The samplers until the task starts (then the task owns them).
+    samplers: Mutex<Option<Samplers>>,
+    swaps: mpsc::UnboundedSender<Swap>,
+    swaps_in: Mutex<Option<mpsc::UnboundedReceiver<Swap>>>,
     inbox: Inbox,
     /// `spans_in`, `spans_held`, `traces_decided`, `traces_kept`, `traces_dropped`,
     /// `traces_decided_early`, `spans_dropped`, `late_spans_kept`, `late_spans_dropped`,
-    /// `decision_failures`, `unreadable_tracestates`, `spans_lost`.
+    /// `decision_failures`, `unreadable_tracestates`, `spans_lost`, `swaps`; with a shadow,
+    /// `shadow_traces` (traces both decided), `shadow_disagreements` (of those, the ones the
+    /// two decided differently, keep against drop) and `shadow_failures`.
     pub stats: Arc<Counters>,
     /// The sampler plugin's own counters.
     pub plugin_counters: Arc<Counters>,
 }
 
 impl TailSampler {
-    /// A tail sampler that starts when its pipeline starts, deciding with `instance`.
+    /// A tail sampler that starts when its pipeline starts, deciding with `samplers`.
     pub fn new(
         id: &str,
         settings: TailSettings,
-        instance: PluginInstance,
+        samplers: Samplers,
         plugin_counters: Arc<Counters>,
     ) -> Self {
+        let (swaps, swaps_in) = mpsc::unbounded_channel();
         Self {
             id: id.to_owned(),
             settings,
-            instance: Mutex::new(Some(Box::new(instance))),
+            samplers: Mutex::new(Some(samplers)),
+            swaps,
+            swaps_in: Mutex::new(Some(swaps_in)),
             inbox: Inbox::new(),
             stats: Arc::default(),
             plugin_counters,
@@ -69,25 +95,52 @@ impl TailSampler {
     /// every handle is gone or on [`TailSampler::shutdown`], after deciding every held trace.
     pub(crate) fn start(&self, after: Arc<Chain>) {
         let receiver = self.inbox.take_receiver();
-        let instance = self
-            .instance
+        let samplers = self
+            .samplers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        let (Some(receiver), Some(instance)) = (receiver, instance) else {
+        let swaps = self
+            .swaps_in
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let (Some(receiver), Some(samplers), Some(swaps)) = (receiver, samplers, swaps) else {
             return;
         };
         let task = tokio::spawn(serve(
             receiver,
+            swaps,
             Worker {
                 id: self.id.clone(),
                 settings: self.settings.clone(),
-                instance: Some(instance),
+                instance: Some(Box::new(samplers.active)),
+                shadow: samplers.shadow.map(Box::new),
+                tally: Tally::default(),
                 after,
                 stats: self.stats.clone(),
             },
         ));
         self.inbox.set_task(task);
+    }
+
+    /// Decide with `samplers` from now on: traces decided after this returns are decided by
+    /// them, whether they arrived before or after; the held traces stay held. Returns once the
+    /// task has switched (at once if the pipeline has not started, or has stopped: then there
+    /// is nothing left to decide).
+    pub async fn swap(&self, samplers: Samplers) {
+        {
+            let mut waiting = self.samplers.lock().unwrap_or_else(|e| e.into_inner());
+            if waiting.is_some() {
+                *waiting = Some(samplers);
+                self.stats.add("swaps", 1);
+                return;
+            }
+        }
+        let (done, switched) = oneshot::channel();
+        if self.swaps.send((samplers, done)).is_ok() && switched.await.is_ok() {
+            self.stats.add("swaps", 1);
+        }
     }
 
     pub(crate) async fn send(&self, batch: Batch) -> Result<(), Batch> {
@@ -107,17 +160,44 @@ struct Worker {
     settings: TailSettings,
     /// Out only while a decision runs on a blocking thread.
     instance: Option<Box<PluginInstance>>,
+    shadow: Option<Box<PluginInstance>>,
+    /// The shadow's record since the last report.
+    tally: Tally,
     after: Arc<Chain>,
     stats: Arc<Counters>,
 }
 
-async fn serve(mut receiver: mpsc::Receiver<Batch>, mut worker: Worker) {
+/// Traces the shadow and the active sampler both decided, and how many they disagreed on.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    traces: u64,
+    disagreements: u64,
+}
+
+async fn serve(
+    mut receiver: mpsc::Receiver<Batch>,
+    mut swaps: mpsc::UnboundedReceiver<Swap>,
+    mut worker: Worker,
+) {
     let start = Instant::now();
     let mut buffer = TraceBuffer::new(worker.settings.limits.clone());
     let mut ticker = tokio::time::interval(worker.settings.tick);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut reports = tokio::time::interval_at(
+        start + worker.settings.shadow_report_interval,
+        worker.settings.shadow_report_interval,
+    );
     loop {
         tokio::select! {
+            // A swap is taken before the spans and ticks that are ready with it.
+            biased;
+            Some((samplers, done)) = swaps.recv() => {
+                worker.instance = Some(Box::new(samplers.active));
+                worker.shadow = samplers.shadow.map(Box::new);
+                worker.report();
+                tracing::info!(processor = %worker.id, held = buffer.traces(), "sampler swapped in; held traces stay held");
+                let _ = done.send(());
+            }
             received = receiver.recv() => match received {
                 Some(batch) => {
                     worker.stats.add("spans_in", batch.len() as u64);
@@ -134,6 +214,7 @@ async fn serve(mut receiver: mpsc::Receiver<Batch>, mut worker: Worker) {
                 None => {
                     let due = buffer.drain();
                     worker.decide(&mut buffer, due).await;
+                    worker.report();
                     return;
                 }
             },
@@ -141,6 +222,7 @@ async fn serve(mut receiver: mpsc::Receiver<Batch>, mut worker: Worker) {
                 let due = buffer.due(start.elapsed());
                 worker.decide(&mut buffer, due).await;
             }
+            _ = reports.tick() => worker.report(),
         }
     }
 }
@@ -157,17 +239,27 @@ impl Worker {
                 let traces = std::mem::take(&mut due.traces);
                 let batch = std::mem::take(&mut due.batch);
                 let spans = batch.len() as u64;
+                let mut shadow = self.shadow.take();
                 let joined = tokio::task::spawn_blocking(move || {
+                    // The shadow decides on the batch as the active sampler found it.
+                    let shadow_answer = shadow.as_mut().map(|shadow| {
+                        let mut copy = batch.clone();
+                        shadow.decide(&mut copy, &traces)
+                    });
                     let mut batch = batch;
                     let answer = instance.decide(&mut batch, &traces);
-                    (instance, batch, traces, answer)
+                    (instance, shadow, batch, traces, answer, shadow_answer)
                 })
                 .await;
                 match joined {
-                    Ok((instance, batch, traces, answer)) => {
+                    Ok((instance, shadow, batch, traces, answer, shadow_answer)) => {
                         self.instance = Some(instance);
+                        self.shadow = shadow;
                         due.batch = batch;
                         due.traces = traces;
+                        if let Some(shadow_answer) = shadow_answer {
+                            self.compare(&answer, shadow_answer);
+                        }
                         answer
                     }
                     // The sampler's thread panicked (wasmtime reports traps as errors, so this
@@ -212,6 +304,52 @@ impl Worker {
         if !due.batch.is_empty() {
             send_on(&self.after, &self.stats, &self.id, due.batch).await;
         }
+    }
+
+    /// Count where the shadow's answer differs from the active sampler's.
+    fn compare(
+        &mut self,
+        active: &Result<Vec<spanwise_abi::TraceDecision>, crate::runtime::CallError>,
+        shadow: Result<Vec<spanwise_abi::TraceDecision>, crate::runtime::CallError>,
+    ) {
+        let shadow = match shadow {
+            Ok(decisions) => decisions,
+            Err(error) => {
+                self.stats.add("shadow_failures", 1);
+                tracing::debug!(processor = %self.id, "the shadow sampler failed: {error}");
+                return;
+            }
+        };
+        let Ok(active) = active else {
+            return;
+        };
+        let disagreements = active
+            .iter()
+            .zip(&shadow)
+            .filter(|(a, s)| a.keep != s.keep)
+            .count() as u64;
+        let traces = active.len() as u64;
+        self.tally.traces += traces;
+        self.tally.disagreements += disagreements;
+        self.stats.add("shadow_traces", traces);
+        self.stats.add("shadow_disagreements", disagreements);
+    }
+
+    /// Log the shadow's disagreement rate since the last report, if it decided anything.
+    fn report(&mut self) {
+        let tally = std::mem::take(&mut self.tally);
+        if tally.traces == 0 {
+            return;
+        }
+        tracing::info!(
+            processor = %self.id,
+            traces = tally.traces,
+            disagreements = tally.disagreements,
+            "the shadow sampler disagreed on {} of {} traces ({:.2}%) since the last report",
+            tally.disagreements,
+            tally.traces,
+            100.0 * tally.disagreements as f64 / tally.traces as f64
+        );
     }
 
     /// Late spans of kept traces: marked as their trace was, and sent on.

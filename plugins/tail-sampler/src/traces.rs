@@ -1,0 +1,270 @@
+//! What one `decide` call reads from the batch, read once for all its traces, and a trace's view
+//! of it.
+//!
+//! Attribute policies read their attribute with the collector's accessors: a value of another
+//! type reads as that type's zero (`Str()` of an integer is `""`, `Int()` of a string is 0,
+//! `Bool()` of anything but a boolean is false), so an attribute is loaded as its typed column
+//! plus the rows where it is present at all.
+
+use spanwise_sampling::{Randomness, Threshold, TraceState};
+use spanwise_sdk::{Level, SpanBatch, StrColumn, StrField};
+
+/// The attribute type a policy reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// `Str()`.
+    Str,
+    /// `Int()`.
+    Int,
+    /// `Bool()`.
+    Bool,
+}
+
+/// The attributes the policies read: `(key, kind)` by slot.
+#[derive(Debug, Clone, Default)]
+pub struct Needs {
+    /// By slot.
+    pub attributes: Vec<(String, Kind)>,
+    /// Some policy reads span flags.
+    pub flags: bool,
+}
+
+impl Needs {
+    /// The slot of `key` read as `kind`, added if new.
+    pub fn slot(&mut self, key: &str, kind: Kind) -> usize {
+        if let Some(at) = self
+            .attributes
+            .iter()
+            .position(|(k, t)| k == key && *t == kind)
+        {
+            return at;
+        }
+        self.attributes.push((key.to_owned(), kind));
+        self.attributes.len() - 1
+    }
+}
+
+/// One attribute at one level, read as one type.
+#[derive(Debug, Default)]
+struct Typed {
+    /// The attribute exists on the row, whatever its type.
+    present: Vec<bool>,
+    strings: StrColumn,
+    ints: Vec<i64>,
+    bools: Vec<bool>,
+}
+
+/// One attribute slot, span and resource level.
+#[derive(Debug, Default)]
+struct Attribute {
+    kind: Option<Kind>,
+    span: Typed,
+    resource: Typed,
+}
+
+/// The columns of one call.
+#[derive(Debug, Default)]
+pub struct Data {
+    trace_ids: Vec<u8>,
+    starts: Vec<u64>,
+    ends: Vec<u64>,
+    status: Vec<u8>,
+    flags: Vec<u32>,
+    states: StrColumn,
+    attributes: Vec<Attribute>,
+}
+
+impl Data {
+    /// Read what `needs` asks for from `batch`.
+    pub fn load<B: SpanBatch + ?Sized>(batch: &B, needs: &Needs) -> Data {
+        let attributes = needs
+            .attributes
+            .iter()
+            .map(|(key, kind)| Attribute {
+                kind: Some(*kind),
+                span: typed(batch, Level::Span, key, *kind),
+                resource: typed(batch, Level::Resource, key, *kind),
+            })
+            .collect::<Vec<_>>();
+        Data {
+            trace_ids: batch.trace_ids(),
+            starts: batch.start_times(),
+            ends: batch.end_times(),
+            status: batch.status_codes(),
+            flags: if needs.flags {
+                batch.flags()
+            } else {
+                Vec::new()
+            },
+            states: batch.str_field(StrField::TraceState),
+            attributes,
+        }
+    }
+
+    /// Trace `rows`.
+    pub fn trace<'a>(&'a self, rows: &'a [u32]) -> Trace<'a> {
+        Trace { data: self, rows }
+    }
+}
+
+fn typed<B: SpanBatch + ?Sized>(batch: &B, at: Level, key: &str, kind: Kind) -> Typed {
+    let mut present = vec![false; batch.row_count(at)];
+    if let Some(rows) = batch.attribute_rows(at, &[key]).into_iter().next() {
+        for row in rows {
+            if let Some(p) = present.get_mut(row as usize) {
+                *p = true;
+            }
+        }
+    }
+    let mut column = Typed {
+        present,
+        ..Typed::default()
+    };
+    if !column.present.iter().any(|&p| p) {
+        return column;
+    }
+    match kind {
+        Kind::Str => column.strings = batch.str_attribute(at, key),
+        Kind::Int => column.ints = batch.int_attribute(at, key).values,
+        Kind::Bool => column.bools = batch.bool_attribute(at, key).values,
+    }
+    column
+}
+
+impl Typed {
+    fn present(&self, row: usize) -> bool {
+        self.present.get(row).copied().unwrap_or(false)
+    }
+}
+
+/// One trace: its rows of the call's columns.
+#[derive(Clone, Copy)]
+pub struct Trace<'a> {
+    data: &'a Data,
+    /// Its span rows, in the order the host gave them.
+    pub rows: &'a [u32],
+}
+
+/// An attribute as the collector's accessor reads it: `None` where the attribute is absent.
+pub enum Read<'a> {
+    /// `Str()`.
+    Str(&'a str),
+    /// `Int()`.
+    Int(i64),
+    /// `Bool()`.
+    Bool(bool),
+}
+
+impl<'a> Trace<'a> {
+    /// The 16 bytes of the trace id (of its first span).
+    pub fn trace_id(&self) -> [u8; 16] {
+        let Some(&row) = self.rows.first() else {
+            return [0; 16];
+        };
+        let at = row as usize * 16;
+        self.data
+            .trace_ids
+            .get(at..at + 16)
+            .and_then(|id| id.try_into().ok())
+            .unwrap_or([0; 16])
+    }
+
+    /// The number of spans.
+    pub fn span_count(&self) -> i64 {
+        self.rows.len() as i64
+    }
+
+    /// Start and end time of each span, in order.
+    pub fn times(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.rows.iter().map(|&r| {
+            let r = r as usize;
+            (
+                self.data.starts.get(r).copied().unwrap_or(0),
+                self.data.ends.get(r).copied().unwrap_or(0),
+            )
+        })
+    }
+
+    /// The status code of each span (0 unset, 1 ok, 2 error).
+    pub fn status_codes(&self) -> impl Iterator<Item = u8> + '_ {
+        self.rows
+            .iter()
+            .map(|&r| self.data.status.get(r as usize).copied().unwrap_or(0))
+    }
+
+    /// The flags of each span.
+    pub fn flags(&self) -> impl Iterator<Item = u32> + '_ {
+        self.rows
+            .iter()
+            .map(|&r| self.data.flags.get(r as usize).copied().unwrap_or(0))
+    }
+
+    /// The tracestate of each span.
+    pub fn tracestates(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.rows
+            .iter()
+            .map(|&r| self.data.states.get(r as usize).unwrap_or(""))
+    }
+
+    /// Attribute `slot` of each span, as its policy reads it.
+    pub fn span_values(&self, slot: usize) -> impl Iterator<Item = Option<Read<'a>>> + '_ {
+        let attribute = &self.data.attributes[slot];
+        self.rows
+            .iter()
+            .map(move |&r| read(attribute, &attribute.span, r as usize))
+    }
+
+    /// Attribute `slot` of the resource of each span (a resource once per span of it).
+    pub fn resource_values(&self, slot: usize) -> impl Iterator<Item = Option<Read<'a>>> + '_ {
+        let attribute = &self.data.attributes[slot];
+        // Resource attributes are read per span row: each span gets its resource's value.
+        self.rows
+            .iter()
+            .map(move |&r| read(attribute, &attribute.resource, r as usize))
+    }
+
+    /// The randomness of the trace: the `rv` of the first span that has one, else the low 56
+    /// bits of the trace id (OpenTelemetry's consistent sampling).
+    pub fn randomness(&self) -> Randomness {
+        for state in self.tracestates() {
+            if state.is_empty() {
+                continue;
+            }
+            let (state, _) = TraceState::parse(state);
+            if let Some(rv) = state.ot.rv {
+                return rv.value();
+            }
+        }
+        Randomness::from_trace_id(&self.trace_id())
+    }
+
+    /// The lowest probability its spans arrived sampled with (the `th` in their tracestate),
+    /// or 1 when none was sampled before.
+    pub fn arrival_probability(&self) -> f64 {
+        let mut least = 1.0f64;
+        for state in self.tracestates() {
+            if state.is_empty() {
+                continue;
+            }
+            let (state, _) = TraceState::parse(state);
+            if let Some(th) = state.ot.th {
+                let th: Threshold = th.value();
+                if th != Threshold::NEVER {
+                    least = least.min(th.probability());
+                }
+            }
+        }
+        least
+    }
+}
+
+fn read<'a>(attribute: &'a Attribute, typed: &'a Typed, row: usize) -> Option<Read<'a>> {
+    if !typed.present(row) {
+        return None;
+    }
+    Some(match attribute.kind {
+        Some(Kind::Str) | None => Read::Str(typed.strings.get(row).unwrap_or("")),
+        Some(Kind::Int) => Read::Int(typed.ints.get(row).copied().unwrap_or(0)),
+        Some(Kind::Bool) => Read::Bool(typed.bools.get(row).copied().unwrap_or(false)),
+    })
+}
