@@ -17,7 +17,7 @@ VENV := .venv
 # runs), so the gate holds them to 2x, the starting limit issue 10 sets for every plugin, until
 # the host's reads and drops get cheaper (see each plugin's README, "Cost").
 MAX_OVERHEAD ?= 4
-GROUP_OVERHEAD ?= redact_1000_spans=1.3 filter_1000_spans=2 head_sampler_1000_spans=2
+GROUP_OVERHEAD ?= redact_1000_spans=1.3 filter_1000_spans=2 head_sampler_1000_spans=2 tail_sampler_1000_traces=2
 # Every crate under plugins/ but the SDK, and every test guest: clippy checks them for wasm32.
 WASM_PACKAGES := $(shell sed -n 's/^name = "\(.*\)"/\1/p' $(filter-out plugins/sdk/Cargo.toml,$(wildcard plugins/*/Cargo.toml)) $(wildcard tests/guests/*/Cargo.toml) plugins/sdk/template/Cargo.toml)
 
@@ -55,10 +55,12 @@ demo: plugins
 test: setup
 	SPANWISE_PYTHON=$(CURDIR)/$(VENV)/bin/python $(CARGO) test --release --workspace
 
-## bench: criterion benches of native versus WebAssembly (with the overhead gate) and of the batch
+## bench: criterion benches of native versus WebAssembly (with the overhead gate) and of the batch,
+## and the tail sampler buffer's memory count against a counting allocator
 bench: setup
 	CRITERION_HOME=$(TARGET_DIR)/criterion $(CARGO) bench -p spanwise-benches
 	$(CARGO) run --release -q -p spanwise-benches --bin overhead-gate -- $(TARGET_DIR)/criterion $(MAX_OVERHEAD) $(GROUP_OVERHEAD)
+	$(CARGO) run --release -q -p spanwise-benches --bin buffer-memory
 
 fmt:
 	$(CARGO) fmt --all

@@ -10,6 +10,9 @@
 //!   attributes, a fifth of which it drops.
 //! - `head_sampler_1000_spans/*`: one pass of the head sampler at 30% (proportional mode) over
 //!   200 traces of five spans: it keeps about 30% and writes their thresholds into tracestate.
+//! - `tail_sampler_1000_traces/*`: one decision call of the tail sampler with the platform's
+//!   categories (a `drop` of health checks, then errors 50%, slow 30%, the rest 10%) on 1,000
+//!   traces of five spans (5% with an error, 5% slow).
 //!
 //! `make bench` runs this and then `overhead-gate`, which fails when WebAssembly costs more than
 //! the allowed ratio of native.
@@ -21,13 +24,14 @@ static GLOBAL: spanwise::Allocator = spanwise::ALLOCATOR;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use spanwise::runtime::{Limits, PluginContext, PluginInstance, Runtime, RuntimeSettings};
 use spanwise_benches::{
-    FILTER_CONFIG, HEAD_SAMPLER_CONFIG, REDACT_CONFIG, URL_CONFIG, health_batch, http_batch,
-    identifier_batch, traced_batch,
+    FILTER_CONFIG, HEAD_SAMPLER_CONFIG, REDACT_CONFIG, TAIL_SAMPLER_CONFIG, URL_CONFIG,
+    health_batch, http_batch, identifier_batch, tail_batch, traced_batch,
 };
 use spanwise_filter::Filter;
 use spanwise_head_sampler::HeadSampler;
 use spanwise_redact::Redact;
-use spanwise_sdk::{ConfigError, ProcessError, Processor, SpanBatch, native};
+use spanwise_sdk::{ConfigError, ProcessError, Processor, Sampler, SpanBatch, native};
+use spanwise_tail_sampler::TailSampler;
 use spanwise_url::UrlProcessor;
 use std::sync::Arc;
 use std::time::Duration;
@@ -155,6 +159,26 @@ fn benches(c: &mut Criterion) {
         b.iter_batched_ref(
             || traced.clone(),
             |batch| wasm_head.process(batch).unwrap(),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+
+    let (batch, traces) = tail_batch(1000);
+    let mut group = c.benchmark_group("tail_sampler_1000_traces");
+    let mut tail = TailSampler::configure(TAIL_SAMPLER_CONFIG).expect("valid config");
+    group.bench_function("native", |b| {
+        b.iter_batched_ref(
+            || batch.clone(),
+            |batch| native::decide(&mut tail, batch, &traces).unwrap(),
+            BatchSize::LargeInput,
+        )
+    });
+    let mut wasm_tail = wasm_instance(&runtime, "tail_sampler", TAIL_SAMPLER_CONFIG);
+    group.bench_function("wasm", |b| {
+        b.iter_batched_ref(
+            || batch.clone(),
+            |batch| wasm_tail.decide(batch, &traces).unwrap(),
             BatchSize::LargeInput,
         )
     });

@@ -53,6 +53,7 @@ fn main() -> ExitCode {
         "redact_1000_spans",
         "filter_1000_spans",
         "head_sampler_1000_spans",
+        "tail_sampler_1000_traces",
     ] {
         let (native, wasm) = match (mean_ns(&dir, group, "native"), mean_ns(&dir, group, "wasm")) {
             (Ok(n), Ok(w)) => (n, w),
@@ -62,13 +63,19 @@ fn main() -> ExitCode {
             }
         };
         let ratio = wasm / native;
-        let per_span = match group.strip_suffix("_1000_spans") {
-            Some(_) => format!(
-                "   per span: native {:.0} ns, wasm {:.0} ns",
+        let per_item = |unit: &str| {
+            format!(
+                "   per {unit}: native {:.0} ns, wasm {:.0} ns",
                 native / 1e3,
                 wasm / 1e3
-            ),
-            None => String::new(),
+            )
+        };
+        let per_span = if group.ends_with("_1000_spans") {
+            per_item("span")
+        } else if group.ends_with("_1000_traces") {
+            per_item("trace")
+        } else {
+            String::new()
         };
         println!(
             "{group:<24} native {:>10.2} µs   wasm {:>10.2} µs   wasm/native {ratio:>6.2}{per_span}",

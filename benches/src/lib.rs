@@ -117,5 +117,44 @@ pub fn traced_batch(spans: usize) -> Batch {
     Batch::from_request(batch)
 }
 
+/// `traces` traces of five spans for the tail sampler: [`traced_batch`] with a failed span in
+/// every twentieth trace and every tenth trace (of the others) made 2.5 s long; with the rows of
+/// each trace, as the host hands them to a sampler.
+pub fn tail_batch(traces: usize) -> (Batch, Vec<Vec<u32>>) {
+    use opentelemetry_proto::tonic::trace::v1::Status;
+    let mut request = traced_batch(traces * 5).into_request();
+    for (i, span) in request.resource_spans[0].scope_spans[0]
+        .spans
+        .iter_mut()
+        .enumerate()
+    {
+        let trace = i / 5;
+        if trace % 20 == 0 && i % 5 == 2 {
+            span.status = Some(Status {
+                code: 2,
+                message: "upstream failed".into(),
+            });
+        }
+        if trace % 20 == 1 && i % 5 == 0 {
+            span.end_time_unix_nano = span.start_time_unix_nano + 2_500_000_000;
+        }
+    }
+    let rows = (0..traces)
+        .map(|t| (t as u32 * 5..t as u32 * 5 + 5).collect())
+        .collect();
+    (Batch::from_request(request), rows)
+}
+
+/// The tail sampler's bench config: the platform's categories (errors 50%, slow 30%, the rest
+/// 10%) after a `drop` of health checks.
+pub const TAIL_SAMPLER_CONFIG: &str = r#"{
+    "policies": [{"name": "no-health", "type": "drop", "drop": {"drop_sub_policy": [
+        {"name": "health", "type": "string_attribute",
+         "string_attribute": {"key": "http.route", "values": ["/health"]}}]}}],
+    "rates": [
+        {"name": "errors", "when": {"status_code": "ERROR"}, "percentage": 50},
+        {"name": "slow", "when": {"latency": {"threshold_ms": 2000}}, "percentage": 30},
+        {"name": "default", "percentage": 10}]}"#;
+
 /// The head sampler's bench config: stage's 30%, consistent (proportional) mode.
 pub const HEAD_SAMPLER_CONFIG: &str = r#"{"mode": "proportional", "sampling_percentage": 30}"#;

@@ -87,20 +87,22 @@ fn a_valid_config_validates() {
 }
 
 #[test]
-fn the_shipped_example_validates() {
+fn the_shipped_examples_validate() {
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(binary())
-        .args(["validate", "--config", "examples/pipeline.yaml"])
-        .current_dir(spanwise_tests::root())
-        .env("SPANWISE_PLUGINS", spanwise_tests::dist_plugins(dir.path()))
-        .env("SPANWISE_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    for example in ["examples/pipeline.yaml", "examples/tail-sampling.yaml"] {
+        let output = Command::new(binary())
+            .args(["validate", "--config", example])
+            .current_dir(spanwise_tests::root())
+            .env("SPANWISE_PLUGINS", spanwise_tests::dist_plugins(dir.path()))
+            .env("SPANWISE_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{example}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }
 
 #[test]

@@ -108,7 +108,10 @@ pub enum Policy {
 /// How `string_attribute` compares values.
 #[derive(Debug)]
 pub enum Matcher {
-    /// Equal to one of these (empty values are ignored, as the collector ignores them).
+    /// Equal to one of these, compared one by one (a short list; empty values are ignored, as
+    /// the collector ignores them).
+    Few(Vec<String>),
+    /// Equal to one of these (a long list).
     Exact(HashSet<String>),
     /// Matched (anywhere in the value) by one of these.
     Regex(Vec<Regex>),
@@ -117,6 +120,7 @@ pub enum Matcher {
 impl Matcher {
     fn matches(&self, value: &str) -> bool {
         match self {
+            Matcher::Few(values) => values.iter().any(|v| v == value),
             Matcher::Exact(values) => values.contains(value),
             Matcher::Regex(list) => list.iter().any(|r| r.is_match(value)),
         }
@@ -214,18 +218,21 @@ fn build_at(
                     "set min_value or max_value (0 means unset, as in the collector)".into(),
                 ));
             }
+            let min = if c.min_value == 0 {
+                i64::MIN
+            } else {
+                c.min_value
+            };
+            let max = if c.max_value == 0 {
+                i64::MAX
+            } else {
+                c.max_value
+            };
+            let zero = min <= 0 && 0 <= max;
             Policy::Numeric {
-                slot: needs.slot(&c.key, Kind::Int),
-                min: if c.min_value == 0 {
-                    i64::MIN
-                } else {
-                    c.min_value
-                },
-                max: if c.max_value == 0 {
-                    i64::MAX
-                } else {
-                    c.max_value
-                },
+                slot: needs.slot(&c.key, Kind::Int, [zero, zero]),
+                min,
+                max,
                 invert: c.invert_match,
             }
         }
@@ -262,10 +269,13 @@ fn build_at(
                 .string_attribute
                 .as_ref()
                 .ok_or_else(|| block("string_attribute"))?;
+            let matcher = matcher(&c.values, c.enabled_regex_matching)
+                .map_err(|m| error("string_attribute.values", m))?;
+            // An empty span value never matches; a resource value of another type reads as "".
+            let empty = matcher.matches("");
             Policy::Str {
-                slot: needs.slot(&c.key, Kind::Str),
-                matcher: matcher(&c.values, c.enabled_regex_matching)
-                    .map_err(|m| error("string_attribute.values", m))?,
+                slot: needs.slot(&c.key, Kind::Str, [false, empty]),
+                matcher,
                 invert: c.invert_match,
             }
         }
@@ -324,7 +334,7 @@ fn build_at(
                 .as_ref()
                 .ok_or_else(|| block("boolean_attribute"))?;
             Policy::Bool {
-                slot: needs.slot(&c.key, Kind::Bool),
+                slot: needs.slot(&c.key, Kind::Bool, [!c.value, !c.value]),
                 value: c.value,
                 invert: c.invert_match,
             }
@@ -458,9 +468,13 @@ pub fn matcher(values: &[String], regex: bool) -> Result<Matcher, String> {
             .collect::<Result<_, _>>()
             .map(Matcher::Regex)
     } else {
-        Ok(Matcher::Exact(
-            values.iter().filter(|v| !v.is_empty()).cloned().collect(),
-        ))
+        let values: Vec<String> = values.iter().filter(|v| !v.is_empty()).cloned().collect();
+        // A few comparisons (most fail on the length) beat hashing the value.
+        Ok(if values.len() <= 8 {
+            Matcher::Few(values)
+        } else {
+            Matcher::Exact(values.into_iter().collect())
+        })
     }
 }
 

@@ -4,7 +4,8 @@
 //! Attribute policies read their attribute with the collector's accessors: a value of another
 //! type reads as that type's zero (`Str()` of an integer is `""`, `Int()` of a string is 0,
 //! `Bool()` of anything but a boolean is false), so an attribute is loaded as its typed column
-//! plus the rows where it is present at all.
+//! plus, where that zero could match, the rows where it is present at all (a second read the
+//! policies skip when it cannot change their answer).
 
 use spanwise_sampling::{Randomness, Threshold, TraceState};
 use spanwise_sdk::{Level, SpanBatch, StrColumn, StrField};
@@ -20,26 +21,48 @@ pub enum Kind {
     Bool,
 }
 
-/// The attributes the policies read: `(key, kind)` by slot.
+/// One attribute the policies read.
+#[derive(Debug, Clone)]
+pub struct Need {
+    /// The key.
+    pub key: String,
+    /// Read as.
+    pub kind: Kind,
+    /// Whether a value of another type (read as the zero of `kind`) can match, at the span
+    /// level and at the resource level: then the rows that have the attribute at all are read.
+    pub others_match: [bool; 2],
+}
+
+/// The attributes the policies read, by slot.
 #[derive(Debug, Clone, Default)]
 pub struct Needs {
     /// By slot.
-    pub attributes: Vec<(String, Kind)>,
+    pub attributes: Vec<Need>,
     /// Some policy reads span flags.
     pub flags: bool,
 }
 
 impl Needs {
-    /// The slot of `key` read as `kind`, added if new.
-    pub fn slot(&mut self, key: &str, kind: Kind) -> usize {
+    /// The slot of `key` read as `kind`, added if new; `others_match` (span, resource) as
+    /// [`Need::others_match`].
+    pub fn slot(&mut self, key: &str, kind: Kind, others_match: [bool; 2]) -> usize {
         if let Some(at) = self
             .attributes
             .iter()
-            .position(|(k, t)| k == key && *t == kind)
+            .position(|n| n.key == key && n.kind == kind)
         {
+            let need = &mut self.attributes[at];
+            need.others_match = [
+                need.others_match[0] || others_match[0],
+                need.others_match[1] || others_match[1],
+            ];
             return at;
         }
-        self.attributes.push((key.to_owned(), kind));
+        self.attributes.push(Need {
+            key: key.to_owned(),
+            kind,
+            others_match,
+        });
         self.attributes.len() - 1
     }
 }
@@ -80,10 +103,10 @@ impl Data {
         let attributes = needs
             .attributes
             .iter()
-            .map(|(key, kind)| Attribute {
-                kind: Some(*kind),
-                span: typed(batch, Level::Span, key, *kind),
-                resource: typed(batch, Level::Resource, key, *kind),
+            .map(|need| Attribute {
+                kind: Some(need.kind),
+                span: typed(batch, Level::Span, need, need.others_match[0]),
+                resource: typed(batch, Level::Resource, need, need.others_match[1]),
             })
             .collect::<Vec<_>>();
         Data {
@@ -107,26 +130,35 @@ impl Data {
     }
 }
 
-fn typed<B: SpanBatch + ?Sized>(batch: &B, at: Level, key: &str, kind: Kind) -> Typed {
-    let mut present = vec![false; batch.row_count(at)];
-    if let Some(rows) = batch.attribute_rows(at, &[key]).into_iter().next() {
-        for row in rows {
-            if let Some(p) = present.get_mut(row as usize) {
-                *p = true;
+fn typed<B: SpanBatch + ?Sized>(batch: &B, at: Level, need: &Need, others: bool) -> Typed {
+    let key = need.key.as_str();
+    let mut column = Typed::default();
+    let flags = match need.kind {
+        Kind::Str => {
+            column.strings = batch.str_attribute(at, key);
+            column.strings.present.clone()
+        }
+        Kind::Int => {
+            let read = batch.int_attribute(at, key);
+            column.ints = read.values;
+            read.present
+        }
+        Kind::Bool => {
+            let read = batch.bool_attribute(at, key);
+            column.bools = read.values;
+            read.present
+        }
+    };
+    column.present = flags.iter().map(|&p| p != 0).collect();
+    if others {
+        // Values of other types read as the zero of this one.
+        if let Some(rows) = batch.attribute_rows(at, &[key]).into_iter().next() {
+            for row in rows {
+                if let Some(p) = column.present.get_mut(row as usize) {
+                    *p = true;
+                }
             }
         }
-    }
-    let mut column = Typed {
-        present,
-        ..Typed::default()
-    };
-    if !column.present.iter().any(|&p| p) {
-        return column;
-    }
-    match kind {
-        Kind::Str => column.strings = batch.str_attribute(at, key),
-        Kind::Int => column.ints = batch.int_attribute(at, key).values,
-        Kind::Bool => column.bools = batch.bool_attribute(at, key).values,
     }
     column
 }

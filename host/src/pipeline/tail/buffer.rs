@@ -3,27 +3,42 @@
 //! Time is given by the caller (`now`, the time since the processor started), so tests drive the
 //! buffer with a logical clock and nothing here sleeps. A trace is due `decision_wait` after its
 //! first span arrived; the oldest traces are due early when more than `num_traces` are held or
-//! their spans take more than `max_bytes` (each span counted at its encoded size plus
-//! [`SPAN_OVERHEAD`]). Once the sampler has decided a trace, [`TraceBuffer::remember`] keeps the
+//! their spans take more than `max_bytes`: each span counted at the heap it owns and its place in
+//! its trace's list, each trace at [`TRACE_OVERHEAD`], so the limit bounds the heap the buffer
+//! really holds (the `buffer-memory` bench checks the count against a counting allocator). Once the sampler has decided a trace, [`TraceBuffer::remember`] keeps the
 //! decision in one of two bounded caches (kept, dropped), so spans that arrive after it follow it
 //! instead of starting a new trace.
 
+use foldhash::HashMap;
 use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
-use prost::Message;
 use spanwise_abi::TraceDecision;
 use spanwise_batch::Batch;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+use std::mem::size_of;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// A trace id: 16 bytes (ids of another length are padded or cut, as the batch reads them).
 pub type TraceId = [u8; 16];
 
-/// Bytes counted for each held span beyond its encoded size: its place in the buffer (the span's
-/// own struct, its trace's list, the shared resource and scope).
-pub const SPAN_OVERHEAD: usize = 64;
+/// Bytes counted for each held trace: its entry in the map of traces and in the arrival order.
+pub const TRACE_OVERHEAD: usize =
+    size_of::<Trace>() + size_of::<TraceId>() + size_of::<(TraceId, u64)>() + 8;
+
+impl Trace {
+    /// Hold `span`; returns the bytes it adds: the heap the span owns, and the room its trace's
+    /// list grew by (span structs are held in the list, so a list with room to spare counts it).
+    fn push(&mut self, origin: Arc<Origin>, span: Span) -> usize {
+        let before = self.spans.capacity();
+        let heap = super::size::span_heap(&span);
+        self.spans.push(Held { origin, span });
+        let bytes = heap + (self.spans.capacity() - before) * size_of::<Held>();
+        self.bytes += bytes;
+        bytes
+    }
+}
 
 /// The buffer's limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +126,7 @@ impl<V> Bounded<V> {
     fn new(capacity: usize) -> Self {
         Self {
             capacity,
-            map: HashMap::new(),
+            map: HashMap::default(),
             order: VecDeque::new(),
         }
     }
@@ -164,7 +179,7 @@ impl TraceBuffer {
             kept: Bounded::new(limits.sampled_cache_size),
             dropped: Bounded::new(limits.non_sampled_cache_size),
             limits,
-            traces: HashMap::new(),
+            traces: HashMap::default(),
             order: VecDeque::new(),
             next_sequence: 0,
             spans: 0,
@@ -211,7 +226,13 @@ impl TraceBuffer {
                 });
                 for span in spans {
                     let id = trace_id(&span.trace_id);
-                    if self.kept.get(&id).is_some() {
+                    // Most spans join a held trace, which is never a decided one: one lookup.
+                    if let Some(trace) = self.traces.get_mut(&id) {
+                        let bytes = trace.push(origin.clone(), span);
+                        self.spans += 1;
+                        self.bytes += bytes;
+                        added.held += 1;
+                    } else if self.kept.get(&id).is_some() {
                         let held = Held {
                             origin: origin.clone(),
                             span,
@@ -246,20 +267,20 @@ impl TraceBuffer {
     }
 
     fn hold(&mut self, id: TraceId, origin: Arc<Origin>, span: Span, now: Duration) {
-        let bytes = span.encoded_len() + SPAN_OVERHEAD;
+        let mut bytes = 0;
         let trace = self.traces.entry(id).or_insert_with(|| {
             let sequence = self.next_sequence;
             self.next_sequence += 1;
             self.order.push_back((id, sequence));
+            bytes += TRACE_OVERHEAD;
             Trace {
                 spans: Vec::new(),
-                bytes: 0,
+                bytes: TRACE_OVERHEAD,
                 arrived: now,
                 sequence,
             }
         });
-        trace.spans.push(Held { origin, span });
-        trace.bytes += bytes;
+        bytes += trace.push(origin, span);
         self.spans += 1;
         self.bytes += bytes;
     }
@@ -324,7 +345,7 @@ impl TraceBuffer {
         // Spans sent under one resource and scope go back under one, across traces.
         // Per origin: its spans, each with the index of its trace in `due`.
         let mut groups: Vec<Group<(usize, Span)>> = Vec::new();
-        let mut slot: HashMap<*const Origin, usize> = HashMap::new();
+        let mut slot: HashMap<*const Origin, usize> = HashMap::default();
         let mut trace_ids = Vec::with_capacity(due.len());
         for (index, (id, trace)) in due.into_iter().enumerate() {
             trace_ids.push(id);

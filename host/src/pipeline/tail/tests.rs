@@ -1,8 +1,7 @@
 //! The trace buffer, driven by a logical clock: nothing sleeps.
 
-use super::buffer::{BufferLimits, SPAN_OVERHEAD, TraceBuffer, TraceId};
+use super::buffer::{BufferLimits, TRACE_OVERHEAD, TraceBuffer, TraceId};
 use opentelemetry_proto::tonic::trace::v1::Span;
-use prost::Message;
 use spanwise_abi::TraceDecision;
 use spanwise_batch::{Batch, BatchBuilder, kv};
 use std::time::Duration;
@@ -116,7 +115,11 @@ fn past_num_traces_the_oldest_trace_is_decided_early() {
 #[test]
 fn past_max_bytes_the_oldest_traces_are_decided_early() {
     let one = request("api", &[(1, "s")]);
-    let size = one.resource_spans()[0].scope_spans[0].spans[0].encoded_len() + SPAN_OVERHEAD;
+    // Each of these traces of one span counts the same: measure one.
+    let mut probe = TraceBuffer::new(limits());
+    probe.add(request("api", &[(9, "s")]), Duration::ZERO);
+    let size = probe.bytes();
+    assert!(size > TRACE_OVERHEAD + std::mem::size_of::<Span>());
     let mut buffer = TraceBuffer::new(BufferLimits {
         max_bytes: 2 * size,
         ..limits()
