@@ -73,6 +73,22 @@ fn send(client: Client, protocol: &str, endpoint: &str, prefix: &str) {
     );
 }
 
+/// Run the Python client `tests/e2e/SCRIPT` with `args` and return what it printed; fails the
+/// test, with the client's stderr, if it fails.
+fn python_client(script: &str, args: &[&str]) -> Vec<u8> {
+    let out = Command::new(python())
+        .arg(root().join("tests/e2e").join(script))
+        .args(args)
+        .output()
+        .expect("the client runs");
+    assert!(
+        out.status.success(),
+        "{script} {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// Write `dir/spanwise.yaml`: OTLP in on free loopback ports, `processors` (YAML lines under
 /// `processors:`) and then a batch processor that holds everything until shutdown (so the test
 /// checks the flush on SIGTERM), out to `dir/traces.jsonl`.
@@ -278,21 +294,11 @@ fn the_shipped_example_lets_no_identifier_out_in_clear() {
         ("http", format!("http://{}/v1/traces", spanwise.http)),
         ("grpc", format!("http://{}", spanwise.grpc)),
     ] {
-        let out = Command::new(python())
-            .arg(root().join("tests/e2e/send_identifiers.py"))
-            .args([protocol, &endpoint, &REQUESTS.to_string()])
-            .output()
-            .expect("the client runs");
-        assert!(
-            out.status.success(),
-            "the {protocol} client failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = python_client(
+            "send_identifiers.py",
+            &[protocol, &endpoint, &REQUESTS.to_string()],
         );
-        sent.extend(
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .map(String::from),
-        );
+        sent.extend(String::from_utf8_lossy(&out).lines().map(String::from));
     }
     let log = spanwise.stop();
     assert!(log.iter().any(|l| l.contains("stopped")), "{log:?}");
@@ -370,17 +376,8 @@ fn python_sdk_traces_are_head_sampled_whole_at_the_environments_rate() {
         &[("TRACE_SAMPLING_RATE", std::ffi::OsStr::new("30"))],
     );
     let endpoint = format!("http://{}/v1/traces", spanwise.http);
-    let out = Command::new(python())
-        .arg(root().join("tests/e2e/send_traces.py"))
-        .args(["http", &endpoint, &TRACES.to_string()])
-        .output()
-        .expect("the client runs");
-    assert!(
-        out.status.success(),
-        "the client failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let sent: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = python_client("send_traces.py", &["http", &endpoint, &TRACES.to_string()]);
+    let sent: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let sent_traces = sent["traces"].as_array().unwrap().len();
     assert_eq!(sent_traces, TRACES);
     spanwise.stop();
@@ -445,17 +442,11 @@ fn python_sdk_health_checks_and_sub_millisecond_spans_are_filtered_out() {
         ("http", format!("http://{}/v1/traces", spanwise.http)),
         ("grpc", format!("http://{}", spanwise.grpc)),
     ] {
-        let out = Command::new(python())
-            .arg(root().join("tests/e2e/send_health_checks.py"))
-            .args([protocol, &endpoint, &REQUESTS.to_string()])
-            .output()
-            .expect("the client runs");
-        assert!(
-            out.status.success(),
-            "the {protocol} client failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = python_client(
+            "send_health_checks.py",
+            &[protocol, &endpoint, &REQUESTS.to_string()],
         );
-        let sent: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let sent: serde_json::Value = serde_json::from_slice(&out).unwrap();
         kept.extend(sent["kept"].as_array().unwrap().iter().cloned());
         dropped.extend(
             sent["dropped"]
@@ -556,17 +547,11 @@ fn python_sdk_traces_are_tail_sampled_whole_by_category() {
     );
     let spanwise = Spanwise::start(Path::new(env!("CARGO_BIN_EXE_spanwise")), &config);
     let endpoint = format!("http://{}/v1/traces", spanwise.http);
-    let out = Command::new(python())
-        .arg(root().join("tests/e2e/send_tail_traces.py"))
-        .args(["http", &endpoint, &TRACES.to_string()])
-        .output()
-        .expect("the client runs");
-    assert!(
-        out.status.success(),
-        "the client failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = python_client(
+        "send_tail_traces.py",
+        &["http", &endpoint, &TRACES.to_string()],
     );
-    let sent: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sent: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let sent: BTreeMap<String, String> = sent["traces"]
         .as_object()
         .unwrap()
