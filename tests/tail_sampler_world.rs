@@ -141,45 +141,9 @@ fn processors_and_samplers_are_told_apart() {
     ));
 }
 
-/// The config of a pipeline `tail_sampling` (with `plugin` as sampler, `record_policy`, `extra`
-/// keys) → file.
-fn tail_config(
-    dir: &std::path::Path,
-    plugin: &std::path::Path,
-    extra: &str,
-) -> spanwise::config::Config {
-    let yaml = format!(
-        r#"
-receivers:
-  otlp:
-    protocols:
-      http: {{ endpoint: "127.0.0.1:0" }}
-processors:
-  tail_sampling:
-    decision_wait: 1h
-    record_policy: true
-{extra}
-    sampler:
-      plugin: {plugin}
-exporters:
-  file: {{ path: {out} }}
-service:
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [tail_sampling]
-      exporters: [file]
-"#,
-        plugin = plugin.display(),
-        out = dir.join("traces.jsonl").display(),
-    );
-    spanwise::config::Config::parse(&yaml, std::path::Path::new("tail.yaml"), &|_| None)
-        .expect("a valid config")
-}
-
-/// The pipelines of [`tail_config`] with the test sampler.
+/// The pipelines of `spanwise_tests::tail_config` with the test sampler.
 fn tail_pipeline(dir: &std::path::Path, extra: &str) -> Vec<spanwise::pipeline::Pipeline> {
-    let config = tail_config(dir, &spanwise_tests::guest("sampler"), extra);
+    let config = spanwise_tests::tail_config(dir, &spanwise_tests::guest("sampler"), "", extra);
     let runtime = spanwise_tests::runtime(&dir.join("cache"));
     spanwise::pipeline::build_pipelines(&config, &runtime).expect("the pipeline builds")
 }
@@ -275,7 +239,7 @@ async fn past_num_traces_the_oldest_trace_is_decided_and_its_late_spans_follow_i
 #[test]
 fn a_processor_is_refused_as_a_sampler() {
     let dir = tempfile::tempdir().unwrap();
-    let config = tail_config(dir.path(), &spanwise_tests::guest("noop"), "");
+    let config = spanwise_tests::tail_config(dir.path(), &spanwise_tests::guest("noop"), "", "");
     let runtime = spanwise_tests::runtime(&dir.path().join("cache"));
     let rt = tokio::runtime::Runtime::new().unwrap();
     let error = rt

@@ -16,34 +16,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// A pipeline config: `tail_sampling` with the tail sampler plugin, `rates` as its config, and
 /// `extra` keys, exporting to a file.
 fn config(dir: &Path, rates: &str, extra: &str) -> Config {
-    let yaml = format!(
-        r#"
-receivers:
-  otlp:
-    protocols:
-      http: {{ endpoint: "127.0.0.1:0" }}
-processors:
-  tail_sampling:
-    decision_wait: 1h
-    record_policy: true
-{extra}
-    sampler:
-      plugin: {plugin}
-      config:
-        rates: {rates}
-exporters:
-  file: {{ path: {out} }}
-service:
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [tail_sampling]
-      exporters: [file]
-"#,
-        plugin = spanwise_tests::plugin("tail_sampler").display(),
-        out = dir.join("traces.jsonl").display(),
-    );
-    Config::parse(&yaml, Path::new("tail.yaml"), &|_| None).expect("a valid config")
+    spanwise_tests::tail_config(
+        dir,
+        &spanwise_tests::plugin("tail_sampler"),
+        &format!("        rates: {rates}"),
+        extra,
+    )
 }
 
 /// Trace `n`'s id: random-looking, so its randomness spreads over the thresholds.

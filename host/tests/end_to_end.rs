@@ -89,6 +89,20 @@ fn python_client(script: &str, args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
+/// The spans of the file exporter's output `path`, by trace id (hex).
+fn spans_by_trace(path: &Path) -> BTreeMap<String, Vec<Span>> {
+    let mut traces: BTreeMap<String, Vec<Span>> = BTreeMap::new();
+    for span in read_jsonl(path)
+        .into_iter()
+        .flat_map(|r| r.resource_spans)
+        .flat_map(|r| r.scope_spans)
+        .flat_map(|s| s.spans)
+    {
+        traces.entry(hex(&span.trace_id)).or_default().push(span);
+    }
+    traces
+}
+
 /// Write `dir/spanwise.yaml`: OTLP in on free loopback ports, `processors` (YAML lines under
 /// `processors:`) and then a batch processor that holds everything until shutdown (so the test
 /// checks the flush on SIGTERM), out to `dir/traces.jsonl`.
@@ -382,15 +396,7 @@ fn python_sdk_traces_are_head_sampled_whole_at_the_environments_rate() {
     assert_eq!(sent_traces, TRACES);
     spanwise.stop();
 
-    let mut traces: BTreeMap<String, Vec<Span>> = BTreeMap::new();
-    for span in read_jsonl(&output)
-        .into_iter()
-        .flat_map(|r| r.resource_spans)
-        .flat_map(|r| r.scope_spans)
-        .flat_map(|s| s.spans)
-    {
-        traces.entry(hex(&span.trace_id)).or_default().push(span);
-    }
+    let traces = spans_by_trace(&output);
     for (trace, spans) in &traces {
         assert_eq!(spans.len(), 5, "trace {trace} came out incomplete");
         // hash_seed mode (the collector's default) at 30%: threshold (16384 - 4915) << 42.
@@ -561,15 +567,7 @@ fn python_sdk_traces_are_tail_sampled_whole_by_category() {
     assert_eq!(sent.len(), TRACES);
     spanwise.stop();
 
-    let mut traces: BTreeMap<String, Vec<Span>> = BTreeMap::new();
-    for span in read_jsonl(&output)
-        .into_iter()
-        .flat_map(|r| r.resource_spans)
-        .flat_map(|r| r.scope_spans)
-        .flat_map(|s| s.spans)
-    {
-        traces.entry(hex(&span.trace_id)).or_default().push(span);
-    }
+    let traces = spans_by_trace(&output);
     // Each category's threshold (4 hex digits, as the host writes it) as 56 bits.
     let categories = [
         ("errors", 0.5, "8", 0x80_0000_0000_0000u64),

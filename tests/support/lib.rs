@@ -217,6 +217,50 @@ impl Drop for Spanwise {
     }
 }
 
+/// A pipeline config with one `tail_sampling` processor (`decision_wait: 1h`, `record_policy`,
+/// then the `extra` lines) whose sampler is `plugin` with `sampler_config` (lines under its
+/// `config:`, or empty), exporting to `dir/traces.jsonl`.
+pub fn tail_config(
+    dir: &Path,
+    plugin: &Path,
+    sampler_config: &str,
+    extra: &str,
+) -> spanwise::config::Config {
+    let config = if sampler_config.is_empty() {
+        String::new()
+    } else {
+        format!("      config:\n{sampler_config}")
+    };
+    let yaml = format!(
+        r#"
+receivers:
+  otlp:
+    protocols:
+      http: {{ endpoint: "127.0.0.1:0" }}
+processors:
+  tail_sampling:
+    decision_wait: 1h
+    record_policy: true
+{extra}
+    sampler:
+      plugin: {plugin}
+{config}
+exporters:
+  file: {{ path: {out} }}
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [tail_sampling]
+      exporters: [file]
+"#,
+        plugin = plugin.display(),
+        out = dir.join("traces.jsonl").display(),
+    );
+    spanwise::config::Config::parse(&yaml, Path::new("tail.yaml"), &|_| None)
+        .expect("a valid config")
+}
+
 /// Read an OTLP-JSON lines file written by the file exporter.
 pub fn read_jsonl(
     path: &Path,
