@@ -24,7 +24,7 @@ GROUP_OVERHEAD ?= redact_1000_spans=1.3 filter_1000_spans=2 head_sampler_1000_sp
 # Every crate under plugins/ but the SDK, and every test guest: clippy checks them for wasm32.
 WASM_PACKAGES := $(shell sed -n 's/^name = "\(.*\)"/\1/p' $(filter-out plugins/sdk/Cargo.toml,$(wildcard plugins/*/Cargo.toml)) $(wildcard tests/guests/*/Cargo.toml) plugins/sdk/template/Cargo.toml)
 
-.PHONY: setup plugins demo test bench fmt lint clean
+.PHONY: setup plugins demo test bench load fmt lint clean
 
 ## setup: install what a new machine lacks (the wasm32-wasip2 target, the Python and Node.js
 ## OTLP clients)
@@ -65,6 +65,12 @@ bench: setup
 	$(CARGO) run --release -q -p spanwise-benches --bin overhead-gate -- $(TARGET_DIR)/criterion $(MAX_OVERHEAD) $(GROUP_OVERHEAD)
 	$(CARGO) run --release -q -p spanwise-benches --bin buffer-memory
 
+## load: `spanwise run` with the pass-through and the platform pipeline (benches/load), `spanwise
+## gen` against each on loopback; prints spans per second and the CPU the host used
+load: plugins
+	$(CARGO) build --release -p spanwise
+	SPANWISE_BIN=$(TARGET_DIR)/release/spanwise benches/load/load.sh
+
 fmt:
 	$(CARGO) fmt --all
 
@@ -73,7 +79,7 @@ lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --release --target wasm32-wasip2 $(foreach p,$(WASM_PACKAGES),-p $(p)) -- -D warnings
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps -p spanwise -p spanwise-abi -p spanwise-sdk -p spanwise-batch -p spanwise-ottl -p spanwise-sampling -p spanwise-url -p spanwise-filter -p spanwise-head-sampler -p spanwise-tail-sampler
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps -p spanwise -p spanwise-abi -p spanwise-sdk -p spanwise-batch -p spanwise-ottl -p spanwise-sampling -p spanwise-workload -p spanwise-url -p spanwise-filter -p spanwise-head-sampler -p spanwise-tail-sampler
 
 clean:
 	rm -rf dist $(VENV) tests/e2e/node_modules

@@ -199,7 +199,7 @@ fn with_on_error_pass_a_call_with_an_undecodable_value_passes_the_batch_on_unedi
     let guest = misbehave();
     let stage = WasmStage::new(
         "wasm/misbehave",
-        instance(&guest, Limits::default()),
+        vec![instance(&guest, Limits::default())],
         OnError::Pass,
         Arc::default(),
     );
@@ -308,7 +308,7 @@ fn on_error_drop_drops_and_on_error_pass_passes_the_unedited_batch() {
     let stage = |on_error| {
         WasmStage::new(
             "wasm/misbehave",
-            instance(&guest, Limits::default()),
+            vec![instance(&guest, Limits::default())],
             on_error,
             Arc::default(),
         )
@@ -427,4 +427,52 @@ fn hashing_in_the_host_hashes_the_values_edited_before_it_and_traps_on_an_unknow
         other => panic!("expected a trap, got {other}"),
     }
     assert_eq!(hashing.to_request(), before, "not even the edit before it");
+}
+
+/// Two batches at once on a stage of `pool` instances: one that loops until its deadline, and
+/// a normal one started while the first is running. Returns whether the looping call was still
+/// running when the normal one came back.
+fn normal_call_finished_while_a_loop_ran(pool: usize, deadline: Duration) -> bool {
+    let guest = misbehave();
+    let limits = Limits {
+        deadline,
+        ..Limits::default()
+    };
+    let stage = Arc::new(WasmStage::new(
+        "wasm/misbehave",
+        (0..pool).map(|_| instance(&guest, limits)).collect(),
+        OnError::Pass,
+        Arc::default(),
+    ));
+    let looping = {
+        let stage = stage.clone();
+        std::thread::spawn(move || stage.run(batch("loop")))
+    };
+    let waiting = Instant::now();
+    while stage.busy() == 0 {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(10),
+            "the looping call never started"
+        );
+        std::thread::yield_now();
+    }
+    let outcome = stage.run(batch("normal"));
+    assert_eq!(calls_seen(&outcome.batch).as_deref(), Some("1"));
+    let overlapped = !looping.is_finished();
+    let looped = looping.join().unwrap();
+    assert!(looped.dropped.is_none(), "on_error: pass");
+    assert_eq!(stage.stats.get("deadline_exceeded"), 1);
+    overlapped
+}
+
+#[test]
+fn a_pool_of_instances_runs_batches_side_by_side_and_a_pool_of_one_serializes_them() {
+    assert!(
+        normal_call_finished_while_a_loop_ran(2, Duration::from_secs(5)),
+        "with two instances the normal batch does not wait for the looping one"
+    );
+    assert!(
+        !normal_call_finished_while_a_loop_ran(1, Duration::from_millis(200)),
+        "with one instance the normal batch waits for the looping one"
+    );
 }

@@ -1,10 +1,13 @@
-//! The `spanwise` command: `run`, `validate` and `demo`.
+//! The `spanwise` command: `run`, `validate`, `demo` and `gen`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use spanwise::config::{Config, EMBEDDED};
+use spanwise::loadgen::{Options, Protocol, Stop};
+use spanwise_workload::Workload;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[global_allocator]
 static GLOBAL: spanwise::Allocator = spanwise::ALLOCATOR;
@@ -43,6 +46,134 @@ enum Command {
         #[arg(long, short, default_value = "spanwise-demo.jsonl")]
         output: PathBuf,
     },
+    /// Send generated traces to an OTLP receiver and report spans sent, acknowledged and
+    /// refused, and the rate achieved.
+    Gen(GenArgs),
+}
+
+/// `spanwise gen`'s options.
+#[derive(clap::Args)]
+struct GenArgs {
+    /// Where to send: `host:port` or a URL (HTTP posts to `/v1/traces` unless a path is given).
+    /// Default 127.0.0.1:4318 for http, 127.0.0.1:4317 for grpc.
+    #[arg(long, short)]
+    endpoint: Option<String>,
+    /// `http` (OTLP/HTTP protobuf) or `grpc`.
+    #[arg(long, short, default_value = "http")]
+    protocol: Protocol,
+    /// `w1` (the OpenTelemetry benchmark shape), `w2` (API traffic with ids, e-mail addresses,
+    /// health checks, errors and slow requests) or `w3` (traces of 5-200 spans over several
+    /// requests).
+    #[arg(long, short, default_value = "w2")]
+    workload: Workload,
+    /// The workload's seed: the same seed sends the same spans.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Spans per request.
+    #[arg(long, short, default_value_t = 1000)]
+    batch: usize,
+    /// How many different requests are generated before sending starts and then sent in turn.
+    #[arg(long, default_value_t = 32)]
+    distinct: usize,
+    /// Spans per second to aim at; without it, as fast as the receiver acknowledges.
+    #[arg(long, short)]
+    rate: Option<u64>,
+    /// How long to send (`30s`, `2m`); the default is 10s unless --spans is given.
+    #[arg(long, short, value_parser = duration, conflicts_with = "spans")]
+    duration: Option<Duration>,
+    /// How many spans to send (rounded up to whole requests), instead of a duration.
+    #[arg(long, short)]
+    spans: Option<u64>,
+    /// Requests in flight at once.
+    #[arg(long, short, default_value_t = 4)]
+    concurrency: usize,
+    /// How long one request may take before it counts as failed.
+    #[arg(long, value_parser = duration, default_value = "10s")]
+    timeout: Duration,
+    /// Print the final report as one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+fn duration(text: &str) -> Result<Duration, String> {
+    spanwise::config::units::parse_duration(text)
+}
+
+impl GenArgs {
+    fn options(&self) -> Options {
+        Options {
+            endpoint: self.endpoint.clone().unwrap_or_else(|| {
+                match self.protocol {
+                    Protocol::Grpc => "127.0.0.1:4317",
+                    Protocol::Http => "127.0.0.1:4318",
+                }
+                .to_owned()
+            }),
+            protocol: self.protocol,
+            workload: self.workload,
+            seed: self.seed,
+            batch: self.batch,
+            distinct: self.distinct,
+            rate: self.rate,
+            stop: match self.spans {
+                Some(spans) => Stop::Spans(spans),
+                None => Stop::After(self.duration.unwrap_or(Duration::from_secs(10))),
+            },
+            concurrency: self.concurrency,
+            timeout: self.timeout,
+        }
+    }
+}
+
+async fn generate(args: GenArgs) -> anyhow::Result<()> {
+    let options = args.options();
+    eprintln!(
+        "spanwise gen: {} to {} over {}, {} spans a request, {} in flight, {}",
+        options.workload,
+        options.endpoint,
+        options.protocol,
+        options.batch,
+        options.concurrency,
+        match options.rate {
+            Some(rate) => format!("{rate} spans/s"),
+            None => "as fast as acknowledged".to_owned(),
+        }
+    );
+    let live = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let report = spanwise::loadgen::run(&options, |so_far| {
+        if live {
+            eprint!("\r\x1b[2K{so_far}");
+        } else {
+            eprintln!("{so_far}");
+        }
+    })
+    .await?;
+    if live {
+        eprintln!();
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "workload": options.workload.to_string(),
+                "protocol": options.protocol.to_string(),
+                "requests": report.requests,
+                "sent": report.sent,
+                "acknowledged": report.acknowledged,
+                "refused": report.refused,
+                "failed": report.failed,
+                "failed_requests": report.failed_requests,
+                "seconds": report.elapsed.as_secs_f64(),
+                "spans_per_second": report.rate(),
+            })
+        );
+    } else {
+        println!("{report}");
+    }
+    if report.failed_requests > 0 {
+        anyhow::bail!("{} requests failed", report.failed_requests);
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -145,5 +276,6 @@ async fn run(command: Command) -> anyhow::Result<()> {
             print!("{report}");
             Ok(())
         }
+        Command::Gen(args) => generate(args).await,
     }
 }

@@ -227,7 +227,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, ServiceError> {
 
 fn prepare_blocking(config: &Config) -> Result<Prepared, ServiceError> {
     let file = config.file.display().to_string();
-    let runtime = Runtime::new(config.runtime.to_settings()).map_err(|e| match e {
+    let runtime = Runtime::new(config.runtime_settings()).map_err(|e| match e {
         LoadError::CacheDir(e) => config.error("runtime.cache_dir", e.to_string()),
         other => config.error("runtime", other.to_string()),
     })?;

@@ -223,6 +223,17 @@ impl TailSamplingConfig {
                 "must be more than 0".into(),
             ));
         }
+        for (which, sampler) in [
+            ("sampler", Some(&self.sampler)),
+            ("shadow", self.shadow.as_ref()),
+        ] {
+            if sampler.is_some_and(|s| s.pool_size.is_some()) {
+                return Err((
+                    format!("{which}.pool_size"),
+                    "a tail sampler decides one batch of traces at a time; it has no pool".into(),
+                ));
+            }
+        }
         self.sampler
             .check()
             .map_err(|(field, reason)| (format!("sampler.{field}"), reason))?;
@@ -346,10 +357,35 @@ pub struct WasmProcessorConfig {
     /// The plugin's own config, handed to it as JSON.
     #[serde(default)]
     pub config: serde_json::Value,
+    /// How many instances serve this processor, so that batches of concurrent requests run
+    /// side by side (each instance with its own memory, deadline and trap recovery). Default:
+    /// the number of CPU cores. Not for a tail sampler's `sampler:` (one decision at a time).
+    #[serde(default)]
+    pub pool_size: Option<u32>,
 }
 
+/// The most instances one processor may have.
+pub const MAX_POOL_SIZE: u32 = 256;
+
 impl WasmProcessorConfig {
+    /// How many instances serve this processor: `pool_size`, or the number of CPU cores.
+    pub fn instances(&self) -> u32 {
+        self.pool_size.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get() as u32)
+                .min(MAX_POOL_SIZE)
+        })
+    }
+
     pub(super) fn check(&self) -> Result<(), (String, String)> {
+        if let Some(size) = self.pool_size
+            && !(1..=MAX_POOL_SIZE).contains(&size)
+        {
+            return Err((
+                "pool_size".into(),
+                format!("{size} is not between 1 and {MAX_POOL_SIZE}"),
+            ));
+        }
         if let Some(pin) = &self.sha256 {
             let hex = pin.trim().trim_start_matches("sha256:");
             if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {

@@ -88,6 +88,27 @@ pub struct PipelineConfig {
 }
 
 impl Config {
+    /// The runtime's settings: the `runtime:` block, with room in the instance pool for every
+    /// instance the pipelines make (each `wasm/...` processor's pool in each pipeline it is in,
+    /// each tail sampler and shadow) twice over, so a reload can build the new ones beside the
+    /// old.
+    pub fn runtime_settings(&self) -> crate::runtime::RuntimeSettings {
+        let mut settings = self.runtime.to_settings();
+        let needed: u32 = self
+            .service
+            .pipelines
+            .values()
+            .flat_map(|pipeline| &pipeline.processors)
+            .map(|id| match self.processors.get(id) {
+                Some(ProcessorConfig::Wasm(wasm)) => wasm.instances(),
+                Some(ProcessorConfig::TailSampling(tail)) => 1 + u32::from(tail.shadow.is_some()),
+                Some(ProcessorConfig::Batch(_)) | None => 0,
+            })
+            .sum();
+        settings.max_instances = settings.max_instances.max(needed.saturating_mul(2));
+        settings
+    }
+
     /// Load and check the config file at `path`, expanding variables from the environment.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)

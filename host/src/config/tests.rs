@@ -123,3 +123,51 @@ fn unknown_top_level_keys_and_bad_yaml_are_errors() {
     let e = error_of("receivers: [");
     assert!(e.reason.contains("not valid YAML"), "{e}");
 }
+
+#[test]
+fn pool_size_defaults_to_the_cores_is_bounded_and_sizes_the_runtime() {
+    let config = parse(MINIMAL).unwrap();
+    let ProcessorConfig::Wasm(wasm) = &config.processors["wasm/url"] else {
+        panic!()
+    };
+    let cores = std::thread::available_parallelism().unwrap().get() as u32;
+    assert_eq!(wasm.pool_size, None);
+    assert_eq!(wasm.instances(), cores.min(MAX_POOL_SIZE));
+
+    let config =
+        parse(&MINIMAL.replace("on_error: pass", "on_error: pass\n    pool_size: 200")).unwrap();
+    let ProcessorConfig::Wasm(wasm) = &config.processors["wasm/url"] else {
+        panic!()
+    };
+    assert_eq!(wasm.instances(), 200);
+    assert_eq!(
+        config.runtime_settings().max_instances,
+        400,
+        "room for every instance twice over"
+    );
+
+    for bad in ["0", "257"] {
+        let e = error_of(&MINIMAL.replace(
+            "on_error: pass",
+            &format!("on_error: pass\n    pool_size: {bad}"),
+        ));
+        assert_eq!(e.key, "processors.wasm/url.pool_size");
+        assert!(e.reason.contains("between 1 and 256"), "{e}");
+    }
+}
+
+#[test]
+fn a_tail_sampler_has_no_pool() {
+    let tail = MINIMAL.replace(
+        "  batch:\n",
+        "  batch:\n  tail_sampling:\n    sampler:\n      plugin: tail_sampler.wasm\n      pool_size: 2\n",
+    );
+    let e = error_of(&tail);
+    assert_eq!(e.key, "processors.tail_sampling.sampler.pool_size");
+    assert!(e.reason.contains("one batch of traces at a time"), "{e}");
+    let config = parse(&tail.replace("      pool_size: 2\n", "")).unwrap();
+    let ProcessorConfig::TailSampling(tail) = &config.processors["tail_sampling"] else {
+        panic!()
+    };
+    assert_eq!(tail.sampler.plugin, Path::new("tail_sampler.wasm"));
+}

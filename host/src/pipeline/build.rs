@@ -1,5 +1,6 @@
 //! Turning a checked [`Config`] into running pipelines: load plugins (once per processor id),
-//! configure an instance per pipeline, create exporters (shared between pipelines).
+//! configure a pool of instances per processor and pipeline, create exporters (shared between
+//! pipelines).
 
 use super::tail::buffer::BufferLimits;
 use super::tail::stage::Samplers;
@@ -82,13 +83,18 @@ pub fn build_pipelines(config: &Config, runtime: &Runtime) -> Result<Vec<Pipelin
                     let config_json = wasm
                         .config_json()
                         .map_err(|reason| err(format!("{key}.config"), reason))?;
-                    let instance = plugin
-                        .instantiate(context, wasm.limits.to_limits(), &config_json)
-                        .map_err(|e| load_error(config, &key, e))?;
-                    tracing::info!(processor = %id, pipeline = %pipeline_id, sha256 = %plugin.sha256(), "plugin loaded");
+                    let pool_size = wasm.instances();
+                    let instances = (0..pool_size)
+                        .map(|_| {
+                            plugin
+                                .instantiate(context.clone(), wasm.limits.to_limits(), &config_json)
+                                .map_err(|e| load_error(config, &key, e))
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    tracing::info!(processor = %id, pipeline = %pipeline_id, sha256 = %plugin.sha256(), pool_size, "plugin loaded");
                     Stage::Wasm(Arc::new(WasmStage::new(
                         id,
-                        instance,
+                        instances,
                         wasm.on_error,
                         counters,
                     )))

@@ -154,7 +154,7 @@ service:
     );
     let config =
         crate::config::Config::parse(&yaml, std::path::Path::new("leak.yaml"), &|_| None).unwrap();
-    let runtime = crate::runtime::Runtime::new(config.runtime.to_settings()).unwrap();
+    let runtime = crate::runtime::Runtime::new(config.runtime_settings()).unwrap();
     let alive = tokio::runtime::Handle::current()
         .metrics()
         .num_alive_tasks();

@@ -1,11 +1,12 @@
-//! [`WasmStage`]: a plugin processor with its `on_error` policy and its counters.
+//! [`WasmStage`]: a plugin processor served by a pool of instances, with its `on_error` policy
+//! and its counters.
 
 use super::Dropped;
 use crate::config::OnError;
 use crate::runtime::{CallError, PluginInstance};
 use crate::telemetry::Counters;
 use spanwise_batch::Batch;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
 /// The result of running one batch through a plugin.
@@ -16,33 +17,61 @@ pub struct StageOutcome {
     pub dropped: Option<Dropped>,
 }
 
-/// A WebAssembly processor in a pipeline. Calls are serialized: one instance, one call at a time.
-/// Batches waiting for the instance wait asynchronously (on `turn`), not on a blocking thread.
+/// A WebAssembly processor in a pipeline, served by a pool of configured instances of the same
+/// plugin: as many batches run at once as the pool has instances, each on its own instance (its
+/// own store, memory cap and deadline; a trap replaces only that instance). Batches waiting for
+/// an instance wait asynchronously (on `turn`), not on a blocking thread.
 pub struct WasmStage {
     id: String,
-    instance: Mutex<PluginInstance>,
-    turn: tokio::sync::Semaphore,
+    idle: Mutex<Vec<PluginInstance>>,
+    returned: Condvar,
+    size: usize,
+    turn: Arc<tokio::sync::Semaphore>,
     on_error: OnError,
     /// Host-side counters: `batches`, `spans_in`, `spans_out`, `spans_dropped`, `errors`,
     /// `traps`, `deadline_exceeded`, `spans_dropped_on_error`, `spans_passed_on_error`,
     /// `call_nanos`.
     pub stats: Arc<Counters>,
-    /// The plugin's own counters, from the `count` import.
+    /// The plugin's own counters, from the `count` import (shared by the pool's instances).
     pub plugin_counters: Arc<Counters>,
 }
 
+/// An instance taken from the pool for one call; it goes back when this is dropped, even if
+/// the call panicked.
+struct Borrowed<'a> {
+    stage: &'a WasmStage,
+    instance: Option<PluginInstance>,
+}
+
+impl Drop for Borrowed<'_> {
+    fn drop(&mut self) {
+        if let Some(instance) = self.instance.take() {
+            lock(&self.stage.idle).push(instance);
+            self.stage.returned.notify_one();
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl WasmStage {
-    /// A stage around a configured instance.
+    /// A stage around a pool of configured instances of one plugin (at least one).
     pub fn new(
         id: &str,
-        instance: PluginInstance,
+        instances: Vec<PluginInstance>,
         on_error: OnError,
         plugin_counters: Arc<Counters>,
     ) -> Self {
+        assert!(!instances.is_empty(), "a stage needs at least one instance");
+        let size = instances.len();
         Self {
             id: id.to_owned(),
-            instance: Mutex::new(instance),
-            turn: tokio::sync::Semaphore::new(1),
+            idle: Mutex::new(instances),
+            returned: Condvar::new(),
+            size,
+            turn: Arc::new(tokio::sync::Semaphore::new(size)),
             on_error,
             stats: Arc::default(),
             plugin_counters,
@@ -54,31 +83,50 @@ impl WasmStage {
         &self.id
     }
 
-    /// [`WasmStage::run`] on a blocking thread, once it is this batch's turn.
+    /// How many instances serve this processor: the most batches it runs at once.
+    pub fn pool_size(&self) -> usize {
+        self.size
+    }
+
+    /// How many instances are running a batch now.
+    pub fn busy(&self) -> usize {
+        self.size - lock(&self.idle).len()
+    }
+
+    /// [`WasmStage::run`] on a blocking thread, once an instance is free for this batch.
     pub async fn run_blocking(self: &Arc<Self>, batch: Batch) -> StageOutcome {
-        let _turn = self
+        let turn = self
             .turn
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .expect("the semaphore is never closed");
         let stage = self.clone();
-        tokio::task::spawn_blocking(move || stage.run(batch))
-            .await
-            .expect("plugin failures are errors, not panics of the host thread")
+        tokio::task::spawn_blocking(move || {
+            let outcome = stage.run(batch);
+            drop(turn);
+            outcome
+        })
+        .await
+        .expect("plugin failures are errors, not panics of the host thread")
     }
 
-    /// Run the plugin over `batch`, applying `on_error` when it fails.
+    /// Run the plugin over `batch` on an idle instance (waiting for one if all are busy),
+    /// applying `on_error` when it fails.
     pub fn run(&self, mut batch: Batch) -> StageOutcome {
         let spans_in = batch.len();
         self.stats.add("batches", 1);
         self.stats.add("spans_in", spans_in as u64);
+        let mut borrowed = self.take();
         let started = Instant::now();
-        let result = {
-            let mut instance = self.instance.lock().unwrap_or_else(|e| e.into_inner());
-            instance.process(&mut batch)
-        };
+        let result = borrowed
+            .instance
+            .as_mut()
+            .expect("taken from the pool")
+            .process(&mut batch);
         self.stats
             .add("call_nanos", started.elapsed().as_nanos() as u64);
+        drop(borrowed);
         match result {
             Ok(()) => {
                 let spans_out = batch.len();
@@ -95,6 +143,21 @@ impl WasmStage {
                 }
             }
             Err(error) => self.failed(batch, error),
+        }
+    }
+
+    /// An idle instance. Callers through [`WasmStage::run_blocking`] hold a permit, so one is
+    /// always there for them; direct callers of [`WasmStage::run`] may wait here.
+    fn take(&self) -> Borrowed<'_> {
+        let mut idle = lock(&self.idle);
+        loop {
+            if let Some(instance) = idle.pop() {
+                return Borrowed {
+                    stage: self,
+                    instance: Some(instance),
+                };
+            }
+            idle = self.returned.wait(idle).unwrap_or_else(|e| e.into_inner());
         }
     }
 
