@@ -9,18 +9,8 @@ CARGO ?= cargo
 TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null || echo target)
 COMPONENTS := $(TARGET_DIR)/wasm-components/wasm32-wasip2/release
 VENV := .venv
-# The most a WebAssembly pass may cost, as a multiple of its native build: MAX_OVERHEAD for every
-# plugin, unless GROUP_OVERHEAD gives its bench group its own limit. The masking plugin's
-# hashing runs in the host, so its WebAssembly build must stay within 1.3x of native. The
-# filter's and the head sampler's targets are 1.3x too, but on this shared 2-core machine their
-# ratios swing between runs (filter 1.1x-1.65x, head sampler 1.15x-1.52x in clean-clone CI
-# runs), so the gate holds them to 2x, the starting limit issue 10 sets for every plugin, until
-# the host's reads and drops get cheaper (see each plugin's README, "Cost"). The tail sampler's
-# decision measured 1.78x and 2.03x in two runs of the same code: most of its WebAssembly cost is
-# the columns it reads crossing into the guest (a list per trace, the attribute strings), so it is
-# held to 2.5x until issue 10 makes reads cheaper; its target is 1.3x too.
-MAX_OVERHEAD ?= 4
-GROUP_OVERHEAD ?= redact_1000_spans=1.3 filter_1000_spans=2 head_sampler_1000_spans=2 tail_sampler_1000_traces=2.5
+# The overhead gate's limits are in benches/gate.txt: one per plugin and workload (WebAssembly
+# against native, same run) and one per pipeline (platform throughput against pass-through).
 # Every crate under plugins/ but the SDK, and every test guest: clippy checks them for wasm32.
 WASM_PACKAGES := $(shell sed -n 's/^name = "\(.*\)"/\1/p' $(filter-out plugins/sdk/Cargo.toml,$(wildcard plugins/*/Cargo.toml)) $(wildcard tests/guests/*/Cargo.toml) plugins/sdk/template/Cargo.toml)
 
@@ -58,11 +48,13 @@ demo: plugins
 test: setup
 	SPANWISE_PYTHON=$(CURDIR)/$(VENV)/bin/python $(CARGO) test --release --workspace
 
-## bench: criterion benches of native versus WebAssembly (with the overhead gate) and of the batch,
-## and the tail sampler buffer's memory count against a counting allocator
+## bench: criterion benches (every plugin native and WebAssembly on W1 and W2, the platform
+## pipeline against pass-through, fixed costs, the batch), the overhead gate (benches/gate.txt)
+## and its self-test, and the tail sampler buffer's memory count against a counting allocator
 bench: setup
 	CRITERION_HOME=$(TARGET_DIR)/criterion $(CARGO) bench -p spanwise-benches
-	$(CARGO) run --release -q -p spanwise-benches --bin overhead-gate -- $(TARGET_DIR)/criterion $(MAX_OVERHEAD) $(GROUP_OVERHEAD)
+	$(CARGO) run --release -q -p spanwise-benches --bin overhead-gate -- $(TARGET_DIR)/criterion benches/gate.txt
+	CARGO=$(CARGO) benches/gate-selftest.sh
 	$(CARGO) run --release -q -p spanwise-benches --bin buffer-memory
 
 ## load: `spanwise run` with the pass-through and the platform pipeline (benches/load), `spanwise

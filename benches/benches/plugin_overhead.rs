@@ -1,31 +1,32 @@
-//! What WebAssembly costs: the same processors run natively (through the SDK's native batch) and
-//! as components (through the host), on the same batches.
+//! What WebAssembly costs: every plugin run natively (through the SDK's native batch) and as a
+//! component (through the host), side by side on the same batches of 1,000 spans of the shared
+//! workloads W1 (the OpenTelemetry benchmark shape) and W2 (API traffic), with the platform's
+//! configs. Groups are `PLUGIN_WORKLOAD` (`url_w1`, `redact_w2`, ...), each with a `native` and
+//! a `wasm` function and a throughput in spans.
 //!
-//! - `empty_call/*`: one call into a processor that does nothing, over a one-span batch.
-//! - `url_1000_spans/*`: one pass of the URL plugin over 1,000 realistic spans.
-//! - `redact_1000_spans/*`: one pass of the masking plugin over 1,000 spans of twenty
-//!   attributes, ten of them hashed with the collector's `hash` action.
-//! - `filter_1000_spans/*`: one pass of the filter plugin with two conditions like the
-//!   platform's (an attribute equal to a string, a duration under 1 ms) over 1,000 spans of ten
-//!   attributes, a fifth of which it drops.
-//! - `head_sampler_1000_spans/*`: one pass of the head sampler at 30% (proportional mode) over
-//!   200 traces of five spans: it keeps about 30% and writes their thresholds into tracestate.
-//! - `tail_sampler_1000_traces/*`: one decision call of the tail sampler with the platform's
-//!   categories (a `drop` of health checks, then errors 50%, slow 30%, the rest 10%) on 1,000
-//!   traces of five spans (5% with an error, 5% slow).
+//! - `empty_call`: one call into a processor that does nothing, over a one-span batch.
+//! - `url_*`: the URL plugin, every feature on.
+//! - `redact_*`: the platform's masking (user ids keyed-hashed, patient ids deleted, e-mail
+//!   addresses and patient ids masked in every string value).
+//! - `filter_*`: the platform's filter (health checks, spans under 1 ms).
+//! - `head_sampler_*`: the head sampler at 30% (proportional mode).
+//! - `tail_sampler_*`: one decision of the tail sampler with the platform's categories (a `drop`
+//!   of health checks, then errors 50%, slow 30%, the rest 10%) on the batch's traces.
 //!
-//! `make bench` runs this and then `overhead-gate`, which fails when WebAssembly costs more than
-//! the allowed ratio of native.
+//! `make bench` runs this and then `overhead-gate` with `benches/gate.txt`. Setting
+//! `SPANWISE_BENCH_SLOW=GROUP` makes that group's WebAssembly side run eight times per iteration
+//! (over the same batch): the gate's self-test (`benches/gate-selftest.sh`) checks that the gate fails on it.
 
 // The allocator of the `spanwise` binary, so the figures are those of what ships.
 #[global_allocator]
 static GLOBAL: spanwise::Allocator = spanwise::ALLOCATOR;
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use spanwise::runtime::{Limits, PluginContext, PluginInstance, Runtime, RuntimeSettings};
+use spanwise_batch::Batch;
 use spanwise_benches::{
-    FILTER_CONFIG, HEAD_SAMPLER_CONFIG, REDACT_CONFIG, TAIL_SAMPLER_CONFIG, URL_CONFIG,
-    health_batch, http_batch, identifier_batch, tail_batch, traced_batch,
+    HEAD_SAMPLER_CONFIG, PLATFORM_FILTER_CONFIG, PLATFORM_KEY, PLATFORM_REDACT_CONFIG,
+    TAIL_SAMPLER_CONFIG, URL_CONFIG, Workload, http_batch, trace_rows, workload_batch,
 };
 use spanwise_filter::Filter;
 use spanwise_head_sampler::HeadSampler;
@@ -50,10 +51,55 @@ impl Processor for Noop {
 fn wasm_instance(runtime: &Runtime, name: &str, config: &str) -> PluginInstance {
     let path = spanwise_test_components::path(name);
     let plugin = runtime.load(&path, None).unwrap_or_else(|e| panic!("{e}"));
-    let context = Arc::new(PluginContext::new(name));
+    let mut context = PluginContext::new(name);
+    context
+        .keys
+        .insert(PLATFORM_KEY.0.to_owned(), PLATFORM_KEY.1.to_vec());
     plugin
-        .instantiate(context, Limits::default(), config)
+        .instantiate(Arc::new(context), Limits::default(), config)
         .expect("the plugin accepts its config")
+}
+
+/// How many times the WebAssembly side of `group` runs per iteration: 8 for the group named by
+/// `SPANWISE_BENCH_SLOW` (the gate's self-test), else 1.
+fn passes(group: &str) -> usize {
+    match std::env::var("SPANWISE_BENCH_SLOW") {
+        Ok(slow) if slow == group => 8,
+        _ => 1,
+    }
+}
+
+/// Bench `native` and `wasm` over clones of `batch` as group `name`.
+fn pair(
+    c: &mut Criterion,
+    name: &str,
+    batch: &Batch,
+    mut native: impl FnMut(&mut Batch),
+    mut wasm: impl FnMut(&mut Batch),
+) {
+    let mut group = c.benchmark_group(name);
+    group.throughput(Throughput::Elements(batch.len() as u64));
+    let size = if batch.len() > 1 {
+        BatchSize::LargeInput
+    } else {
+        BatchSize::SmallInput
+    };
+    group.bench_function("native", |b| {
+        b.iter_batched_ref(|| batch.clone(), &mut native, size)
+    });
+    let passes = passes(name);
+    group.bench_function("wasm", |b| {
+        b.iter_batched_ref(
+            || batch.clone(),
+            |batch| {
+                for _ in 0..passes {
+                    wasm(batch);
+                }
+            },
+            size,
+        )
+    });
+    group.finish();
 }
 
 fn benches(c: &mut Criterion) {
@@ -63,126 +109,80 @@ fn benches(c: &mut Criterion) {
         ..Default::default()
     })
     .expect("the engine starts");
+    native::with_context(|context| {
+        context
+            .keys
+            .insert(PLATFORM_KEY.0.to_owned(), PLATFORM_KEY.1.to_vec());
+    });
 
-    let one = http_batch(1);
-    let mut group = c.benchmark_group("empty_call");
     let mut noop = Noop;
-    group.bench_function("native", |b| {
-        b.iter_batched_ref(
-            || one.clone(),
-            |batch| native::process(&mut noop, batch).unwrap(),
-            BatchSize::SmallInput,
-        )
-    });
     let mut wasm_noop = wasm_instance(&runtime, "noop", "{}");
-    group.bench_function("wasm", |b| {
-        b.iter_batched_ref(
-            || one.clone(),
-            |batch| wasm_noop.process(batch).unwrap(),
-            BatchSize::SmallInput,
-        )
-    });
-    group.finish();
+    pair(
+        c,
+        "empty_call",
+        &http_batch(1),
+        |batch| native::process(&mut noop, batch).unwrap(),
+        |batch| wasm_noop.process(batch).unwrap(),
+    );
 
-    let thousand = http_batch(1000);
-    let mut group = c.benchmark_group("url_1000_spans");
-    let mut url = UrlProcessor::configure(URL_CONFIG).expect("valid config");
-    group.bench_function("native", |b| {
-        b.iter_batched_ref(
-            || thousand.clone(),
+    for workload in [Workload::W1, Workload::W2] {
+        let batch = workload_batch(workload, 1000);
+
+        let mut url = UrlProcessor::configure(URL_CONFIG).expect("valid config");
+        let mut wasm_url = wasm_instance(&runtime, "url", URL_CONFIG);
+        pair(
+            c,
+            &format!("url_{workload}"),
+            &batch,
             |batch| native::process(&mut url, batch).unwrap(),
-            BatchSize::LargeInput,
-        )
-    });
-    let mut wasm_url = wasm_instance(&runtime, "url", URL_CONFIG);
-    group.bench_function("wasm", |b| {
-        b.iter_batched_ref(
-            || thousand.clone(),
             |batch| wasm_url.process(batch).unwrap(),
-            BatchSize::LargeInput,
-        )
-    });
-    group.finish();
+        );
 
-    let identifiers = identifier_batch(1000);
-    let mut group = c.benchmark_group("redact_1000_spans");
-    let mut redact = Redact::configure(REDACT_CONFIG).expect("valid config");
-    group.bench_function("native", |b| {
-        b.iter_batched_ref(
-            || identifiers.clone(),
+        let mut redact = Redact::configure(PLATFORM_REDACT_CONFIG).expect("valid config");
+        let mut wasm_redact = wasm_instance(&runtime, "redact", PLATFORM_REDACT_CONFIG);
+        pair(
+            c,
+            &format!("redact_{workload}"),
+            &batch,
             |batch| native::process(&mut redact, batch).unwrap(),
-            BatchSize::LargeInput,
-        )
-    });
-    let mut wasm_redact = wasm_instance(&runtime, "redact", REDACT_CONFIG);
-    group.bench_function("wasm", |b| {
-        b.iter_batched_ref(
-            || identifiers.clone(),
             |batch| wasm_redact.process(batch).unwrap(),
-            BatchSize::LargeInput,
-        )
-    });
-    group.finish();
+        );
 
-    let health = health_batch(1000);
-    let mut group = c.benchmark_group("filter_1000_spans");
-    let mut filter = Filter::configure(FILTER_CONFIG).expect("valid config");
-    group.bench_function("native", |b| {
-        b.iter_batched_ref(
-            || health.clone(),
+        let mut filter = Filter::configure(PLATFORM_FILTER_CONFIG).expect("valid config");
+        let mut wasm_filter = wasm_instance(&runtime, "filter", PLATFORM_FILTER_CONFIG);
+        pair(
+            c,
+            &format!("filter_{workload}"),
+            &batch,
             |batch| native::process(&mut filter, batch).unwrap(),
-            BatchSize::LargeInput,
-        )
-    });
-    let mut wasm_filter = wasm_instance(&runtime, "filter", FILTER_CONFIG);
-    group.bench_function("wasm", |b| {
-        b.iter_batched_ref(
-            || health.clone(),
             |batch| wasm_filter.process(batch).unwrap(),
-            BatchSize::LargeInput,
-        )
-    });
-    group.finish();
+        );
 
-    let traced = traced_batch(1000);
-    let mut group = c.benchmark_group("head_sampler_1000_spans");
-    let mut head = HeadSampler::configure(HEAD_SAMPLER_CONFIG).expect("valid config");
-    group.bench_function("native", |b| {
-        b.iter_batched_ref(
-            || traced.clone(),
+        let mut head = HeadSampler::configure(HEAD_SAMPLER_CONFIG).expect("valid config");
+        let mut wasm_head = wasm_instance(&runtime, "head_sampler", HEAD_SAMPLER_CONFIG);
+        pair(
+            c,
+            &format!("head_sampler_{workload}"),
+            &batch,
             |batch| native::process(&mut head, batch).unwrap(),
-            BatchSize::LargeInput,
-        )
-    });
-    let mut wasm_head = wasm_instance(&runtime, "head_sampler", HEAD_SAMPLER_CONFIG);
-    group.bench_function("wasm", |b| {
-        b.iter_batched_ref(
-            || traced.clone(),
             |batch| wasm_head.process(batch).unwrap(),
-            BatchSize::LargeInput,
-        )
-    });
-    group.finish();
+        );
 
-    let (batch, traces) = tail_batch(1000);
-    let mut group = c.benchmark_group("tail_sampler_1000_traces");
-    let mut tail = TailSampler::configure(TAIL_SAMPLER_CONFIG).expect("valid config");
-    group.bench_function("native", |b| {
-        b.iter_batched_ref(
-            || batch.clone(),
-            |batch| native::decide(&mut tail, batch, &traces).unwrap(),
-            BatchSize::LargeInput,
-        )
-    });
-    let mut wasm_tail = wasm_instance(&runtime, "tail_sampler", TAIL_SAMPLER_CONFIG);
-    group.bench_function("wasm", |b| {
-        b.iter_batched_ref(
-            || batch.clone(),
-            |batch| wasm_tail.decide(batch, &traces).unwrap(),
-            BatchSize::LargeInput,
-        )
-    });
-    group.finish();
+        let traces = trace_rows(&batch);
+        let mut tail = TailSampler::configure(TAIL_SAMPLER_CONFIG).expect("valid config");
+        let mut wasm_tail = wasm_instance(&runtime, "tail_sampler", TAIL_SAMPLER_CONFIG);
+        pair(
+            c,
+            &format!("tail_sampler_{workload}"),
+            &batch,
+            |batch| {
+                native::decide(&mut tail, batch, &traces).unwrap();
+            },
+            |batch| {
+                wasm_tail.decide(batch, &traces).unwrap();
+            },
+        );
+    }
 }
 
 criterion_group! {

@@ -1,6 +1,8 @@
 //! Fixtures shared by the benches and the gate: realistic batches and the components to run.
 
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use spanwise_batch::{Batch, BatchBuilder, kv};
+pub use spanwise_workload::{Generator, Workload};
 
 /// A batch of `spans` HTTP server spans with ten attributes each, URLs carrying tokens and ids:
 /// the URL plugin's everyday input.
@@ -37,57 +39,9 @@ pub fn http_batch(spans: usize) -> Batch {
 pub const URL_CONFIG: &str =
     r#"{"keep_params": ["page"], "collapse_ids": true, "span_names": true, "max_length": 512}"#;
 
-/// A batch of `spans` spans with twenty string attributes each, ten of which carry identifiers:
-/// the masking plugin's bench input.
-pub fn identifier_batch(spans: usize) -> Batch {
-    let mut builder = BatchBuilder::new().resource(vec![kv("service.name", "sleep-api")]);
-    for i in 0..spans {
-        let mut attributes = Vec::with_capacity(20);
-        for k in 0..10 {
-            attributes.push(kv(
-                &format!("id.{k}"),
-                format!("patient-{:08}-{k}", 10_000_000 + i).as_str(),
-            ));
-            attributes.push(kv(&format!("plain.{k}"), format!("value {i} {k}").as_str()));
-        }
-        builder = builder.span(&format!("POST /v1/sleep-logs/{i}"), attributes);
-    }
-    builder.build()
-}
-
-/// The masking plugin's bench config: the collector's `hash` action on the ten identifier keys.
-pub const REDACT_CONFIG: &str = r#"{"actions": [
-    {"key": "id.0", "action": "hash"}, {"key": "id.1", "action": "hash"},
-    {"key": "id.2", "action": "hash"}, {"key": "id.3", "action": "hash"},
-    {"key": "id.4", "action": "hash"}, {"key": "id.5", "action": "hash"},
-    {"key": "id.6", "action": "hash"}, {"key": "id.7", "action": "hash"},
-    {"key": "id.8", "action": "hash"}, {"key": "id.9", "action": "hash"}
-]}"#;
-
-/// A batch of `spans` HTTP server spans like [`http_batch`]'s, one in ten a health check
-/// (`http.route` `/health`) and one in ten (others) shorter than a millisecond: the filter
-/// plugin's bench input.
-pub fn health_batch(spans: usize) -> Batch {
-    let mut batch = http_batch(spans).into_request();
-    let all = batch.resource_spans[0].scope_spans[0].spans.iter_mut();
-    for (i, span) in all.enumerate() {
-        if i % 10 == 0 {
-            for kv in &mut span.attributes {
-                if kv.key == "http.route" {
-                    *kv = spanwise_batch::kv("http.route", "/health");
-                }
-            }
-        }
-        if i % 10 == 5 {
-            span.end_time_unix_nano = span.start_time_unix_nano + 400_000;
-        }
-    }
-    Batch::from_request(batch)
-}
-
-/// The filter plugin's bench config: two conditions like the platform's, an attribute and a
-/// duration.
-pub const FILTER_CONFIG: &str = r#"{"traces": {"span": [
+/// The platform's filter (as `benches/load/platform.yaml`): health checks and spans shorter
+/// than a millisecond.
+pub const PLATFORM_FILTER_CONFIG: &str = r#"{"traces": {"span": [
     "attributes[\"http.route\"] == \"/health\"",
     "end_time_unix_nano - start_time_unix_nano < 1000000"
 ]}}"#;
@@ -117,34 +71,6 @@ pub fn traced_batch(spans: usize) -> Batch {
     Batch::from_request(batch)
 }
 
-/// `traces` traces of five spans for the tail sampler: [`traced_batch`] with a failed span in
-/// every twentieth trace and every tenth trace (of the others) made 2.5 s long; with the rows of
-/// each trace, as the host hands them to a sampler.
-pub fn tail_batch(traces: usize) -> (Batch, Vec<Vec<u32>>) {
-    use opentelemetry_proto::tonic::trace::v1::Status;
-    let mut request = traced_batch(traces * 5).into_request();
-    for (i, span) in request.resource_spans[0].scope_spans[0]
-        .spans
-        .iter_mut()
-        .enumerate()
-    {
-        let trace = i / 5;
-        if trace % 20 == 0 && i % 5 == 2 {
-            span.status = Some(Status {
-                code: 2,
-                message: "upstream failed".into(),
-            });
-        }
-        if trace % 20 == 1 && i % 5 == 0 {
-            span.end_time_unix_nano = span.start_time_unix_nano + 2_500_000_000;
-        }
-    }
-    let rows = (0..traces)
-        .map(|t| (t as u32 * 5..t as u32 * 5 + 5).collect())
-        .collect();
-    (Batch::from_request(request), rows)
-}
-
 /// The tail sampler's bench config: the platform's categories (errors 50%, slow 30%, the rest
 /// 10%) after a `drop` of health checks.
 pub const TAIL_SAMPLER_CONFIG: &str = r#"{
@@ -158,3 +84,54 @@ pub const TAIL_SAMPLER_CONFIG: &str = r#"{
 
 /// The head sampler's bench config: stage's 30%, consistent (proportional) mode.
 pub const HEAD_SAMPLER_CONFIG: &str = r#"{"mode": "proportional", "sampling_percentage": 30}"#;
+
+/// A batch of `spans` spans of `workload`, from the seed every bench uses.
+pub fn workload_batch(workload: Workload, spans: usize) -> Batch {
+    Batch::from_request(workload_request(workload, spans))
+}
+
+/// The OTLP request [`workload_batch`] is made of.
+pub fn workload_request(workload: Workload, spans: usize) -> ExportTraceServiceRequest {
+    Generator::new(workload, BENCH_SEED).request(spans)
+}
+
+/// The seed of every bench workload.
+pub const BENCH_SEED: u64 = 42;
+
+/// The rows of each trace in `batch`, traces in the order their first span comes: what the
+/// host hands a tail sampler.
+pub fn trace_rows(batch: &Batch) -> Vec<Vec<u32>> {
+    let request = batch.to_request();
+    let mut order: Vec<Vec<u32>> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    let spans = request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans);
+    for (row, span) in spans.enumerate() {
+        let at = *index.entry(span.trace_id.clone()).or_insert_with(|| {
+            order.push(Vec::new());
+            order.len() - 1
+        });
+        order[at].push(row as u32);
+    }
+    order
+}
+
+/// The name of the key [`PLATFORM_REDACT_CONFIG`] hashes with, and its value in the benches.
+pub const PLATFORM_KEY: (&str, &[u8]) = ("identifiers", b"bench-key-not-a-secret");
+
+/// The platform's masking (as `benches/load/platform.yaml`): user ids keyed-hashed, patient ids
+/// deleted, e-mail addresses and patient ids masked inside every string value.
+pub const PLATFORM_REDACT_CONFIG: &str = r#"{
+    "actions": [
+        {"key": "enduser.id", "action": "hash", "hash_function": "hmac-sha256", "key_name": "identifiers"},
+        {"key": "patient.id", "action": "delete"}],
+    "redaction": {
+        "allow_all_keys": true,
+        "ignored_keys": ["enduser.id"],
+        "blocked_values": ["[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}", "\\bP-[0-9]{4,}\\b"],
+        "hash_function": "hmac-sha256",
+        "key_name": "identifiers"}}"#;
+pub mod overhead;

@@ -89,7 +89,12 @@ fn a_valid_config_validates() {
 #[test]
 fn the_shipped_examples_validate() {
     let dir = tempfile::tempdir().unwrap();
-    for example in ["examples/pipeline.yaml", "examples/tail-sampling.yaml"] {
+    for example in [
+        "examples/pipeline.yaml",
+        "examples/tail-sampling.yaml",
+        "benches/load/pass-through.yaml",
+        "benches/load/platform.yaml",
+    ] {
         let output = Command::new(binary())
             .args(["validate", "--config", example])
             .current_dir(spanwise_tests::root())
