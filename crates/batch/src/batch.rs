@@ -2,6 +2,7 @@
 //! `span-batch` resource.
 
 use crate::journal::{Edit, Journal};
+use crate::keys::KeyIndex;
 use crate::value;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
@@ -385,7 +386,7 @@ impl Batch {
 
     /// The distinct attribute keys at a level, in first-seen order.
     pub fn attribute_keys(&self, level: Level) -> Vec<String> {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = std::collections::HashSet::<&str, foldhash::fast::RandomState>::default();
         let mut keys = Vec::new();
         self.for_each_attributes(level, |attributes| {
             for kv in attributes {
@@ -413,16 +414,17 @@ impl Batch {
     /// For each of `keys`, the rows of a level that have it, whatever its type, ascending.
     pub fn attribute_rows(&self, level: Level, keys: &[&str]) -> Vec<Vec<u32>> {
         let mut out = vec![Vec::new(); keys.len()];
+        let index = KeyIndex::new(keys);
         let mut row = 0u32;
         self.for_each_attributes(level, |attributes| {
             for kv in attributes {
-                for (i, key) in keys.iter().enumerate() {
+                index.each(&kv.key, |i| {
                     // A key twice in one row (which OTLP forbids but a client may send) counts
                     // the row once.
-                    if kv.key == *key && out[i].last() != Some(&row) {
+                    if out[i].last() != Some(&row) {
                         out[i].push(row);
                     }
-                }
+                });
             }
             row += 1;
         });
@@ -484,18 +486,19 @@ impl Batch {
             .collect();
         // Per key: not seen yet (`None`), or the first value seen (a string or not).
         let mut found: Vec<Option<Option<&str>>> = vec![None; keys.len()];
+        let index = KeyIndex::new(keys);
         self.for_each_attributes(level, |attributes| {
             found.iter_mut().for_each(|f| *f = None);
             for kv in attributes {
-                for (slot, key) in found.iter_mut().zip(keys) {
+                index.each(&kv.key, |i| {
                     // The first occurrence wins, as `str_attribute` finds it.
-                    if slot.is_none() && *key == kv.key {
-                        *slot = Some(match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                    if found[i].is_none() {
+                        found[i] = Some(match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
                             Some(any_value::Value::StringValue(text)) => Some(text.as_str()),
                             _ => None,
                         });
                     }
-                }
+                });
             }
             for (column, value) in out.iter_mut().zip(&found) {
                 column.push(value.flatten());

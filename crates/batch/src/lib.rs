@@ -9,6 +9,7 @@ mod batch;
 pub mod builder;
 pub mod hash;
 mod journal;
+mod keys;
 mod lent;
 #[cfg(test)]
 mod tests;
