@@ -247,6 +247,7 @@ fn every_command_has_help() {
         vec!["run", "--help"],
         vec!["validate", "--help"],
         vec!["demo", "--help"],
+        vec!["gen", "--help"],
     ] {
         let output = Command::new(binary()).args(&args).output().unwrap();
         assert!(output.status.success(), "{args:?}");
@@ -255,6 +256,38 @@ fn every_command_has_help() {
             "{args:?}"
         );
     }
+}
+
+#[test]
+fn the_demo_reports_each_processor_with_its_warm_up_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let output_file = dir.path().join("demo.jsonl");
+    let output = Command::new(binary())
+        .args(["demo", "--config", "examples/pipeline.yaml", "--output"])
+        .arg(&output_file)
+        .current_dir(spanwise_tests::root())
+        .env("SPANWISE_PLUGINS", spanwise_tests::dist_plugins(dir.path()))
+        .env("SPANWISE_LOG", "warn")
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{report}");
+    for processor in ["wasm/redact", "wasm/url"] {
+        let line = report
+            .lines()
+            .find(|l| l.trim_start().starts_with(processor))
+            .unwrap_or_else(|| panic!("no line for {processor}: {report}"));
+        // Several batches through one instance: later calls and the first, apart.
+        assert!(
+            line.contains("µs per call after the first (")
+                && line.contains("µs for the first, warming the instance up)"),
+            "{line}"
+        );
+    }
+    assert!(
+        report.contains("spans sent 11, spans written 11"),
+        "{report}"
+    );
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

@@ -30,7 +30,8 @@ pub struct WasmStage {
     on_error: OnError,
     /// Host-side counters: `batches`, `spans_in`, `spans_out`, `spans_dropped`, `errors`,
     /// `traps`, `deadline_exceeded`, `spans_dropped_on_error`, `spans_passed_on_error`,
-    /// `call_nanos`.
+    /// `call_nanos` (every call), and `first_calls` and `first_call_nanos` (the first call of
+    /// each instance, which pays for warming it up).
     pub stats: Arc<Counters>,
     /// The plugin's own counters, from the `count` import (shared by the pool's instances).
     pub plugin_counters: Arc<Counters>,
@@ -118,15 +119,17 @@ impl WasmStage {
         self.stats.add("batches", 1);
         self.stats.add("spans_in", spans_in as u64);
         let mut borrowed = self.take();
+        let instance = borrowed.instance.as_mut().expect("taken from the pool");
+        let first = instance.calls() == 0;
         let started = Instant::now();
-        let result = borrowed
-            .instance
-            .as_mut()
-            .expect("taken from the pool")
-            .process(&mut batch);
-        self.stats
-            .add("call_nanos", started.elapsed().as_nanos() as u64);
+        let result = instance.process(&mut batch);
+        let nanos = started.elapsed().as_nanos() as u64;
         drop(borrowed);
+        self.stats.add("call_nanos", nanos);
+        if first {
+            self.stats.add("first_calls", 1);
+            self.stats.add("first_call_nanos", nanos);
+        }
         match result {
             Ok(()) => {
                 let spans_out = batch.len();

@@ -87,6 +87,11 @@ impl Runtime {
         config.epoch_interruption(true);
         config.concurrency_support(false);
         config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        // `SPANWISE_PERFMAP=1` writes /tmp/perf-PID.map, so that `perf report` names the
+        // plugins' own functions (compiled code has no symbols otherwise).
+        if std::env::var_os("SPANWISE_PERFMAP").is_some_and(|v| !v.is_empty() && v != "0") {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let mut pool = PoolingAllocationConfig::new();
         pool.total_component_instances(settings.max_instances)
             .total_core_instances(settings.max_instances * 8)

@@ -75,6 +75,8 @@ pub struct PluginInstance {
     config_json: String,
     live: Option<Live>,
     instantiations: u64,
+    /// Calls made on the current instance (since it was made, or remade after a trap).
+    calls: u64,
 }
 
 impl std::fmt::Debug for PluginInstance {
@@ -105,6 +107,7 @@ impl PluginInstance {
             config_json,
             live: None,
             instantiations: 0,
+            calls: 0,
         };
         instance.live = Some(instance.instantiate()?);
         Ok(instance)
@@ -115,6 +118,12 @@ impl PluginInstance {
         self.instantiations
     }
 
+    /// Calls made on the current instance: 0 until its first call, and again after a trap
+    /// replaced it. Its first call pays for warming up (see `spanwise demo`).
+    pub fn calls(&self) -> u64 {
+        self.calls
+    }
+
     /// The processor id.
     pub fn name(&self) -> &str {
         &self.context.name
@@ -122,6 +131,7 @@ impl PluginInstance {
 
     fn instantiate(&mut self) -> Result<Live, LoadError> {
         self.instantiations += 1;
+        self.calls = 0;
         let name = self.context.name.clone();
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.limits.memory)
@@ -217,15 +227,13 @@ impl PluginInstance {
                 Err(e) => return Err(CallError::Unavailable(e.to_string())),
             }
         }
+        self.calls += 1;
         let live = self.live.as_mut().expect("instantiated above");
         let state = live.store.data_mut();
         state.lent = Some(LentBatch::new(std::mem::take(batch), self.limits.output));
-        let outcome = state.push_handle().and_then(|handle| {
+        let outcome = state.borrow_handle().and_then(|handle| {
             live.store.set_epoch_deadline(self.limits.deadline_ticks());
-            let borrowed = Resource::<BatchHandle>::new_borrow(handle.rep());
-            let result = invoke(&live.bindings, &mut live.store, borrowed);
-            live.store.data_mut().delete_handle(handle);
-            result
+            invoke(&live.bindings, &mut live.store, handle)
         });
         let lent = live
             .store

@@ -49,6 +49,9 @@ pub struct PluginState {
     /// The batch lent to the call in progress, with its journal; `None` between calls.
     pub(super) lent: Option<LentBatch>,
     pub(super) context: Arc<PluginContext>,
+    /// The table entry every call's `span-batch` borrow points at, made at the first call and
+    /// kept: which batch it means is `lent`, so nothing about it changes between calls.
+    handle: Option<u32>,
 }
 
 impl PluginState {
@@ -65,16 +68,21 @@ impl PluginState {
             limits,
             lent: None,
             context,
+            handle: None,
         }
     }
 
-    pub(super) fn push_handle(&mut self) -> wasmtime::Result<Resource<BatchHandle>> {
-        Ok(self.table.push(BatchHandle)?)
-    }
-
-    pub(super) fn delete_handle(&mut self, handle: Resource<BatchHandle>) {
-        // Already gone if the guest somehow dropped it; nothing else to do.
-        let _ = self.table.delete(handle);
+    /// A borrow of the instance's batch handle, to pass to one call.
+    pub(super) fn borrow_handle(&mut self) -> wasmtime::Result<Resource<BatchHandle>> {
+        let rep = match self.handle {
+            Some(rep) => rep,
+            None => {
+                let rep = self.table.push(BatchHandle)?.rep();
+                self.handle = Some(rep);
+                rep
+            }
+        };
+        Ok(Resource::new_borrow(rep))
     }
 
     /// The lent batch, for reads.
@@ -317,7 +325,13 @@ impl wit_batch::HostSpanBatch for PluginState {
             .hash_attributes(at.into(), &keys, rows, secret)?)
     }
     fn drop(&mut self, handle: Resource<BatchHandle>) -> wasmtime::Result<()> {
-        self.delete_handle(handle);
+        // Guests only ever get borrows, so this is not called; if it were, the next call
+        // would make a new entry.
+        if self.handle == Some(handle.rep()) {
+            self.handle = None;
+        }
+        // Already gone if the guest somehow dropped it twice; nothing else to do.
+        let _ = self.table.delete(handle);
         Ok(())
     }
 }
