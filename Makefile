@@ -53,7 +53,7 @@ test: setup
 ## and its self-test, and the tail sampler buffer's memory count against a counting allocator
 bench: setup
 	CRITERION_HOME=$(TARGET_DIR)/criterion $(CARGO) bench -p spanwise-benches
-	$(CARGO) run --release -q -p spanwise-benches --bin overhead-gate -- $(TARGET_DIR)/criterion benches/gate.txt
+	$(CARGO) run --release -q -p spanwise-benches --bin overhead-gate -- benches/gate.txt
 	CARGO=$(CARGO) benches/gate-selftest.sh
 	$(CARGO) run --release -q -p spanwise-benches --bin buffer-memory
 

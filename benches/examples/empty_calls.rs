@@ -6,28 +6,12 @@
 #[global_allocator]
 static GLOBAL: spanwise::Allocator = spanwise::ALLOCATOR;
 
-use spanwise::runtime::{Limits, PluginContext, Runtime, RuntimeSettings};
 use spanwise_benches::http_batch;
-use std::sync::Arc;
+use spanwise_benches::pairs::Setup;
 use std::time::Instant;
 
 fn main() {
-    let cache = tempfile::tempdir().expect("a temporary folder");
-    let runtime = Runtime::new(RuntimeSettings {
-        cache_dir: Some(cache.path().to_owned()),
-        ..Default::default()
-    })
-    .expect("the engine starts");
-    let plugin = runtime
-        .load(&spanwise_test_components::path("noop"), None)
-        .expect("the do-nothing plugin loads");
-    let mut instance = plugin
-        .instantiate(
-            Arc::new(PluginContext::new("noop")),
-            Limits::default(),
-            "{}",
-        )
-        .expect("it instantiates");
+    let mut instance = Setup::new().instance("noop", "{}");
     let mut batch = http_batch(1);
     const CALLS: u32 = 2_000_000;
     for round in 1..=5 {

@@ -6,19 +6,16 @@
 #[global_allocator]
 static GLOBAL: spanwise::Allocator = spanwise::ALLOCATOR;
 
-use spanwise::runtime::{Limits, PluginContext, Runtime, RuntimeSettings};
+use spanwise::runtime::{Limits, PluginContext};
+use spanwise_benches::pairs::Setup;
 use spanwise_benches::{URL_CONFIG, http_batch};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn main() {
-    let cache = tempfile::tempdir().expect("a temporary folder");
-    let runtime = Runtime::new(RuntimeSettings {
-        cache_dir: Some(cache.path().to_owned()),
-        ..Default::default()
-    })
-    .expect("the engine starts");
-    let plugin = runtime
+    let setup = Setup::new();
+    let plugin = setup
+        .runtime()
         .load(&spanwise_test_components::path("url"), None)
         .expect("the URL plugin loads");
     let batch = http_batch(2);

@@ -1,18 +1,24 @@
-//! `overhead-gate CRITERION_DIR GATE_TABLE`: judge the latest criterion estimates by the table
-//! (`benches/gate.txt`, see `spanwise_benches::overhead`), print every figure of the run, and
-//! fail when any ratio is past its limit.
+//! `overhead-gate GATE_TABLE [GROUP...]`: time every group of the table (or only the groups
+//! named) in alternating rounds of its two sides (`spanwise_benches::interleave`), print the
+//! figures, and fail when a ratio is past its limit (`benches/gate.txt`, see
+//! `spanwise_benches::overhead`). Exit 0: within the limits; 1: past one; 2: a bad table or
+//! argument.
 
-use spanwise_benches::overhead::{judge, mean_ns, parse};
-use std::path::PathBuf;
+// The allocator of the `spanwise` binary, so the figures are those of what ships.
+#[global_allocator]
+static GLOBAL: spanwise::Allocator = spanwise::ALLOCATOR;
+
+use spanwise_benches::interleave::{Settings, measure};
+use spanwise_benches::overhead::{Check, Rule, judge, parse};
+use spanwise_benches::pairs::{Pair, Setup};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [dir, table] = args.as_slice() else {
-        eprintln!("usage: overhead-gate CRITERION_DIR GATE_TABLE");
+    let Some((table, only)) = args.split_first() else {
+        eprintln!("usage: overhead-gate GATE_TABLE [GROUP...]");
         return ExitCode::from(2);
     };
-    let dir = PathBuf::from(dir);
     let rules = match std::fs::read_to_string(table)
         .map_err(|e| e.to_string())
         .and_then(|text| parse(&text))
@@ -23,19 +29,52 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let rules: Vec<&Rule> = rules
+        .iter()
+        .filter(|rule| only.is_empty() || only.contains(&rule.group))
+        .collect();
+    if let Some(missing) = only.iter().find(|g| !rules.iter().any(|r| &r.group == *g)) {
+        eprintln!("overhead-gate: {table} has no line for group {missing:?}");
+        return ExitCode::from(2);
+    }
+
+    let setup = Setup::new();
+    let mut pairs: Vec<Pair> = setup.plugin_pairs();
+    pairs.extend(setup.pipeline_pairs());
+    let settings = Settings::default();
     let mut failed = Vec::new();
-    for rule in &rules {
-        match judge(rule, |group, function| mean_ns(&dir, group, function)) {
-            Ok(verdict) => {
-                println!("{}", verdict.line());
-                if !verdict.passed {
-                    failed.push(rule.group.clone());
+    for rule in rules {
+        let Some(pair) = pairs.iter_mut().find(|p| p.group == rule.group) else {
+            eprintln!(
+                "overhead-gate: {table}: no bench group {:?} (groups: {})",
+                rule.group,
+                pairs
+                    .iter()
+                    .map(|p| p.group.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            return ExitCode::from(2);
+        };
+        let pipeline = pair.names.0 == "pass_through";
+        if pipeline != matches!(rule.check, Check::Min(_)) {
+            eprintln!(
+                "overhead-gate: {table}: group {:?} compares {} with {}: use `{}`",
+                rule.group,
+                pair.names.1,
+                pair.names.0,
+                if pipeline {
+                    "min FRACTION"
+                } else {
+                    "max RATIO` or `report"
                 }
-            }
-            Err(e) => {
-                eprintln!("overhead-gate: {e}");
-                return ExitCode::from(2);
-            }
+            );
+            return ExitCode::from(2);
+        }
+        let verdict = judge(rule, measure(pair, settings));
+        println!("{}", verdict.line());
+        if !verdict.passed {
+            failed.push(rule.group.clone());
         }
     }
     if failed.is_empty() {

@@ -1,16 +1,18 @@
-//! The overhead gate's table (`benches/gate.txt`) and its verdicts over criterion's estimates.
+//! The overhead gate's table (`benches/gate.txt`) and its verdicts over the interleaved
+//! measurements of [`crate::interleave`].
 //!
 //! Each line of the table names a bench group and what is checked of it:
 //!
 //! - `GROUP max RATIO`: the group's `wasm` function may cost at most RATIO times its `native`
-//!   function (mean times of the same run);
+//!   function (the median ratio of rounds that alternate the two);
 //! - `GROUP min FRACTION`: the group's `platform` function must reach at least FRACTION of the
-//!   throughput of its `pass_through` function (the pass-through time over the platform time);
+//!   throughput of its `pass_through` function (the pass-through time over the platform time,
+//!   median of alternating rounds);
 //! - `GROUP report`: the `wasm` / `native` ratio is printed, not gated.
 //!
 //! `#` starts a comment.
 
-use std::path::Path;
+use crate::interleave::Measurement;
 
 /// What a line of the table checks.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,42 +68,37 @@ pub fn parse(text: &str) -> Result<Vec<Rule>, String> {
     Ok(rules)
 }
 
-/// The mean time of `group/function` in criterion's latest run, in nanoseconds.
-pub fn mean_ns(dir: &Path, group: &str, function: &str) -> Result<f64, String> {
-    let file = dir
-        .join(group)
-        .join(function)
-        .join("new")
-        .join("estimates.json");
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| format!("cannot read {}: {e} (run the bench first)", file.display()))?;
-    let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-    json["mean"]["point_estimate"]
-        .as_f64()
-        .ok_or_else(|| format!("{}: no mean.point_estimate", file.display()))
-}
-
 /// The figures of one rule and whether they pass.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
     /// The rule.
     pub rule: Rule,
-    /// Mean times: (`native` or `pass_through`, `wasm` or `platform`), in nanoseconds.
-    pub times: (f64, f64),
-    /// The ratio compared with the limit: `wasm / native`, or `pass_through / platform`.
+    /// What the interleaved rounds measured.
+    pub measured: Measurement,
+    /// The figure compared with the limit: `wasm / native`, or the platform's throughput as a
+    /// fraction of the pass-through's (`pass_through / platform` time).
     pub ratio: f64,
     /// Whether it is within the limit.
     pub passed: bool,
 }
 
 impl Verdict {
-    /// One line for the log: the figures, per span for 1,000-span groups, and the limit.
+    /// One line for the log: the figures, per span for 1,000-span groups, the spread of the
+    /// rounds and the limit.
     pub fn line(&self) -> String {
-        let (a, b) = self.times;
-        let (names, what) = match self.rule.check {
-            Check::Min(_) => (("pass", "platform"), "platform/pass throughput"),
-            _ => (("native", "wasm"), "wasm/native"),
+        let (a, b) = self.measured.times;
+        let pipeline = matches!(self.rule.check, Check::Min(_));
+        let (names, what) = if pipeline {
+            (("pass", "platform"), "platform/pass throughput")
+        } else {
+            (("native", "wasm"), "wasm/native")
+        };
+        // The quartiles of the figure judged (a throughput fraction inverts the time ratio).
+        let (low, high) = self.measured.quartiles;
+        let (low, high) = if pipeline {
+            (1.0 / high, 1.0 / low)
+        } else {
+            (low, high)
         };
         let limit = match self.rule.check {
             Check::Max(r) => format!("(at most {r})"),
@@ -120,7 +117,7 @@ impl Verdict {
             )
         };
         format!(
-            "{:<22} {} {:>9.1} µs  {} {:>9.1} µs  {what} {:>5.2} {limit}{}{per_span}",
+            "{:<18} {} {:>9.1} µs  {} {:>9.1} µs  {what} {:>5.2} [{low:.2}-{high:.2}] {limit}{}{per_span}",
             self.rule.group,
             names.0,
             a / 1e3,
@@ -132,35 +129,24 @@ impl Verdict {
     }
 }
 
-/// Judge `rule` on the times `mean` gives for a group and function.
-pub fn judge(
-    rule: &Rule,
-    mut mean: impl FnMut(&str, &str) -> Result<f64, String>,
-) -> Result<Verdict, String> {
-    let pipeline = matches!(rule.check, Check::Min(_));
-    let names = if pipeline {
-        ("pass_through", "platform")
-    } else {
-        ("native", "wasm")
-    };
-    let times = (mean(&rule.group, names.0)?, mean(&rule.group, names.1)?);
+/// Judge `rule` on what the rounds of its group measured.
+pub fn judge(rule: &Rule, measured: Measurement) -> Verdict {
     // Throughput of the platform against the pass-through; cost of wasm against native.
-    let ratio = if pipeline {
-        times.0 / times.1
-    } else {
-        times.1 / times.0
+    let ratio = match rule.check {
+        Check::Min(_) => 1.0 / measured.ratio,
+        _ => measured.ratio,
     };
     let passed = match rule.check {
         Check::Max(limit) => ratio <= limit,
         Check::Min(limit) => ratio >= limit,
         Check::Report => true,
     };
-    Ok(Verdict {
+    Verdict {
         rule: rule.clone(),
-        times,
+        measured,
         ratio,
         passed,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -186,29 +172,33 @@ mod tests {
 
     #[test]
     fn ratios_are_judged_against_their_limits() {
-        let times = |native: f64, wasm: f64| {
-            move |_: &str, f: &str| {
-                Ok(match f {
-                    "native" | "pass_through" => native,
-                    _ => wasm,
-                })
-            }
+        let measured = |native: f64, wasm: f64| Measurement {
+            times: (native, wasm),
+            ratio: wasm / native,
+            quartiles: (wasm / native * 0.9, wasm / native * 1.1),
         };
         let max = Rule {
             group: "url_w1".into(),
             check: Check::Max(2.0),
         };
-        assert!(judge(&max, times(100.0, 199.0)).unwrap().passed);
-        let slow = judge(&max, times(100.0, 201.0)).unwrap();
+        assert!(judge(&max, measured(100.0, 199.0)).passed);
+        let slow = judge(&max, measured(100.0, 201.0));
         assert!(!slow.passed);
         assert!(slow.line().contains("FAILED"), "{}", slow.line());
+        assert!(slow.line().contains("2.01 [1.81-2.21]"), "{}", slow.line());
         let min = Rule {
             group: "pipeline_w1".into(),
             check: Check::Min(0.25),
         };
-        assert!(judge(&min, times(100.0, 400.0)).unwrap().passed);
-        assert!(!judge(&min, times(100.0, 401.0)).unwrap().passed);
-        let missing = judge(&max, |_: &str, _: &str| Err("no estimates".to_owned()));
-        assert_eq!(missing.unwrap_err(), "no estimates");
+        let fast = judge(&min, measured(100.0, 400.0));
+        assert!(fast.passed);
+        assert!((fast.ratio - 0.25).abs() < 1e-12);
+        assert!(fast.line().contains("0.25 [0.23-0.28]"), "{}", fast.line());
+        assert!(!judge(&min, measured(100.0, 401.0)).passed);
+        let report = Rule {
+            group: "empty_call".into(),
+            check: Check::Report,
+        };
+        assert!(judge(&report, measured(1.0, 100.0)).passed);
     }
 }

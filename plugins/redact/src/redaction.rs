@@ -9,6 +9,7 @@ use crate::working::Working;
 use regex::Regex;
 use spanwise_sdk::value::AttrValue;
 use spanwise_sdk::{ConfigError, Level, SpanBatch, StrField};
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 const REDACTED_KEYS: &str = "redaction.redacted.keys";
@@ -48,6 +49,16 @@ pub struct Redaction {
     pub levels: Vec<Level>,
     /// The string fields whose values it masks.
     pub fields: Vec<StrField>,
+}
+
+/// What the key rules say of a key, on every row.
+enum KeyRule {
+    /// Left alone (`ignored_keys`).
+    Ignored,
+    /// Removed: not an allowed key.
+    Redacted,
+    /// Kept, subject to the value rules; `whole`: masked in whole (`blocked_key_patterns`).
+    Values { whole: bool },
 }
 
 /// What the redaction did in one batch, for the counters.
@@ -154,56 +165,58 @@ impl Redaction {
 
     /// Apply the rules to every row of `working`, which holds every attribute of its level.
     pub fn apply(&self, working: &mut Working, counts: &mut Counts) -> Result<(), String> {
-        let keys = working.keys().len();
         let rows = working.rows();
+        // What a key's rules say, the same on every row: worked out once per column.
+        let rules: Vec<KeyRule> = working
+            .keys()
+            .iter()
+            .map(|key| self.key_rule(key))
+            .collect();
         // Per row: the keys redacted, masked, allowed, ignored (in attribute order).
         let mut per_row: Vec<[Vec<usize>; 4]> = vec![Default::default(); rows];
-        // Cells whose whole value is masked, and cells whose value the blocked patterns check,
-        // with the text they work on.
-        let mut whole: Vec<(usize, usize, String)> = Vec::new();
-        let mut checked: Vec<(usize, usize, String)> = Vec::new();
+        // Cells whose whole value is masked, and cells whose value the blocked patterns check.
+        let mut whole: Vec<(usize, usize)> = Vec::new();
+        let mut checked: Vec<(usize, usize)> = Vec::new();
         for (row, lists) in per_row.iter_mut().enumerate() {
-            for column in 0..keys {
+            for (column, rule) in rules.iter().enumerate() {
                 let Some(value) = working.get(column, row) else {
                     continue;
                 };
-                let key = &working.keys()[column];
-                if self.ignored_keys.contains(key)
-                    || self.ignored_key_patterns.iter().any(|r| r.is_match(key))
-                {
-                    lists[3].push(column);
-                    continue;
+                match rule {
+                    KeyRule::Ignored => lists[3].push(column),
+                    KeyRule::Redacted => lists[0].push(column),
+                    KeyRule::Values { whole: whole_key } => {
+                        let text = self.text_of(value);
+                        if self.allowed_values.iter().any(|r| r.is_match(&text)) {
+                            lists[2].push(column);
+                        } else if *whole_key {
+                            lists[1].push(column);
+                            whole.push((column, row));
+                        } else {
+                            checked.push((column, row));
+                        }
+                    }
                 }
-                if !self.allow_all_keys && !self.allowed_keys.contains(key) {
-                    lists[0].push(column);
-                    continue;
-                }
-                let text = if self.redact_all_types {
-                    value.as_string()
-                } else {
-                    value.str_or_empty().to_owned()
-                };
-                if self.allowed_values.iter().any(|r| r.is_match(&text)) {
-                    lists[2].push(column);
-                    continue;
-                }
-                if self.blocked_key_patterns.iter().any(|r| r.is_match(key)) {
-                    lists[1].push(column);
-                    whole.push((column, row, text));
-                    continue;
-                }
-                checked.push((column, row, text));
             }
         }
 
-        let whole_texts = whole.iter().map(|(_, _, text)| text.clone()).collect();
-        for ((column, row, _), text) in whole.iter().zip(self.mask(&self.whole_value, whole_texts)?)
-        {
-            working.set(*column, *row, Some(AttrValue::Str(text)));
+        let texts = |cells: &[(usize, usize)]| -> Vec<Cow<'_, str>> {
+            cells
+                .iter()
+                .map(|&(column, row)| {
+                    working
+                        .get(column, row)
+                        .map_or(Cow::Borrowed(""), |value| self.text_of(value))
+                })
+                .collect()
+        };
+        let whole_masked = self.mask(&self.whole_value, &texts(&whole))?;
+        let masked = self.mask_values(&texts(&checked))?;
+        for ((column, row), text) in whole.into_iter().zip(whole_masked) {
+            working.set(column, row, Some(AttrValue::Str(text)));
         }
-        let texts = self.mask_values(checked.iter().map(|(_, _, text)| text.clone()).collect())?;
-        for ((column, row, original), text) in checked.into_iter().zip(texts) {
-            if text != original {
+        for ((column, row), text) in checked.into_iter().zip(masked) {
+            if let Some(text) = text {
                 per_row[row][1].push(column);
                 working.set(column, row, Some(AttrValue::Str(text)));
             }
@@ -245,13 +258,13 @@ impl Redaction {
                     && !self.allowed_values.iter().any(|r| r.is_match(text))
                 {
                     rows.push(row);
-                    texts.push(text.to_owned());
+                    texts.push(Cow::Borrowed(text));
                 }
             }
-            let masked = self.mask_values(texts.clone())?;
+            let masked = self.mask_values(&texts)?;
             let mut new = std::collections::HashMap::new();
-            for ((row, before), after) in rows.into_iter().zip(texts).zip(masked) {
-                if after != before {
+            for (row, after) in rows.into_iter().zip(masked) {
+                if let Some(after) = after {
                     new.insert(row as u32, after);
                 }
             }
@@ -260,29 +273,40 @@ impl Redaction {
         Ok(changed)
     }
 
-    /// Each blocked pattern in turn, on what the patterns before it left.
-    fn mask_values(&self, mut texts: Vec<String>) -> Result<Vec<String>, String> {
+    /// Each blocked pattern in turn, on what the patterns before it left: for each text, its
+    /// masked form, or `None` when no pattern changed it.
+    fn mask_values(&self, texts: &[Cow<'_, str>]) -> Result<Vec<Option<String>>, String> {
+        let mut now: Vec<Option<String>> = vec![None; texts.len()];
         for regex in &self.blocked_values {
+            let current = |i: usize| now[i].as_deref().unwrap_or(&texts[i]);
             let matching: Vec<usize> = (0..texts.len())
-                .filter(|&i| regex.is_match(&texts[i]))
+                .filter(|&i| regex.is_match(current(i)))
                 .collect();
             if matching.is_empty() {
                 continue;
             }
-            let masked = self.mask(regex, matching.iter().map(|&i| texts[i].clone()).collect())?;
+            let inputs: Vec<&str> = matching.iter().map(|&i| current(i)).collect();
+            let masked = self.mask(regex, &inputs)?;
             for (i, text) in matching.into_iter().zip(masked) {
-                texts[i] = text;
+                now[i] = Some(text);
             }
         }
-        Ok(texts)
+        // A replacement may spell what it replaced: only a different text is a change.
+        for (text, original) in now.iter_mut().zip(texts) {
+            if text.as_deref() == Some(&**original) {
+                *text = None;
+            }
+        }
+        Ok(now)
     }
 
     /// Replace every match of `regex` in each text by its digest (or `****`), as Go's
     /// `ReplaceAllStringFunc` does, hashing every match of every text in one host call.
-    fn mask(&self, regex: &Regex, texts: Vec<String>) -> Result<Vec<String>, String> {
+    fn mask<T: AsRef<str>>(&self, regex: &Regex, texts: &[T]) -> Result<Vec<String>, String> {
         let mut ranges: Vec<Vec<(usize, usize)>> = Vec::with_capacity(texts.len());
         let mut inputs: Vec<&[u8]> = Vec::new();
-        for text in &texts {
+        for text in texts {
+            let text = text.as_ref();
             let found: Vec<(usize, usize)> = regex
                 .find_iter(text)
                 .map(|m| (m.start(), m.end()))
@@ -293,6 +317,7 @@ impl Redaction {
         let mut replacements = digests(&self.digest, &inputs)?.into_iter();
         let mut out = Vec::with_capacity(texts.len());
         for (text, found) in texts.iter().zip(ranges) {
+            let text = text.as_ref();
             let mut masked = String::with_capacity(text.len());
             let mut last = 0;
             for (start, end) in found {
@@ -304,6 +329,34 @@ impl Redaction {
             out.push(masked);
         }
         Ok(out)
+    }
+
+    /// What the key rules say of `key`.
+    fn key_rule(&self, key: &str) -> KeyRule {
+        if self.ignored_keys.contains(key)
+            || self.ignored_key_patterns.iter().any(|r| r.is_match(key))
+        {
+            KeyRule::Ignored
+        } else if !self.allow_all_keys && !self.allowed_keys.contains(key) {
+            KeyRule::Redacted
+        } else {
+            KeyRule::Values {
+                whole: self.blocked_key_patterns.iter().any(|r| r.is_match(key)),
+            }
+        }
+    }
+
+    /// The text the value rules see: a string as it is, other types as their string form
+    /// with `redact_all_types`, else empty.
+    fn text_of<'v>(&self, value: &'v AttrValue) -> Cow<'v, str> {
+        if self.redact_all_types {
+            match value {
+                AttrValue::Str(s) => Cow::Borrowed(s),
+                other => Cow::Owned(other.as_string()),
+            }
+        } else {
+            Cow::Borrowed(value.str_or_empty())
+        }
     }
 
     /// Add the summary attributes for one list, merging with what a row already holds, as the

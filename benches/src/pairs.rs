@@ -1,0 +1,310 @@
+//! The measured pairs: the same work done two ways, side by side on the same input. The
+//! criterion benches time each side as a function of a group; the overhead gate times the two
+//! sides in alternating rounds (see [`crate::interleave`]).
+//!
+//! - Plugin groups `PLUGIN_WORKLOAD` (`url_w1`, `redact_w2`, ...): `native` (through the SDK's
+//!   native batch) and `wasm` (the component, through the host), over 1,000 spans of W1 or W2
+//!   with the platform's configs; `empty_call` is one call into a processor that does nothing.
+//! - Pipeline groups `pipeline_w1`, `pipeline_w2`: `pass_through` (decode and encode the OTLP
+//!   request) and `platform` (decode, filter, masking, head sampler, URL as components, encode).
+//!
+//! Setting `SPANWISE_BENCH_SLOW=GROUP` makes that group's second side run eight times per
+//! iteration (over the same batch): the gate's self-test checks that the gate fails on it.
+
+use crate::{
+    HEAD_SAMPLER_CONFIG, PLATFORM_FILTER_CONFIG, PLATFORM_KEY, PLATFORM_REDACT_CONFIG,
+    TAIL_SAMPLER_CONFIG, URL_CONFIG, Workload, http_batch, trace_rows, workload_batch,
+    workload_request,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message;
+use spanwise::runtime::{Limits, PluginContext, PluginInstance, Runtime, RuntimeSettings};
+use spanwise_batch::Batch;
+use spanwise_filter::Filter;
+use spanwise_head_sampler::HeadSampler;
+use spanwise_redact::Redact;
+use spanwise_sdk::{ConfigError, ProcessError, Processor, Sampler, SpanBatch, native};
+use spanwise_tail_sampler::TailSampler;
+use spanwise_url::UrlProcessor;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One side of a pair: run `n` iterations, return the time they took, leaving out the making
+/// of each iteration's input (criterion's `iter_custom` contract).
+pub type Side = Box<dyn FnMut(u64) -> Duration>;
+
+/// Two ways of doing the same work, named as the bench group and its two functions.
+pub struct Pair {
+    /// The bench group (`url_w1`, `pipeline_w2`, ...).
+    pub group: String,
+    /// Spans per iteration (the group's throughput).
+    pub spans: u64,
+    /// The functions' names: (`native`, `wasm`) or (`pass_through`, `platform`).
+    pub names: (&'static str, &'static str),
+    /// The first side (the reference).
+    pub first: Side,
+    /// The second side (the one judged against the reference).
+    pub second: Side,
+}
+
+/// The runtime every pair's components are loaded into, with its compile cache.
+pub struct Setup {
+    runtime: Runtime,
+    _cache: tempfile::TempDir,
+}
+
+impl Setup {
+    /// An engine with a compile cache in a temporary folder, and the platform's hashing key set
+    /// for native plugins of this thread.
+    pub fn new() -> Self {
+        let cache = tempfile::tempdir().expect("a temporary folder");
+        let runtime = Runtime::new(RuntimeSettings {
+            cache_dir: Some(cache.path().to_owned()),
+            ..Default::default()
+        })
+        .expect("the engine starts");
+        native::with_context(|context| {
+            context
+                .keys
+                .insert(PLATFORM_KEY.0.to_owned(), PLATFORM_KEY.1.to_vec());
+        });
+        Setup {
+            runtime,
+            _cache: cache,
+        }
+    }
+
+    /// The runtime.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// A configured instance of test component `name` (`url`, `noop`, ...), given the
+    /// platform's hashing key.
+    pub fn instance(&self, name: &str, config: &str) -> PluginInstance {
+        let plugin = self
+            .runtime
+            .load(&spanwise_test_components::path(name), None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut context = PluginContext::new(name);
+        context
+            .keys
+            .insert(PLATFORM_KEY.0.to_owned(), PLATFORM_KEY.1.to_vec());
+        plugin
+            .instantiate(Arc::new(context), Limits::default(), config)
+            .expect("the plugin accepts its config")
+    }
+
+    /// Every plugin pair: `empty_call`, then each plugin on W1, then on W2.
+    pub fn plugin_pairs(&self) -> Vec<Pair> {
+        let mut noop = Noop;
+        let mut wasm_noop = self.instance("noop", "{}");
+        let mut pairs = vec![pair(
+            "empty_call".to_owned(),
+            http_batch(1),
+            Reuse::Yes,
+            move |batch| native::process(&mut noop, batch).unwrap(),
+            move |batch| wasm_noop.process(batch).unwrap(),
+        )];
+        for workload in [Workload::W1, Workload::W2] {
+            let batch = workload_batch(workload, 1000);
+            let group = |plugin: &str| format!("{plugin}_{workload}");
+
+            let mut url = UrlProcessor::configure(URL_CONFIG).expect("valid config");
+            let mut wasm_url = self.instance("url", URL_CONFIG);
+            pairs.push(pair(
+                group("url"),
+                batch.clone(),
+                Reuse::No,
+                move |batch| native::process(&mut url, batch).unwrap(),
+                move |batch| wasm_url.process(batch).unwrap(),
+            ));
+
+            let mut redact = Redact::configure(PLATFORM_REDACT_CONFIG).expect("valid config");
+            let mut wasm_redact = self.instance("redact", PLATFORM_REDACT_CONFIG);
+            pairs.push(pair(
+                group("redact"),
+                batch.clone(),
+                Reuse::No,
+                move |batch| native::process(&mut redact, batch).unwrap(),
+                move |batch| wasm_redact.process(batch).unwrap(),
+            ));
+
+            let mut filter = Filter::configure(PLATFORM_FILTER_CONFIG).expect("valid config");
+            let mut wasm_filter = self.instance("filter", PLATFORM_FILTER_CONFIG);
+            pairs.push(pair(
+                group("filter"),
+                batch.clone(),
+                Reuse::No,
+                move |batch| native::process(&mut filter, batch).unwrap(),
+                move |batch| wasm_filter.process(batch).unwrap(),
+            ));
+
+            let mut head = HeadSampler::configure(HEAD_SAMPLER_CONFIG).expect("valid config");
+            let mut wasm_head = self.instance("head_sampler", HEAD_SAMPLER_CONFIG);
+            pairs.push(pair(
+                group("head_sampler"),
+                batch.clone(),
+                Reuse::No,
+                move |batch| native::process(&mut head, batch).unwrap(),
+                move |batch| wasm_head.process(batch).unwrap(),
+            ));
+
+            let traces = trace_rows(&batch);
+            let native_traces = traces.clone();
+            let mut tail = TailSampler::configure(TAIL_SAMPLER_CONFIG).expect("valid config");
+            let mut wasm_tail = self.instance("tail_sampler", TAIL_SAMPLER_CONFIG);
+            pairs.push(pair(
+                group("tail_sampler"),
+                batch,
+                Reuse::No,
+                move |batch| {
+                    native::decide(&mut tail, batch, &native_traces).unwrap();
+                },
+                move |batch| {
+                    wasm_tail.decide(batch, &traces).unwrap();
+                },
+            ));
+        }
+        pairs
+    }
+
+    /// The pipeline pairs, `pipeline_w1` and `pipeline_w2`: OTLP request bytes in, bytes out.
+    pub fn pipeline_pairs(&self) -> Vec<Pair> {
+        [Workload::W1, Workload::W2]
+            .into_iter()
+            .map(|workload| {
+                let group = format!("pipeline_{workload}");
+                let bytes: Arc<[u8]> = workload_request(workload, 1000).encode_to_vec().into();
+                let mut stages = [
+                    self.instance("filter", PLATFORM_FILTER_CONFIG),
+                    self.instance("redact", PLATFORM_REDACT_CONFIG),
+                    self.instance("head_sampler", HEAD_SAMPLER_CONFIG),
+                    self.instance("url", URL_CONFIG),
+                ];
+                let passes = passes(&group);
+                let input = bytes.clone();
+                Pair {
+                    group,
+                    spans: 1000,
+                    names: ("pass_through", "platform"),
+                    first: timed_loop(move || {
+                        std::hint::black_box(decode(&input).into_request().encode_to_vec());
+                    }),
+                    second: timed_loop(move || {
+                        for _ in 0..passes {
+                            let mut batch = decode(&bytes);
+                            for stage in &mut stages {
+                                stage.process(&mut batch).expect("the stage succeeds");
+                            }
+                            std::hint::black_box(batch.into_request().encode_to_vec());
+                        }
+                    }),
+                }
+            })
+            .collect()
+    }
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Bench both sides of `pair` as one criterion group, with its throughput in spans.
+pub fn bench(c: &mut criterion::Criterion, mut pair: Pair) {
+    let mut group = c.benchmark_group(&pair.group);
+    group.throughput(criterion::Throughput::Elements(pair.spans));
+    group.bench_function(pair.names.0, |b| b.iter_custom(&mut pair.first));
+    group.bench_function(pair.names.1, |b| b.iter_custom(&mut pair.second));
+    group.finish();
+}
+
+/// A processor that does nothing: the native side of `empty_call`.
+struct Noop;
+
+impl Processor for Noop {
+    fn configure(_: &str) -> Result<Self, ConfigError> {
+        Ok(Noop)
+    }
+    fn process<B: SpanBatch + ?Sized>(&mut self, _: &mut B) -> Result<(), ProcessError> {
+        Ok(())
+    }
+}
+
+/// Whether one batch may serve every iteration (the side leaves it as it was).
+#[derive(Clone, Copy, PartialEq)]
+enum Reuse {
+    Yes,
+    No,
+}
+
+/// A pair of sides over `batch`; a side that edits its batch gets a fresh clone each
+/// iteration, made outside the timed part.
+fn pair(
+    group: String,
+    batch: Batch,
+    reuse: Reuse,
+    native: impl FnMut(&mut Batch) + 'static,
+    wasm: impl FnMut(&mut Batch) + 'static,
+) -> Pair {
+    let passes = passes(&group);
+    let batch = Arc::new(batch);
+    let mut wasm = wasm;
+    Pair {
+        spans: batch.len() as u64,
+        names: ("native", "wasm"),
+        first: batch_side(batch.clone(), reuse, native),
+        second: batch_side(batch, reuse, move |batch| {
+            for _ in 0..passes {
+                wasm(batch);
+            }
+        }),
+        group,
+    }
+}
+
+fn batch_side(batch: Arc<Batch>, reuse: Reuse, mut run: impl FnMut(&mut Batch) + 'static) -> Side {
+    match reuse {
+        Reuse::Yes => {
+            let mut batch = (*batch).clone();
+            timed_loop(move || run(&mut batch))
+        }
+        Reuse::No => Box::new(move |n| {
+            let mut spent = Duration::ZERO;
+            for _ in 0..n {
+                let mut input = (*batch).clone();
+                let started = Instant::now();
+                run(&mut input);
+                spent += started.elapsed();
+                drop(input);
+            }
+            spent
+        }),
+    }
+}
+
+/// A side whose iterations need no input made for them: the whole loop is timed.
+fn timed_loop(mut run: impl FnMut() + 'static) -> Side {
+    Box::new(move |n| {
+        let started = Instant::now();
+        for _ in 0..n {
+            run();
+        }
+        started.elapsed()
+    })
+}
+
+fn decode(bytes: &[u8]) -> Batch {
+    Batch::from_request(ExportTraceServiceRequest::decode(bytes).expect("a valid request"))
+}
+
+/// How many times the second side of `group` runs per iteration: 8 for the group named by
+/// `SPANWISE_BENCH_SLOW` (the gate's self-test), else 1.
+fn passes(group: &str) -> usize {
+    match std::env::var("SPANWISE_BENCH_SLOW") {
+        Ok(slow) if slow == group => 8,
+        _ => 1,
+    }
+}
