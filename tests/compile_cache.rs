@@ -131,6 +131,19 @@ fn a_corrupted_or_truncated_file_is_compiled_again() {
     std::fs::write(&file, &good[..good.len() / 3]).unwrap();
     assert_eq!(url_after(&runtime).as_deref(), Some("https://h/a"));
     assert_eq!(std::fs::read(&file).unwrap(), good, "rewritten whole");
+
+    // The code without its checksum file is not trusted either.
+    let sum = file.with_extension("sum");
+    let good_sum = std::fs::read(&sum).unwrap();
+    std::fs::remove_file(&sum).unwrap();
+    std::fs::write(&file, &flipped).unwrap();
+    assert_eq!(url_after(&runtime).as_deref(), Some("https://h/a"));
+    assert_eq!(std::fs::read(&file).unwrap(), good, "compiled again");
+    assert_eq!(
+        std::fs::read(&sum).unwrap(),
+        good_sum,
+        "its checksum written again"
+    );
 }
 
 #[test]
@@ -146,4 +159,9 @@ fn least_recently_used_files_are_evicted_beyond_the_size_cap() {
     let after = cached_files(&cache);
     assert_eq!(after.len(), 1, "{after:?}");
     assert_ne!(after, noop, "the older file went, the newest stayed");
+    assert!(
+        !noop[0].with_extension("sum").exists(),
+        "its checksum file went with it"
+    );
+    assert!(after[0].with_extension("sum").exists());
 }

@@ -10,15 +10,15 @@
 //!   engine's fingerprint: wasmtime's compatibility hash (its version and every setting that
 //!   changes the code) fed through SHA-256, not through a hasher that may change between Rust
 //!   releases.
-//! - **Integrity.** Each file starts with a header holding its key and a checksum of the
-//!   compiled code (XXH3-128). A file that is truncated, corrupted or renamed from another key
-//!   fails the check, is logged and recompiled. The checksum is there for accidents (a full
-//!   disk, a bad copy), not for attacks: it sits in the same file, so whoever could change the
-//!   code could change it too, whatever the hash; the folder's permissions are what keep others
-//!   out. A non-cryptographic checksum reads the 4-5 MB of a compiled plugin about ten times
-//!   faster than SHA-256 did, which was a third of a cached load.
-//! - **Eviction.** Files are written atomically (`0600`, temporary name, rename); loading one
-//!   marks it used; when the folder holds more than `runtime.cache_max_size`, the least recently
+//! - **Integrity.** Beside each `KEY.cwasm` (exactly what wasmtime wrote, so it is mapped into
+//!   memory as it is, not read and copied) is `KEY.sum`: its key and a checksum of the code
+//!   (XXH3-128). A file that is truncated, corrupted, renamed from another key or missing its
+//!   checksum fails the check, is logged and recompiled. The checksum is there for accidents (a
+//!   full disk, a bad copy), not for attacks: whoever could change the code could change the
+//!   checksum too, whatever the hash; the folder's permissions are what keep others out. (It
+//!   was SHA-256 in a header of the code file: a third of a cached load, and a copy of the code.)
+//! - **Eviction.** Files are written atomically (`0600`, temporary name, rename), so a file
+//!   once in place never changes (wasmtime maps it); loading one marks it used; when the folder holds more than `runtime.cache_max_size`, the least recently
 //!   used files go. Temporary files left by a crash are removed after an hour.
 
 use sha2::{Digest, Sha256};
@@ -30,10 +30,10 @@ use std::time::{Duration, SystemTime};
 use wasmtime::component::Component;
 use wasmtime::{Engine, Result};
 
-/// The first bytes of every cache file, naming its layout.
-const MAGIC: &[u8; 16] = b"spanwise-cwasm/2";
-/// Magic, then the file's key, then the XXH3-128 of the compiled code (little-endian).
-const HEADER: usize = MAGIC.len() + 32 + 16;
+/// The first bytes of every checksum file, naming its layout.
+const MAGIC: &[u8; 16] = b"spanwise-cwasm/3";
+/// A checksum file: magic, the key, the XXH3-128 of the code (little-endian), its length.
+const SUM_LEN: usize = MAGIC.len() + 32 + 16 + 8;
 /// Temporary files older than this are left from a crash.
 const STALE_TEMPORARY: Duration = Duration::from_secs(3600);
 
@@ -112,37 +112,21 @@ impl ComponentCache {
         bytes: &[u8],
     ) -> Result<Component> {
         let key = cache_key(sha256, &self.engine_fingerprint);
-        let file = self.dir.join(format!("{}.cwasm", hex::encode(key)));
-        match fs::read(&file) {
-            Ok(contents) => match verified_code(&contents, &key) {
-                Ok(code) => {
-                    // SAFETY: the code is what this host compiled for this component and this
-                    // engine configuration (the key in the header says so), it is unchanged
-                    // since (its digest matches), and it was read from a folder only this user
-                    // can write to. wasmtime checks its own header as well.
-                    #[allow(unsafe_code)]
-                    match unsafe { Component::deserialize(engine, code) } {
-                        Ok(component) => {
-                            mark_used(&file);
-                            return Ok(component);
-                        }
-                        Err(e) => tracing::warn!(
-                            file = %file.display(),
-                            "cached component does not load; compiling again: {e:#}"
-                        ),
-                    }
-                }
-                Err(reason) => tracing::warn!(
-                    file = %file.display(),
-                    "cached component failed its integrity check ({reason}); compiling again"
-                ),
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::warn!(file = %file.display(), "cannot read cached component: {e}"),
+        let code_file = self.dir.join(format!("{}.cwasm", hex::encode(key)));
+        match self.cached(engine, &code_file, &key) {
+            Ok(Some(component)) => {
+                mark_used(&code_file);
+                return Ok(component);
+            }
+            Ok(None) => {}
+            Err(reason) => tracing::warn!(
+                file = %code_file.display(),
+                "cached component not used ({reason}); compiling again"
+            ),
         }
         let compiled = engine.precompile_component(bytes)?;
-        match self.write(&file, &key, &compiled) {
-            Ok(()) => self.evict(&file),
+        match self.write(&code_file, &key, &compiled) {
+            Ok(()) => self.evict(&code_file),
             Err(e) => tracing::warn!(
                 dir = %self.dir.display(),
                 "cannot cache the compiled component: {e}"
@@ -155,21 +139,47 @@ impl ComponentCache {
         }
     }
 
-    fn write(&self, file: &Path, key: &[u8; 32], code: &[u8]) -> std::io::Result<()> {
-        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-        let mut out = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        out.write_all(MAGIC)?;
-        out.write_all(key)?;
-        out.write_all(&checksum(code))?;
-        out.write_all(code)?;
-        out.sync_all()?;
-        drop(out);
-        fs::rename(&tmp, file)
+    /// The component in `code_file` if its checksum file vouches for it; `None` when it is not
+    /// cached; an error (to log) when it is there but fails a check or does not load.
+    fn cached(
+        &self,
+        engine: &Engine,
+        code_file: &Path,
+        key: &[u8; 32],
+    ) -> std::result::Result<Option<Component>, String> {
+        let sum = match fs::read(code_file.with_extension("sum")) {
+            Ok(sum) => sum,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return if code_file.exists() {
+                    Err("it has no checksum file".into())
+                } else {
+                    Ok(None)
+                };
+            }
+            Err(e) => return Err(format!("cannot read its checksum file: {e}")),
+        };
+        let code = fs::File::open(code_file).map_err(|e| format!("cannot open it: {e}"))?;
+        // SAFETY: a read-only mapping of a file in a folder only this user can write to, and
+        // cache files are replaced by renaming, never changed in place.
+        #[allow(unsafe_code)]
+        let mapped =
+            unsafe { memmap2::Mmap::map(&code) }.map_err(|e| format!("cannot map it: {e}"))?;
+        check_sum(&sum, key, &mapped)?;
+        drop(mapped);
+        // SAFETY: the code is what this host compiled for this component and this engine
+        // configuration (the key in the checksum file says so), it is unchanged since (its
+        // checksum matches), and it is in a folder only this user can write to, where files are
+        // never changed in place. wasmtime checks its own header as well.
+        #[allow(unsafe_code)]
+        unsafe { Component::deserialize_file(engine, code_file) }
+            .map(Some)
+            .map_err(|e| format!("it does not load: {e:#}"))
+    }
+
+    /// Write the code, then its checksum file, each under a temporary name then renamed.
+    fn write(&self, code_file: &Path, key: &[u8; 32], code: &[u8]) -> std::io::Result<()> {
+        write_atomically(code_file, code)?;
+        write_atomically(&code_file.with_extension("sum"), &sum_file(key, code))
     }
 
     /// Remove the least recently used files until the folder fits `max_size` (never `keep`),
@@ -189,6 +199,9 @@ impl ComponentCache {
             let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
             if extension == "cwasm" {
                 files.push((modified, metadata.len(), path));
+            } else if extension == "sum" && !path.with_extension("cwasm").exists() {
+                // A checksum whose code is gone (written last, so never one being written).
+                let _ = fs::remove_file(&path);
             } else if extension.starts_with("tmp")
                 && now.duration_since(modified).unwrap_or_default() > STALE_TEMPORARY
             {
@@ -206,6 +219,7 @@ impl ComponentCache {
             }
             match fs::remove_file(&path) {
                 Ok(()) => {
+                    let _ = fs::remove_file(path.with_extension("sum"));
                     total -= size;
                     tracing::info!(file = %path.display(), "evicted from the component cache");
                 }
@@ -224,25 +238,54 @@ fn cache_key(component_sha256: &str, engine_fingerprint: &[u8; 32]) -> [u8; 32] 
         .into()
 }
 
-/// The compiled code of a cache file, if its header names `key` and its digest matches.
-fn verified_code<'a>(contents: &'a [u8], key: &[u8; 32]) -> Result<&'a [u8], String> {
-    if contents.len() < HEADER || &contents[..MAGIC.len()] != MAGIC {
-        return Err("not a spanwise cache file".into());
+/// The contents of the checksum file of `code` under `key`.
+fn sum_file(key: &[u8; 32], code: &[u8]) -> Vec<u8> {
+    let mut sum = Vec::with_capacity(SUM_LEN);
+    sum.extend_from_slice(MAGIC);
+    sum.extend_from_slice(key);
+    sum.extend_from_slice(&checksum(code));
+    sum.extend_from_slice(&(code.len() as u64).to_le_bytes());
+    sum
+}
+
+/// Whether checksum file `sum` names `key` and vouches for `code`; the reason when not.
+fn check_sum(sum: &[u8], key: &[u8; 32], code: &[u8]) -> std::result::Result<(), String> {
+    if sum.len() != SUM_LEN || &sum[..MAGIC.len()] != MAGIC {
+        return Err("its checksum file is not one this host writes".into());
     }
-    let (stored_key, rest) = contents[MAGIC.len()..].split_at(32);
-    let (digest, code) = rest.split_at(16);
+    let (stored_key, rest) = sum[MAGIC.len()..].split_at(32);
+    let (digest, length) = rest.split_at(16);
     if stored_key != key {
         return Err("written for another component or engine".into());
+    }
+    if length != (code.len() as u64).to_le_bytes() {
+        return Err("its length changed after it was written".into());
     }
     if checksum(code) != digest {
         return Err("its contents changed after it was written".into());
     }
-    Ok(code)
+    Ok(())
 }
 
-/// The checksum of compiled code in a cache file's header.
+/// The checksum of compiled code.
 fn checksum(code: &[u8]) -> [u8; 16] {
     xxhash_rust::xxh3::xxh3_128(code).to_le_bytes()
+}
+
+/// Write `contents` to `file` (`0600`) under a temporary name, flushed, then renamed over it.
+fn write_atomically(file: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let extension = file.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let tmp = file.with_extension(format!("tmp{}{extension}", std::process::id()));
+    let mut out = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    out.write_all(contents)?;
+    out.sync_all()?;
+    drop(out);
+    fs::rename(&tmp, file)
 }
 
 /// Mark a file as just used, for eviction (its modification time is the last use).
@@ -288,26 +331,36 @@ mod tests {
     }
 
     #[test]
-    fn verified_code_refuses_other_keys_and_changed_bytes() {
+    fn checksums_refuse_other_keys_and_changed_bytes() {
         let key = [1u8; 32];
         let code = b"compiled code".to_vec();
-        let mut file = MAGIC.to_vec();
-        file.extend_from_slice(&key);
-        file.extend_from_slice(&checksum(&code));
-        file.extend_from_slice(&code);
-        assert_eq!(verified_code(&file, &key), Ok(code.as_slice()));
+        let sum = sum_file(&key, &code);
+        assert_eq!(sum.len(), SUM_LEN);
+        assert_eq!(check_sum(&sum, &key, &code), Ok(()));
         assert!(
-            verified_code(&file, &[2u8; 32])
+            check_sum(&sum, &[2u8; 32], &code)
                 .unwrap_err()
                 .contains("another")
         );
-        let mut flipped = file.clone();
+        let mut flipped = code.clone();
         *flipped.last_mut().unwrap() ^= 1;
         assert!(
-            verified_code(&flipped, &key)
+            check_sum(&sum, &key, &flipped)
                 .unwrap_err()
                 .contains("changed")
         );
-        assert!(verified_code(&file[..10], &key).is_err());
+        assert!(
+            check_sum(&sum, &key, &code[..5])
+                .unwrap_err()
+                .contains("length")
+        );
+        assert!(check_sum(&sum[..10], &key, &code).is_err());
+        let mut old_format = sum.clone();
+        old_format[15] = b'2';
+        assert!(
+            check_sum(&old_format, &key, &code)
+                .unwrap_err()
+                .contains("not one this host writes")
+        );
     }
 }
