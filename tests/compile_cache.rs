@@ -165,3 +165,84 @@ fn least_recently_used_files_are_evicted_beyond_the_size_cap() {
     );
     assert!(after[0].with_extension("sum").exists());
 }
+
+/// What the component at `path` does to a span's `url.full`.
+fn url_after_file(runtime: &Runtime, path: &Path, pin: Option<&str>) -> Result<String, LoadError> {
+    let plugin = runtime.load(path, pin)?;
+    let mut instance = plugin
+        .instantiate(
+            Arc::new(PluginContext::new("wasm/x")),
+            Limits::default(),
+            "{}",
+        )
+        .unwrap();
+    let mut batch = BatchBuilder::new()
+        .span("GET", vec![kv("url.full", "https://h/a?token=t")])
+        .build();
+    instance.process(&mut batch).unwrap();
+    Ok(batch
+        .str_attribute(Level::Span, "url.full")
+        .get(0)
+        .unwrap()
+        .to_owned())
+}
+
+fn digest_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "digest")
+        })
+        .count()
+}
+
+#[test]
+fn a_remembered_digest_never_serves_a_changed_file_or_skips_a_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let runtime = runtime(&cache, 1 << 30).unwrap();
+    let plugin = dir.path().join("plugin.wasm");
+    let url = std::fs::read(spanwise_tests::plugin("url")).unwrap();
+    std::fs::write(&plugin, &url).unwrap();
+
+    // Just written: its digest is not remembered (its change time has not settled).
+    assert_eq!(
+        url_after_file(&runtime, &plugin, None).unwrap(),
+        "https://h/a"
+    );
+    assert_eq!(digest_files(&cache), 0);
+    // Settled: remembered, and the next load takes the fast way.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(
+        url_after_file(&runtime, &plugin, None).unwrap(),
+        "https://h/a"
+    );
+    assert_eq!(digest_files(&cache), 1);
+    assert_eq!(
+        url_after_file(&runtime, &plugin, None).unwrap(),
+        "https://h/a"
+    );
+
+    // A pin that does not hold is refused, remembered digest or not.
+    let wrong = "0".repeat(64);
+    match url_after_file(&runtime, &plugin, Some(&wrong)) {
+        Err(LoadError::PinMismatch { expected, .. }) => assert_eq!(expected, wrong),
+        other => panic!("a wrong pin was not refused: {other:?}"),
+    }
+
+    // New contents under the same path (the do-nothing plugin): they run, not the old code.
+    std::fs::write(
+        &plugin,
+        std::fs::read(spanwise_tests::guest("noop")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        url_after_file(&runtime, &plugin, None).unwrap(),
+        "https://h/a?token=t",
+        "the new contents ran"
+    );
+}

@@ -17,10 +17,14 @@
 //!   full disk, a bad copy), not for attacks: whoever could change the code could change the
 //!   checksum too, whatever the hash; the folder's permissions are what keep others out. (It
 //!   was SHA-256 in a header of the code file: a third of a cached load, and a copy of the code.)
+//! - **Digests.** A component file's SHA-256 is remembered by the file's identity
+//!   (`KEYPATH.digest`, see `digests.rs`), so loading an unchanged component whose code is cached
+//!   reads and hashes nothing but the checksum's code.
 //! - **Eviction.** Files are written atomically (`0600`, temporary name, rename), so a file
 //!   once in place never changes (wasmtime maps it); loading one marks it used; when the folder holds more than `runtime.cache_max_size`, the least recently
 //!   used files go. Temporary files left by a crash are removed after an hour.
 
+use super::digests::DigestMemo;
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io::Write;
@@ -51,6 +55,7 @@ pub struct CacheDirError {
 #[derive(Debug)]
 pub(super) struct ComponentCache {
     dir: PathBuf,
+    digests: DigestMemo,
     engine_fingerprint: [u8; 32],
     max_size: u64,
 }
@@ -97,6 +102,7 @@ impl ComponentCache {
         std::hash::Hash::hash(&engine.precompile_compatibility_hash(), &mut hasher);
         let engine_fingerprint = hasher.0.finalize().into();
         Ok(Self {
+            digests: DigestMemo::new(dir.clone()),
             dir,
             engine_fingerprint,
             max_size,
@@ -111,19 +117,37 @@ impl ComponentCache {
         sha256: &str,
         bytes: &[u8],
     ) -> Result<Component> {
+        match self.get(engine, sha256) {
+            Some(component) => Ok(component),
+            None => self.compile(engine, sha256, bytes),
+        }
+    }
+
+    /// The cached component of the component file whose SHA-256 is `sha256`, if a file for it
+    /// passes the checks (one that fails them is logged).
+    pub(super) fn get(&self, engine: &Engine, sha256: &str) -> Option<Component> {
         let key = cache_key(sha256, &self.engine_fingerprint);
-        let code_file = self.dir.join(format!("{}.cwasm", hex::encode(key)));
+        let code_file = self.code_file(&key);
         match self.cached(engine, &code_file, &key) {
             Ok(Some(component)) => {
                 mark_used(&code_file);
-                return Ok(component);
+                Some(component)
             }
-            Ok(None) => {}
-            Err(reason) => tracing::warn!(
-                file = %code_file.display(),
-                "cached component not used ({reason}); compiling again"
-            ),
+            Ok(None) => None,
+            Err(reason) => {
+                tracing::warn!(
+                    file = %code_file.display(),
+                    "cached component not used ({reason}); compiling again"
+                );
+                None
+            }
         }
+    }
+
+    /// Compile `bytes` (whose SHA-256 is `sha256`) and write the code to the cache.
+    fn compile(&self, engine: &Engine, sha256: &str, bytes: &[u8]) -> Result<Component> {
+        let key = cache_key(sha256, &self.engine_fingerprint);
+        let code_file = self.code_file(&key);
         let compiled = engine.precompile_component(bytes)?;
         match self.write(&code_file, &key, &compiled) {
             Ok(()) => self.evict(&code_file),
@@ -137,6 +161,15 @@ impl ComponentCache {
         unsafe {
             Component::deserialize(engine, &compiled)
         }
+    }
+
+    /// The remembered digests of component files (kept in this folder).
+    pub(super) fn digests(&self) -> &DigestMemo {
+        &self.digests
+    }
+
+    fn code_file(&self, key: &[u8; 32]) -> PathBuf {
+        self.dir.join(format!("{}.cwasm", hex::encode(key)))
     }
 
     /// The component in `code_file` if its checksum file vouches for it; `None` when it is not

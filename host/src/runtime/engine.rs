@@ -3,6 +3,7 @@
 use super::bindings::SpanProcessorPre;
 use super::bindings::sampler::TailSamplerPre;
 use super::cache::ComponentCache;
+use super::digests::FileStamp;
 use super::error::{LoadError, chain};
 use super::instance::{Limits, PluginInstance, Pre};
 use super::state::{PluginContext, PluginState};
@@ -146,33 +147,26 @@ impl Runtime {
     /// Read, check and compile (or take from the cache) the component at `path`, and link it.
     /// With `pin`, refuse a file whose sha256 differs.
     pub fn load(&self, path: &Path, pin: Option<&str>) -> Result<Plugin, LoadError> {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+        let read_error = |source| LoadError::Read {
             path: path.to_owned(),
             source,
-        })?;
-        let sha256 = hex::encode(Sha256::digest(&bytes));
-        if let Some(expected) = pin {
-            let expected = expected
-                .trim()
-                .trim_start_matches("sha256:")
-                .to_ascii_lowercase();
-            if expected != sha256 {
-                return Err(LoadError::PinMismatch {
-                    path: path.to_owned(),
-                    expected,
-                    actual: sha256,
-                });
-            }
-        }
-        check_header(path, &bytes)?;
-        let component = match &self.cache {
-            Some(cache) => cache.get_or_compile(&self.engine, &sha256, &bytes),
-            None => Component::new(&self.engine, &bytes),
-        }
-        .map_err(|e| LoadError::Compile {
-            path: path.to_owned(),
-            reason: chain(&e),
-        })?;
+        };
+        // The fast way: a file unchanged since its digest was remembered, with its compiled
+        // code in the cache, is not read at all.
+        let stamp = std::fs::metadata(path)
+            .map(|m| FileStamp::of(&m))
+            .map_err(read_error)?;
+        let remembered = self.cache.as_ref().and_then(|cache| {
+            let sha256 = cache.digests().get(path, stamp)?;
+            // A pin that does not hold takes the slow way, which reports it.
+            pin_holds(pin, &sha256).then_some(())?;
+            let component = cache.get(&self.engine, &sha256)?;
+            Some((component, sha256))
+        });
+        let (component, sha256) = match remembered {
+            Some(found) => found,
+            None => self.read_and_compile(path, pin, stamp)?,
+        };
         let linked = self
             .linker
             .instantiate_pre(&component)
@@ -204,6 +198,57 @@ impl Runtime {
             path: path.to_owned(),
         })
     }
+}
+
+impl Runtime {
+    /// Read the component at `path`, check its pin and header, and compile it (or take its code
+    /// from the cache); remember its digest as of `stamp`, taken before reading.
+    fn read_and_compile(
+        &self,
+        path: &Path,
+        pin: Option<&str>,
+        stamp: FileStamp,
+    ) -> Result<(Component, String), LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        if let Some(expected) = pin.map(normal_pin)
+            && expected != sha256
+        {
+            return Err(LoadError::PinMismatch {
+                path: path.to_owned(),
+                expected,
+                actual: sha256,
+            });
+        }
+        check_header(path, &bytes)?;
+        let component = match &self.cache {
+            Some(cache) => {
+                cache.digests().put(path, stamp, &sha256);
+                cache.get_or_compile(&self.engine, &sha256, &bytes)
+            }
+            None => Component::new(&self.engine, &bytes),
+        }
+        .map_err(|e| LoadError::Compile {
+            path: path.to_owned(),
+            reason: chain(&e),
+        })?;
+        Ok((component, sha256))
+    }
+}
+
+/// Whether `sha256` is what `pin` asks for (any digest when there is no pin).
+fn pin_holds(pin: Option<&str>, sha256: &str) -> bool {
+    pin.is_none_or(|expected| normal_pin(expected) == sha256)
+}
+
+/// A pin as compared: trimmed, without its `sha256:` prefix, lower case.
+fn normal_pin(pin: &str) -> String {
+    pin.trim()
+        .trim_start_matches("sha256:")
+        .to_ascii_lowercase()
 }
 
 /// A compiled, linked component, ready to instantiate many times.

@@ -8,6 +8,7 @@
 
 pub mod bindings;
 mod cache;
+mod digests;
 mod engine;
 mod error;
 mod instance;
