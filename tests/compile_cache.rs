@@ -27,22 +27,7 @@ fn cached_files(dir: &Path) -> Vec<PathBuf> {
 
 /// Run the URL plugin from `runtime` over one span; what the span's `url.full` became.
 fn url_after(runtime: &Runtime) -> Option<String> {
-    let plugin = runtime.load(&spanwise_tests::plugin("url"), None).unwrap();
-    let mut instance = plugin
-        .instantiate(
-            Arc::new(PluginContext::new("wasm/url")),
-            Limits::default(),
-            "{}",
-        )
-        .unwrap();
-    let mut batch = BatchBuilder::new()
-        .span("GET", vec![kv("url.full", "https://h/a?token=t")])
-        .build();
-    instance.process(&mut batch).unwrap();
-    batch
-        .str_attribute(Level::Span, "url.full")
-        .get(0)
-        .map(String::from)
+    Some(url_after_file(runtime, &spanwise_tests::plugin("url"), None).unwrap())
 }
 
 #[test]
@@ -166,7 +151,7 @@ fn least_recently_used_files_are_evicted_beyond_the_size_cap() {
     assert!(after[0].with_extension("sum").exists());
 }
 
-/// What the component at `path` does to a span's `url.full`.
+/// Run the component at `path` (with `pin`) over one span; what the span's `url.full` became.
 fn url_after_file(runtime: &Runtime, path: &Path, pin: Option<&str>) -> Result<String, LoadError> {
     let plugin = runtime.load(path, pin)?;
     let mut instance = plugin

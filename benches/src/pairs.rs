@@ -108,46 +108,25 @@ impl Setup {
         )];
         for workload in [Workload::W1, Workload::W2] {
             let batch = workload_batch(workload, 1000);
-            let group = |plugin: &str| format!("{plugin}_{workload}");
 
-            let mut url = UrlProcessor::configure(URL_CONFIG).expect("valid config");
-            let mut wasm_url = self.instance("url", URL_CONFIG);
-            pairs.push(pair(
-                group("url"),
-                batch.clone(),
-                Reuse::No,
-                move |batch| native::process(&mut url, batch).unwrap(),
-                move |batch| wasm_url.process(batch).unwrap(),
+            pairs.push(self.processor_pair::<UrlProcessor>("url", URL_CONFIG, workload, &batch));
+            pairs.push(self.processor_pair::<Redact>(
+                "redact",
+                PLATFORM_REDACT_CONFIG,
+                workload,
+                &batch,
             ));
-
-            let mut redact = Redact::configure(PLATFORM_REDACT_CONFIG).expect("valid config");
-            let mut wasm_redact = self.instance("redact", PLATFORM_REDACT_CONFIG);
-            pairs.push(pair(
-                group("redact"),
-                batch.clone(),
-                Reuse::No,
-                move |batch| native::process(&mut redact, batch).unwrap(),
-                move |batch| wasm_redact.process(batch).unwrap(),
+            pairs.push(self.processor_pair::<Filter>(
+                "filter",
+                PLATFORM_FILTER_CONFIG,
+                workload,
+                &batch,
             ));
-
-            let mut filter = Filter::configure(PLATFORM_FILTER_CONFIG).expect("valid config");
-            let mut wasm_filter = self.instance("filter", PLATFORM_FILTER_CONFIG);
-            pairs.push(pair(
-                group("filter"),
-                batch.clone(),
-                Reuse::No,
-                move |batch| native::process(&mut filter, batch).unwrap(),
-                move |batch| wasm_filter.process(batch).unwrap(),
-            ));
-
-            let mut head = HeadSampler::configure(HEAD_SAMPLER_CONFIG).expect("valid config");
-            let mut wasm_head = self.instance("head_sampler", HEAD_SAMPLER_CONFIG);
-            pairs.push(pair(
-                group("head_sampler"),
-                batch.clone(),
-                Reuse::No,
-                move |batch| native::process(&mut head, batch).unwrap(),
-                move |batch| wasm_head.process(batch).unwrap(),
+            pairs.push(self.processor_pair::<HeadSampler>(
+                "head_sampler",
+                HEAD_SAMPLER_CONFIG,
+                workload,
+                &batch,
             ));
 
             let traces = trace_rows(&batch);
@@ -155,7 +134,7 @@ impl Setup {
             let mut tail = TailSampler::configure(TAIL_SAMPLER_CONFIG).expect("valid config");
             let mut wasm_tail = self.instance("tail_sampler", TAIL_SAMPLER_CONFIG);
             pairs.push(pair(
-                group("tail_sampler"),
+                format!("tail_sampler_{workload}"),
                 batch,
                 Reuse::No,
                 move |batch| {
@@ -167,6 +146,26 @@ impl Setup {
             ));
         }
         pairs
+    }
+
+    /// Processor `P` natively and as component `component`, both with `config`, over `batch`:
+    /// group `COMPONENT_WORKLOAD`.
+    fn processor_pair<P: Processor + 'static>(
+        &self,
+        component: &str,
+        config: &str,
+        workload: Workload,
+        batch: &Batch,
+    ) -> Pair {
+        let mut processor = P::configure(config).expect("valid config");
+        let mut instance = self.instance(component, config);
+        pair(
+            format!("{component}_{workload}"),
+            batch.clone(),
+            Reuse::No,
+            move |batch| native::process(&mut processor, batch).unwrap(),
+            move |batch| instance.process(batch).unwrap(),
+        )
     }
 
     /// The pipeline pairs, `pipeline_w1` and `pipeline_w2`: OTLP request bytes in, bytes out.
