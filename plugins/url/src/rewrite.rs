@@ -103,10 +103,9 @@ impl Rewriter {
     /// Names always use stripping, never `extract`: extract patterns are written for full URLs.
     pub fn span_name(&self, name: &str) -> Option<String> {
         let mut changed = false;
-        let words: Vec<String> = name
-            .split(' ')
+        let words: Vec<String> = split_at_byte(name, b' ')
             .map(|word| {
-                if !(word.starts_with('/') || word.contains("://")) {
+                if !(word.starts_with('/') || has_scheme_separator(word)) {
                     return word.to_owned();
                 }
                 match split(word) {
@@ -253,6 +252,11 @@ fn well_formed(value: &str) -> bool {
     clean && memchr::memchr_iter(b'%', bytes).all(|at| hex(at + 1) && hex(at + 2))
 }
 
+/// Whether `word` holds `://` (`str::contains` sets up a substring search for each word).
+fn has_scheme_separator(word: &str) -> bool {
+    memchr::memchr_iter(b':', word.as_bytes()).any(|at| word[at + 1..].starts_with("//"))
+}
+
 /// `text` split at each `separator` byte (an ASCII character), as `str::split` would, with
 /// the search vectorised.
 fn split_at_byte(text: &str, separator: u8) -> impl Iterator<Item = &str> {
@@ -321,6 +325,15 @@ mod tests {
         match outcome {
             Outcome::Rewritten { text, .. } => text,
             other => panic!("expected a rewrite, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn scheme_separators_are_found_as_contains_finds_them() {
+        for word in [
+            "", ":", "://", "a://b", "a:/b", "a:b://c", "::/", "x:", "é://",
+        ] {
+            assert_eq!(has_scheme_separator(word), word.contains("://"), "{word:?}");
         }
     }
 
