@@ -38,6 +38,8 @@ use wasmtime::{Engine, Result};
 const MAGIC: &[u8; 16] = b"spanwise-cwasm/3";
 /// A checksum file: magic, the key, the XXH3-128 of the code (little-endian), its length.
 const SUM_LEN: usize = MAGIC.len() + 32 + 16 + 8;
+/// Remembered digests older than this are removed when the cache is trimmed.
+const STALE_DIGEST: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Temporary files older than this are left from a crash.
 const STALE_TEMPORARY: Duration = Duration::from_secs(3600);
 
@@ -183,11 +185,15 @@ impl ComponentCache {
         let sum = match fs::read(code_file.with_extension("sum")) {
             Ok(sum) => sum,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return if code_file.exists() {
-                    Err("it has no checksum file".into())
-                } else {
-                    Ok(None)
-                };
+                if code_file.exists() {
+                    // Written by a spanwise before checksum files, or interrupted: expected
+                    // once after an upgrade, so not a warning.
+                    tracing::info!(
+                        file = %code_file.display(),
+                        "cached component has no checksum file; compiling again"
+                    );
+                }
+                return Ok(None);
             }
             Err(e) => return Err(format!("cannot read its checksum file: {e}")),
         };
@@ -234,6 +240,12 @@ impl ComponentCache {
                 files.push((modified, metadata.len(), path));
             } else if extension == "sum" && !path.with_extension("cwasm").exists() {
                 // A checksum whose code is gone (written last, so never one being written).
+                let _ = fs::remove_file(&path);
+            } else if extension == "digest"
+                && now.duration_since(modified).unwrap_or_default() > STALE_DIGEST
+            {
+                // Written when a component was last hashed: one not hashed for this long may
+                // be gone; one still in use is hashed again once (see `digests.rs`).
                 let _ = fs::remove_file(&path);
             } else if extension.starts_with("tmp")
                 && now.duration_since(modified).unwrap_or_default() > STALE_TEMPORARY
