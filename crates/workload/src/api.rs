@@ -42,6 +42,14 @@ pub(crate) fn span(shape: Shape<'_>, attributes: Vec<KeyValue>, error: Option<&s
     }
 }
 
+/// The OpenTelemetry benchmark's attributes: ten 20-character keys (`benchmark.attr.00000`, ...)
+/// with 20-character random values.
+pub(crate) fn benchmark_attributes(rng: &mut fastrand::Rng) -> Vec<KeyValue> {
+    (0..10)
+        .map(|k| str(&format!("benchmark.attr.{k:05}"), &alphanumeric(rng, 20)))
+        .collect()
+}
+
 /// W1: a trace of ten spans (fewer if the request has less room), each with ten attributes of
 /// 20-character keys and 20-character values.
 pub(crate) fn benchmark_trace(g: &mut Generator, room: usize, out: &mut Vec<Emitted>) {
@@ -51,14 +59,7 @@ pub(crate) fn benchmark_trace(g: &mut Generator, room: usize, out: &mut Vec<Emit
     let service = g.rng.usize(..g.services.len());
     for i in 0..room.min(10) {
         let span_id = if i == 0 { root.clone() } else { g.span_id() };
-        let attributes = (0..10)
-            .map(|k| {
-                str(
-                    &format!("benchmark.attr.{k:05}"),
-                    &alphanumeric(&mut g.rng, 20),
-                )
-            })
-            .collect();
+        let attributes = benchmark_attributes(&mut g.rng);
         let shape = Shape {
             trace_id: &trace_id,
             span_id,

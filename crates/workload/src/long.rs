@@ -2,8 +2,8 @@
 //! traces and a long trace reaches the receiver over several requests. The root span comes
 //! last, as SDKs send it (it ends last).
 
-use crate::api::{Shape, span};
-use crate::text::{alphanumeric, int, str};
+use crate::api::{Shape, benchmark_attributes, span};
+use crate::text::{int, str};
 use crate::{Emitted, Generator};
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 
@@ -106,14 +106,7 @@ pub(crate) fn next_spans(g: &mut Generator, room: usize, out: &mut Vec<Emitted>)
             };
             span(shape, attributes, error)
         } else {
-            let attributes = (0..10)
-                .map(|k| {
-                    str(
-                        &format!("benchmark.attr.{k:05}"),
-                        &alphanumeric(&mut g.rng, 20),
-                    )
-                })
-                .collect();
+            let attributes = benchmark_attributes(&mut g.rng);
             // Children start in order inside the root and end before it does.
             let offset = duration / size as u64 * index as u64;
             let shape = Shape {
