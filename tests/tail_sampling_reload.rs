@@ -115,8 +115,23 @@ async fn a_swap_under_load_loses_no_span_and_changes_only_later_decisions() {
             }
         })
     };
-    while sent.load(Ordering::SeqCst) < BATCHES * PER_BATCH / 2 {
-        tokio::task::yield_now().await;
+    // Swap once the sampler has taken in half the traces. What `consume` returned for may
+    // still wait in the pipeline's queue (64 batches), so `sent` alone says too little.
+    let taken_in = || {
+        pipeline.summaries()[0]
+            .stats
+            .get("spans_in")
+            .copied()
+            .unwrap_or(0)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while taken_in() < (BATCHES * PER_BATCH) as u64 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sampler took in {} spans in 60 s",
+            taken_in()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
     let swapped = spanwise::pipeline::tail::reload_samplers(
         &pipelines,
@@ -160,8 +175,8 @@ async fn a_swap_under_load_loses_no_span_and_changes_only_later_decisions() {
         last_a < first_b,
         "a decided up to trace {last_a}, b from trace {first_b}"
     );
-    // The swap came once half had been sent (some still queued before the buffer), and the
-    // last quarter was sent after it.
+    // The swap came once the sampler had taken in half the traces (it holds at most 50
+    // undecided), and the last quarter was sent after it.
     assert!(a >= BATCHES * PER_BATCH / 4, "a decided {a}");
     assert!(b >= BATCHES * PER_BATCH / 4, "b decided {b}");
     let stats = &pipeline.summaries()[0].stats;
