@@ -3,9 +3,11 @@
 //! sample names it) or the rated categories (the first that matches decides, by the trace's
 //! randomness against the category's threshold).
 //!
-//! The probability reported for a kept trace accounts for what the trace arrived with: a rated
-//! category keeps a trace consistently, so the probability is the smaller of the category's and
-//! the arrival's; a policy's keep is independent of earlier sampling, so the two multiply
+//! The probability reported for a kept trace: a rated category keeps a trace consistently, so it
+//! reports its own probability, and the host composes it with what each span arrived with (a
+//! span's threshold only rises: a span head-sampled at 10% in a trace kept at 50% stays at 10%,
+//! the error span a head rule kept at 100% gets 50%). A policy's keep is independent of earlier
+//! sampling, so it reports its probability times the lowest the trace's spans arrived with
 //! (policies that match deterministically keep with probability 1).
 
 use crate::config::{Config, PolicyCfg, RateCfg, WhenCfg};
@@ -148,12 +150,9 @@ impl Rules {
                 continue;
             }
             return match rate.threshold {
-                Some(threshold) if threshold.keeps(trace.randomness()) => TraceDecision::keep(
-                    rate.probability
-                        .min(trace.arrival_probability())
-                        .max(MIN_PROBABILITY),
-                    rate.name.clone(),
-                ),
+                Some(threshold) if threshold.keeps(trace.randomness()) => {
+                    TraceDecision::keep(rate.probability.max(MIN_PROBABILITY), rate.name.clone())
+                }
                 _ => TraceDecision::drop(rate.name.clone()),
             };
         }

@@ -204,8 +204,8 @@ fn rates_keep_traces_above_the_threshold_with_their_categorys_probability() {
         (2, vec![(0, 2500, high)]),
         (3, vec![(0, 10, high)]),
         (4, vec![(2, 10, low)]),
-        // Arrived head-sampled at 25% (th:c): kept by default (10%) as 10%, by errors (50%)
-        // as 25%: the smaller of the two.
+        // Arrived head-sampled at 25% (th:c): kept by default (10%) and by errors (50%) with
+        // the category's probability; the host keeps the higher th:c on such spans.
         (5, vec![(0, 10, "ot=rv:f0000000000000;th:c")]),
         (6, vec![(2, 10, "ot=rv:f0000000000000;th:c")]),
     ]);
@@ -231,7 +231,7 @@ fn rates_keep_traces_above_the_threshold_with_their_categorys_probability() {
         .map(|(k, p, n)| (k, if k { p } else { got[3].1 }, n))
     );
     assert_eq!((got[4].0, got[4].1, got[4].2), (true, 10, "default"));
-    assert_eq!((got[5].0, got[5].1, got[5].2), (true, 25, "errors"));
+    assert_eq!((got[5].0, got[5].1, got[5].2), (true, 50, "errors"));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Applying a sampler's decisions to the batch of due traces: the spans of dropped traces go,
 //! and each kept span gets the threshold of the probability its trace was kept with written into
-//! its tracestate (`ot=th:`, the other entries kept as the collector keeps them) and, with
+//! its tracestate (`ot=th:`, the other entries kept as the collector keeps them) unless it
+//! arrived with a higher one (thresholds of consistent samplers in a row only rise) and, with
 //! `record_policy`, the policy that decided as its `sampling.policy` attribute. All of it is one
 //! journal, applied whole or not at all.
 
@@ -62,7 +63,13 @@ pub fn apply(
             if read.is_err() {
                 outcome.unreadable_tracestates += 1;
             } else {
-                state.ot.th = Some(Text::Set(threshold));
+                // A threshold only rises: a span that arrived sampled at a lower probability
+                // than its trace was kept with (a sibling of an error span that a head sampler
+                // kept at every rate) was kept with that lower probability.
+                let arrived = state.ot.th.map(|th| th.value());
+                if arrived.is_none_or(|arrived| arrived < threshold) {
+                    state.ot.th = Some(Text::Set(threshold));
+                }
                 text.clear();
                 state.write(&mut text);
                 state_rows.push(row);

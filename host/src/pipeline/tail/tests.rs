@@ -199,3 +199,51 @@ fn a_trace_seen_again_after_it_was_due_starts_over() {
     assert!(buffer.due(WAIT + WAIT / 2).is_empty());
     assert_eq!(buffer.due(WAIT * 2).trace_ids, [id(1)]);
 }
+
+#[test]
+fn a_kept_spans_threshold_only_rises() {
+    // One trace: a span head-sampled at 10% (th:e666), one kept by a head rule at 100% (th:0),
+    // one never sampled. The sampler keeps the trace at 50% (th:8).
+    let mut request = BatchBuilder::new()
+        .span("sibling", vec![])
+        .span("error", vec![])
+        .span("fresh", vec![])
+        .build()
+        .into_request();
+    let states = ["ot=rv:f0000000000000;th:e666", "ot=th:0", "vendor=x"];
+    for (span, state) in request.resource_spans[0].scope_spans[0]
+        .spans
+        .iter_mut()
+        .zip(states)
+    {
+        span.trace_id = id(1).to_vec();
+        span.trace_state = state.to_owned();
+    }
+    let mut buffer = TraceBuffer::new(limits());
+    buffer.add(Batch::from_request(request), Duration::ZERO);
+    let mut due = buffer.drain();
+    let outcome =
+        super::decisions::apply(&mut due, &[TraceDecision::keep(0.5, "errors")], false).unwrap();
+    assert_eq!(outcome.traces_kept, 1);
+    let mut written: Vec<(String, String)> = due
+        .batch
+        .into_request()
+        .resource_spans
+        .into_iter()
+        .flat_map(|r| r.scope_spans)
+        .flat_map(|s| s.spans)
+        .map(|s| (s.name, s.trace_state))
+        .collect();
+    written.sort();
+    assert_eq!(
+        written,
+        [
+            ("error".to_owned(), "ot=th:8".to_owned()),
+            ("fresh".to_owned(), "ot=th:8,vendor=x".to_owned()),
+            (
+                "sibling".to_owned(),
+                "ot=rv:f0000000000000;th:e666".to_owned()
+            ),
+        ]
+    );
+}
