@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod receiver;
 pub mod runtime;
 pub mod service;
+pub mod summary;
 pub mod telemetry;
 
 pub use spanwise_batch as batch;

@@ -239,24 +239,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let path = config;
             let config = Config::load(&path)?;
             let prepared = spanwise::service::prepare(&config).await?;
-            let pipelines = prepared.pipelines().len();
-            let listeners: Vec<String> = prepared
-                .addresses()
-                .iter()
-                .map(|(receiver, protocol, address)| format!("{receiver}/{protocol} on {address}"))
-                .collect();
+            let summary = spanwise::summary::summary(&config, &prepared.addresses());
             prepared.shutdown().await;
             println!(
-                "{}: valid ({} pipelines, {} processors, {} exporters; would listen: {})",
-                path.display(),
-                pipelines,
-                config.processors.len(),
-                config.exporters.len(),
-                if listeners.is_empty() {
-                    "nowhere".to_owned()
-                } else {
-                    listeners.join(", ")
-                }
+                "{}: valid (plugins loaded and configured, endpoints parsed)\n{summary}",
+                path.display()
             );
             Ok(())
         }
