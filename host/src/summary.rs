@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use std::fmt::Write;
 use std::net::SocketAddr;
 
-/// The widest a plugin's config is shown, in characters; longer ones are cut with `…`.
-const CONFIG_WIDTH: usize = 200;
+/// The widest a plugin's config key is shown, in characters; longer ones are cut with `…`.
+const CONFIG_WIDTH: usize = 180;
 
 /// The summary of `config`, whose receivers would listen on `listening` (`(receiver, protocol,
 /// address)`, as [`crate::service::Prepared::addresses`] gives them).
@@ -47,7 +47,7 @@ pub fn summary(config: &Config, listening: &[(&str, &'static str, SocketAddr)]) 
                         plugin(wasm),
                         wasm.instances()
                     );
-                    let _ = writeln!(out, "{:24}config {}", "", compact(&wasm.config));
+                    config_lines(&mut out, &wasm.config);
                 }
                 Some(ProcessorConfig::TailSampling(tail)) => {
                     let _ = writeln!(
@@ -66,7 +66,7 @@ pub fn summary(config: &Config, listening: &[(&str, &'static str, SocketAddr)]) 
                         .chain(tail.shadow.as_ref().map(|shadow| ("shadow", shadow)));
                     for (role, sampler) in samplers {
                         let _ = writeln!(out, "{:24}{role} {}", "", plugin(sampler));
-                        let _ = writeln!(out, "{:24}config {}", "", compact(&sampler.config));
+                        config_lines(&mut out, &sampler.config);
                     }
                 }
                 None => {
@@ -141,6 +141,21 @@ fn header_names<'a>(names: impl Iterator<Item = &'a String>) -> String {
         String::new()
     } else {
         format!(", headers: {}", names.join(", "))
+    }
+}
+
+/// A plugin's config: one line per top-level key, each in YAML's flow style.
+fn config_lines(out: &mut String, config: &serde_json::Value) {
+    match config {
+        serde_json::Value::Object(fields) if !fields.is_empty() => {
+            for (key, value) in fields {
+                let _ = writeln!(out, "{:24}{key}: {}", "", compact(value));
+            }
+        }
+        serde_json::Value::Object(_) | serde_json::Value::Null => {}
+        other => {
+            let _ = writeln!(out, "{:24}{}", "", compact(other));
+        }
     }
 }
 

@@ -347,8 +347,10 @@ fn validate_checks_endpoints_as_run_does() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.contains("otlp/grpc on [::1]:0"), "{stdout}");
-    assert!(stdout.contains("otlp/http on 127.0.0.1:0"), "{stdout}");
+    assert!(
+        stdout.contains("otlp             grpc on [::1]:0, http on 127.0.0.1:0"),
+        "{stdout}"
+    );
 }
 
 #[test]

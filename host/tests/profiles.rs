@@ -85,13 +85,13 @@ fn each_profile_validates_with_its_environments_rates_and_exporters() {
             "{profile}: {stdout}"
         );
         assert!(
-            stdout.contains(&format!("}}], sampling_percentage: {head}}}")),
+            stdout.contains(&format!(" sampling_percentage: {head}\n")),
             "{profile}: head sampling at {head}%: {stdout}"
         );
         let rates = format!(
-            "{{rates: [{{name: errors, percentage: {errors}, when: {{status_code: ERROR}}}}, \
+            " rates: [{{name: errors, percentage: {errors}, when: {{status_code: ERROR}}}}, \
              {{name: slow, percentage: {slow}, when: {{latency: {{threshold_ms: 2000}}}}}}, \
-             {{name: default, percentage: {default}}}]}}"
+             {{name: default, percentage: {default}}}]\n"
         );
         assert!(stdout.contains(&rates), "{profile}: {rates}: {stdout}");
         assert!(
