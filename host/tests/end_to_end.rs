@@ -4,25 +4,14 @@
 
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
-use spanwise_tests::{Spanwise, read_jsonl, root};
+use spanwise_tests::string_attribute as string;
+use spanwise_tests::{Spanwise, hex, python, read_jsonl, root, spans_by_trace};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 const REQUESTS: usize = 5;
-
-fn python() -> PathBuf {
-    if let Some(python) = std::env::var_os("SPANWISE_PYTHON") {
-        return python.into();
-    }
-    let venv = root().join(".venv/bin/python");
-    if venv.exists() {
-        venv
-    } else {
-        "python3".into()
-    }
-}
 
 /// A real OpenTelemetry SDK, run as its own process.
 #[derive(Clone, Copy)]
@@ -89,20 +78,6 @@ fn python_client(script: &str, args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
-/// The spans of the file exporter's output `path`, by trace id (hex).
-fn spans_by_trace(path: &Path) -> BTreeMap<String, Vec<Span>> {
-    let mut traces: BTreeMap<String, Vec<Span>> = BTreeMap::new();
-    for span in read_jsonl(path)
-        .into_iter()
-        .flat_map(|r| r.resource_spans)
-        .flat_map(|r| r.scope_spans)
-        .flat_map(|s| s.spans)
-    {
-        traces.entry(hex(&span.trace_id)).or_default().push(span);
-    }
-    traces
-}
-
 /// Write `dir/spanwise.yaml`: OTLP in on free loopback ports, `processors` (YAML lines under
 /// `processors:`) and then a batch processor that holds everything until shutdown (so the test
 /// checks the flush on SIGTERM), out to `dir/traces.jsonl`.
@@ -133,16 +108,6 @@ service:
     );
     std::fs::write(&config, text).unwrap();
     config
-}
-
-fn string(span: &Span, key: &str) -> Option<String> {
-    span.attributes
-        .iter()
-        .find(|kv| kv.key == key)
-        .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
-            Value::StringValue(s) => Some(s.clone()),
-            _ => None,
-        })
 }
 
 #[test]
@@ -273,10 +238,6 @@ fn run_clients(client: Client, name: &str) {
     }
     let text = std::fs::read_to_string(&output).unwrap();
     assert!(!text.contains("secret"), "no token left in the output");
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The shipped example masks every identifier the platform's services put in spans: the Python

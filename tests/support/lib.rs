@@ -271,6 +271,56 @@ pub fn read_jsonl(
         .collect()
 }
 
+/// The spans of an OTLP-JSON lines file, by trace id (lowercase hex).
+pub fn spans_by_trace(
+    path: &Path,
+) -> std::collections::BTreeMap<String, Vec<opentelemetry_proto::tonic::trace::v1::Span>> {
+    let mut traces: std::collections::BTreeMap<String, Vec<_>> = Default::default();
+    for span in read_jsonl(path)
+        .into_iter()
+        .flat_map(|r| r.resource_spans)
+        .flat_map(|r| r.scope_spans)
+        .flat_map(|s| s.spans)
+    {
+        traces.entry(hex(&span.trace_id)).or_default().push(span);
+    }
+    traces
+}
+
+/// `bytes` in lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The string value of `span`'s attribute `key`, if it has one.
+pub fn string_attribute(
+    span: &opentelemetry_proto::tonic::trace::v1::Span,
+    key: &str,
+) -> Option<String> {
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    span.attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+            Value::StringValue(s) => Some(s.clone()),
+            _ => None,
+        })
+}
+
+/// The Python with the OpenTelemetry SDK: `SPANWISE_PYTHON`, else `make setup`'s `.venv`, else
+/// `python3`.
+pub fn python() -> PathBuf {
+    if let Some(python) = std::env::var_os("SPANWISE_PYTHON") {
+        return python.into();
+    }
+    let venv = root().join(".venv/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        "python3".into()
+    }
+}
+
 /// Start the service of config `yaml` in this process (it must listen on port 0).
 pub async fn start_service(yaml: &str, name: &str) -> spanwise::service::Running {
     let config = spanwise::config::Config::parse(yaml, Path::new(name), &|_| None)
