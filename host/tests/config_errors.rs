@@ -99,6 +99,7 @@ fn the_shipped_examples_validate() {
             .args(["validate", "--config", example])
             .current_dir(spanwise_tests::root())
             .env("SPANWISE_PLUGINS", spanwise_tests::dist_plugins(dir.path()))
+            .env("SPANWISE_OUTPUT", dir.path().join("traces.jsonl"))
             .env("SPANWISE_LOG", "warn")
             .output()
             .unwrap();

@@ -48,42 +48,68 @@ impl Sent {
     }
 }
 
-/// `examples/dev.yaml` as shipped, on free loopback ports, writing the analysis file to `dir`.
-fn start_dev_profile(dir: &Path) -> Spanwise {
+/// `examples/PROFILE` as shipped, on free loopback ports, writing the analysis file to
+/// `dir/analysis.jsonl`, with `extra` environment variables.
+fn start_profile(dir: &Path, profile: &str, extra: &[(&str, &OsStr)]) -> Spanwise {
     let plugins = spanwise_tests::dist_plugins(dir);
     let output = dir.join("analysis.jsonl");
     let cache = dir.join("cache");
-    let env: Vec<(&str, &OsStr)> = vec![
+    let mut env: Vec<(&str, &OsStr)> = vec![
         ("SPANWISE_PLUGINS", plugins.as_os_str()),
         ("SPANWISE_OUTPUT", output.as_os_str()),
         ("SPANWISE_GRPC_ENDPOINT", "127.0.0.1:0".as_ref()),
         ("SPANWISE_HTTP_ENDPOINT", "127.0.0.1:0".as_ref()),
         ("XDG_CACHE_HOME", cache.as_os_str()),
     ];
+    env.extend_from_slice(extra);
     Spanwise::start_with(
         Path::new(env!("CARGO_BIN_EXE_spanwise")),
-        &root().join("examples/dev.yaml"),
+        &root().join("examples").join(profile),
         &env,
+    )
+}
+
+/// The Python client's traffic over OTLP/gRPC to `spanwise`.
+fn python_traffic(spanwise: &Spanwise) -> Vec<u8> {
+    let mut client = Command::new(python());
+    client
+        .arg(root().join("tests/e2e/send_platform_traffic.py"))
+        .args([
+            "grpc",
+            &format!("http://{}", spanwise.grpc),
+            &ORDINARY.to_string(),
+            &ERRORS.to_string(),
+            &SLOW.to_string(),
+            &HEALTH.to_string(),
+        ]);
+    run(
+        client,
+        "the Python client (make setup installs it)",
+        Duration::from_secs(120),
     )
 }
 
 /// Run `command` to its end (at most `limit`), failing the test with its stderr if it fails;
 /// returns its stdout.
 fn run(mut command: Command, what: &str, limit: Duration) -> Vec<u8> {
-    let mut child = command
+    let child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("{what} does not start: {e}"));
-    let deadline = Instant::now() + limit;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
+    let pid = child.id();
+    // Read its output while it runs (a report larger than a pipe would otherwise block it).
+    let (done, output) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(child.wait_with_output()));
+    let output = match output.recv_timeout(limit) {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
             panic!("{what} ran longer than {limit:?}");
         }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let output = child.wait_with_output().unwrap();
+    };
     assert!(
         output.status.success(),
         "{what} failed:\n{}",
@@ -102,7 +128,7 @@ fn a_node_express_service_traced_as_the_platforms_services_are_through_the_dev_p
         "the Node.js SDK and auto-instrumentations are not installed: run `make setup`"
     );
     let dir = tempfile::tempdir().unwrap();
-    let spanwise = start_dev_profile(dir.path());
+    let spanwise = start_profile(dir.path(), "dev.yaml", &[]);
 
     let mut service = Command::new("node")
         .arg(app.join("app.js"))
@@ -152,25 +178,40 @@ fn a_node_express_service_traced_as_the_platforms_services_are_through_the_dev_p
 #[test]
 fn the_python_sdk_over_grpc_through_the_dev_profile() {
     let dir = tempfile::tempdir().unwrap();
-    let spanwise = start_dev_profile(dir.path());
-    let mut client = Command::new(python());
-    client
-        .arg(root().join("tests/e2e/send_platform_traffic.py"))
-        .args([
-            "grpc",
-            &format!("http://{}", spanwise.grpc),
-            &ORDINARY.to_string(),
-            &ERRORS.to_string(),
-            &SLOW.to_string(),
-            &HEALTH.to_string(),
-        ]);
-    let sent = Sent::parse(&run(
-        client,
-        "the Python client (make setup installs it)",
-        Duration::from_secs(120),
-    ));
+    let spanwise = start_profile(dir.path(), "dev.yaml", &[]);
+    let sent = Sent::parse(&python_traffic(&spanwise));
     spanwise.stop();
-    check_dev_profile_output(&dir.path().join("analysis.jsonl"), &sent);
+    let analysis = dir.path().join("analysis.jsonl");
+    check_dev_profile_output(&analysis, &sent);
+    // The SLI queries count each kept request by its weight (1 / the probability in its
+    // tracestate), so the requests they count estimate the requests made: within five
+    // standard deviations of the sampling (counted without weights they would be ~90 of 472).
+    let sli = sli_json(&analysis, &[]);
+    let estimate = sli["availability"][0]["requests"].as_f64().unwrap();
+    let made = (ORDINARY + ERRORS + SLOW) as f64;
+    let variance: f64 = [(ORDINARY, 0.1), (ERRORS, 0.5), (SLOW, 0.3)]
+        .iter()
+        .map(|&(n, p)| n as f64 * (1.0 - p) / p)
+        .sum();
+    assert!(
+        (estimate - made).abs() <= 5.0 * variance.sqrt(),
+        "{estimate} requests estimated from the sampled file, {made} made"
+    );
+}
+
+/// `examples/sli/sli.py --json ARGS` on `analysis`.
+fn sli_json(analysis: &Path, args: &[&OsStr]) -> serde_json::Value {
+    let mut sli = Command::new(python());
+    sli.arg(root().join("examples/sli/sli.py"))
+        .arg("--json")
+        .args(args)
+        .arg(analysis);
+    serde_json::from_slice(&run(
+        sli,
+        "sli.py (make setup installs DuckDB)",
+        Duration::from_secs(60),
+    ))
+    .expect("sli.py prints JSON")
 }
 
 /// The dev rates: the head sampler's for spans that are neither errors nor slow, and the tail
@@ -308,6 +349,156 @@ fn check_dev_profile_output(output: &Path, sent: &Sent) {
             assert!(
                 (kept as f64 - n * rate).abs() <= 5.0 * sd,
                 "{kind}: {kept} of {n} kept at {rate}"
+            );
+        }
+    }
+}
+
+/// The nearest-rank percentile `q` of `values` (the smallest value that at least `q` of them do
+/// not exceed), as `examples/sli/latency.sql` computes it with every weight 1.
+fn percentile(values: &mut [f64], q: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let rank = (q * values.len() as f64 - 1e-9).ceil().max(1.0) as usize;
+    values[rank - 1]
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+/// `examples/prod.yaml` keeps every trace but health checks (100% at the head and the tail),
+/// sends the same spans to Jaeger over OTLP/gRPC (a second `spanwise` receives them here, an
+/// OTLP/gRPC server as Jaeger's collector is) and to the analysis file; the SLI queries of
+/// `examples/sli` run by DuckDB on that file give exactly the figures of the traffic sent.
+#[test]
+fn the_prod_profile_feeds_jaeger_and_the_sli_queries_give_the_traffic_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let jaeger_config = dir.path().join("jaeger.yaml");
+    std::fs::write(
+        &jaeger_config,
+        format!(
+            "receivers: {{ otlp: {{ protocols: {{ grpc: {{ endpoint: \"127.0.0.1:0\" }}, \
+             http: {{ endpoint: \"127.0.0.1:0\" }} }} }} }}\n\
+             exporters: {{ file: {{ path: {} }} }}\n\
+             service: {{ pipelines: {{ traces: {{ receivers: [otlp], exporters: [file] }} }} }}\n",
+            dir.path().join("jaeger.jsonl").display()
+        ),
+    )
+    .unwrap();
+    let jaeger = Spanwise::start(Path::new(env!("CARGO_BIN_EXE_spanwise")), &jaeger_config);
+    let endpoint = format!("http://{}", jaeger.grpc);
+    let prod = start_profile(
+        dir.path(),
+        "prod.yaml",
+        &[
+            (
+                "SPANWISE_HMAC_KEY",
+                "a-prod-test-key-of-32-bytes-long".as_ref(),
+            ),
+            ("SPANWISE_JAEGER_ENDPOINT", endpoint.as_ref()),
+        ],
+    );
+    let report = python_traffic(&prod);
+    let sent = Sent::parse(&report);
+    prod.stop();
+    jaeger.stop();
+
+    let analysis = dir.path().join("analysis.jsonl");
+    let kept = spans_by_trace(&analysis);
+    let in_jaeger = spans_by_trace(&dir.path().join("jaeger.jsonl"));
+    let ids = |traces: &BTreeMap<String, Vec<Span>>| -> Vec<(String, String)> {
+        let mut ids: Vec<(String, String)> = traces
+            .iter()
+            .flat_map(|(t, spans)| spans.iter().map(move |s| (t.clone(), s.name.clone())))
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&kept), ids(&in_jaeger), "Jaeger got what the file got");
+    for (id, kind) in &sent.traces {
+        assert_eq!(
+            kept.contains_key(id),
+            kind != "health",
+            "{kind} trace {id} in prod"
+        );
+    }
+    for span in kept.values().flatten() {
+        assert_eq!(span.trace_state, "ot=th:0", "{}: kept at 100%", span.name);
+    }
+    let text = std::fs::read_to_string(&analysis).unwrap();
+    for identifier in &sent.identifiers {
+        assert!(!text.contains(identifier.as_str()), "{identifier} in clear");
+    }
+
+    // The SLIs as DuckDB computes them from the file, against the requests the client made.
+    let parquet = dir.path().join("spans.parquet");
+    let sli = sli_json(&analysis, &["--parquet".as_ref(), parquet.as_os_str()]);
+    // The load job's file: one row per exported span.
+    let mut count = Command::new(python());
+    count.args([
+        "-c",
+        "import duckdb, sys; print(duckdb.execute(f\"SELECT count(*) FROM '{sys.argv[1]}'\").fetchone()[0])",
+    ]);
+    count.arg(&parquet);
+    let rows: usize = String::from_utf8(run(count, "duckdb", Duration::from_secs(60)))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(rows, kept.values().map(Vec::len).sum::<usize>());
+    let requests: Vec<(String, f64, bool)> = serde_json::from_slice::<serde_json::Value>(&report)
+        .unwrap()["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["route"].as_str().unwrap().to_owned(),
+                r["ms"].as_f64().unwrap(),
+                r["error"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let n = requests.len() as f64;
+    assert_eq!(n as usize, ORDINARY + ERRORS + SLOW);
+    let failed = requests.iter().filter(|r| r.2).count() as f64;
+    let slow = requests.iter().filter(|r| r.1 > 2000.0).count() as f64;
+    let one = |name: &str| -> &serde_json::Value {
+        let rows = sli[name].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{name}: one service: {rows:?}");
+        assert_eq!(rows[0]["service"], "sleep-api");
+        assert_eq!(rows[0]["requests"].as_f64(), Some(n), "{name}");
+        &rows[0]
+    };
+    assert_eq!(one("availability")["failed"].as_f64(), Some(failed));
+    assert!(close(
+        one("availability")["availability"].as_f64().unwrap(),
+        1.0 - failed / n
+    ));
+    assert!(close(
+        one("error_rate")["error_rate"].as_f64().unwrap(),
+        failed / n
+    ));
+    assert!(close(
+        one("slow_share")["slow_share"].as_f64().unwrap(),
+        slow / n
+    ));
+    let latency = sli["latency"].as_array().unwrap();
+    let mut routes: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for (route, ms, _) in &requests {
+        routes.entry(route).or_default().push(*ms);
+    }
+    assert_eq!(latency.len(), routes.len(), "{latency:?}");
+    for row in latency {
+        let route = row["route"].as_str().unwrap();
+        let durations = routes.get_mut(route).unwrap();
+        assert_eq!(row["requests"].as_f64(), Some(durations.len() as f64));
+        for (column, q) in [("p95_ms", 0.95), ("p99_ms", 0.99)] {
+            let expected = percentile(durations, q);
+            assert!(
+                close(row[column].as_f64().unwrap(), expected),
+                "{route} {column}: {} against {expected}",
+                row[column]
             );
         }
     }

@@ -34,6 +34,7 @@ fn validate(profile: &str, key: Option<&str>) -> Output {
         .env("SPANWISE_PLUGINS", plugins)
         .env("SPANWISE_LOG", "warn")
         .env("XDG_CACHE_HOME", cache)
+        .env("SPANWISE_OUTPUT", cache.with_file_name("traces.jsonl"))
         .env_remove("SPANWISE_HMAC_KEY");
     for variable in [
         "SPANWISE_HEAD_PERCENTAGE",
@@ -154,5 +155,37 @@ fn the_profiles_differ_only_in_the_lines_marked_per_environment() {
             assert_eq!(a, b, "{profile}: shared line {n} differs from dev.yaml");
         }
         assert_eq!(dev.len(), other.len(), "{profile}: lines added or removed");
+    }
+}
+
+/// The spanwise side of the migration guide's example (docs/migrating-from-the-collector.md).
+#[test]
+fn the_migration_guides_spanwise_config_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plugins, cache) = shared();
+    let output = Command::new(env!("CARGO_BIN_EXE_spanwise"))
+        .args(["validate", "--config"])
+        .arg(root().join("examples/migration/spanwise.yaml"))
+        .env("SPANWISE_PLUGINS", plugins)
+        .env("SPANWISE_OUTPUT", dir.path().join("traces.jsonl"))
+        .env("SPANWISE_HMAC_KEY", HMAC_KEY)
+        .env("SPANWISE_LOG", "warn")
+        .env("XDG_CACHE_HOME", cache)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for processor in [
+        "wasm/noise",
+        "wasm/head",
+        "wasm/pii",
+        "tail_sampling",
+        "batch",
+    ] {
+        assert!(stdout.contains(processor), "{processor}: {stdout}");
     }
 }

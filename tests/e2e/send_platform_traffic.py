@@ -10,8 +10,12 @@ and the `patient.id` it touches. Kinds of request, by trace:
 
 Usage: send_platform_traffic.py (http|grpc) ENDPOINT ORDINARY ERRORS SLOW HEALTH
 
-Prints one JSON object: `traces`, each trace id sent (32 hex digits) with its kind, and
-`identifiers`, every user id, patient id and token sent. Exits non-zero if an export failed.
+Durations vary by request (ordinary 3-99 ms, failing 4-23 ms, slow from 2.5 s in steps of 10 ms).
+
+Prints one JSON object: `traces`, each trace id sent (32 hex digits) with its kind;
+`identifiers`, every user id, patient id and token sent; and `requests`, each request that is
+not a health check with its `route`, its duration in `ms` and whether it failed (`error`).
+Exits non-zero if an export failed.
 """
 
 import json
@@ -62,7 +66,11 @@ def main():
     provider = TracerProvider(resource=Resource.create({"service.name": "sleep-api"}))
     provider.add_span_processor(BatchSpanProcessor(checked, max_queue_size=20_000, schedule_delay_millis=200))
     tracer = provider.get_tracer("sleep-api")
-    traces, identifiers = {}, []
+    traces, identifiers, requests = {}, [], []
+
+    def answered(trace_id, kind, route, ms):
+        traces[trace_id] = kind
+        requests.append({"trace": trace_id, "route": route, "ms": ms, "error": kind == "error"})
 
     def work(name, user, patient, fails=False, length=3 * MS):
         def children(context, start):
@@ -81,25 +89,27 @@ def main():
     for i in range(ordinary):
         user, patient, token = f"u-{700000 + i}", f"P-{50000 + i}", f"tok-{800000 + i}"
         identifiers += [user, patient, token]
+        ms = 3 + (i * 7) % 97
         if i % 2:
-            trace_id = request(tracer, "POST", "/api/sleep-logs", "/api/sleep-logs", 201, 4 * MS,
-                               work("sleep-logs.store", user, patient))
+            route = "/api/sleep-logs"
+            trace_id = request(tracer, "POST", route, route, 201, ms * MS, work("sleep-logs.store", user, patient))
         else:
-            trace_id = request(tracer, "GET", "/api/users/me", f"/api/users/me?token={token}&lang=en", 200,
-                               4 * MS, work("users.lookup", user, None))
-        traces[trace_id] = "ordinary"
+            route = "/api/users/me"
+            trace_id = request(tracer, "GET", route, f"{route}?token={token}&lang=en", 200, ms * MS,
+                               work("users.lookup", user, None))
+        answered(trace_id, "ordinary", route, ms)
     for i in range(errors):
         user, patient = f"u-{900000 + i}", f"P-{60000 + i}"
         identifiers += [user, patient]
-        trace_id = request(tracer, "POST", "/api/sleep-logs/score", "/api/sleep-logs/score", 500, 4 * MS,
-                           work("sleep-logs.score", user, patient, fails=True))
-        traces[trace_id] = "error"
+        ms, route = 4 + i % 20, "/api/sleep-logs/score"
+        trace_id = request(tracer, "POST", route, route, 500, ms * MS, work("sleep-logs.score", user, patient, fails=True))
+        answered(trace_id, "error", route, ms)
     for i in range(slow):
         user = f"u-{950000 + i}"
         identifiers.append(user)
-        trace_id = request(tracer, "GET", "/api/reports/weekly", "/api/reports/weekly", 200, 2500 * MS,
-                           work("reports.weekly", user, None, length=2400 * MS))
-        traces[trace_id] = "slow"
+        ms, route = 2500 + 10 * i, "/api/reports/weekly"
+        trace_id = request(tracer, "GET", route, route, 200, ms * MS, work("reports.weekly", user, None, length=2400 * MS))
+        answered(trace_id, "slow", route, ms)
     for i in range(health):
         if i % 3 == 2:
             start = time.time_ns()
@@ -119,7 +129,7 @@ def main():
     if checked.failed:
         print(f"{protocol} exporter reported a failed export", file=sys.stderr)
         sys.exit(1)
-    print(json.dumps({"traces": traces, "identifiers": identifiers}))
+    print(json.dumps({"traces": traces, "identifiers": identifiers, "requests": requests}))
 
 
 if __name__ == "__main__":
