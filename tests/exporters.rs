@@ -1,11 +1,22 @@
 //! The `otlp` and `otlphttp` exporters against real receivers: one spanwise service forwards to
-//! another over OTLP/gRPC, OTLP/HTTP protobuf and OTLP/HTTP JSON. A destination that is down
-//! makes the receiving side answer 503 so that the client retries.
+//! another over OTLP/gRPC, OTLP/HTTP protobuf and OTLP/HTTP JSON. With `sending_queue` and
+//! `retry_on_failure` (on by default, as in the collector): a destination that is down for a
+//! while gets every span once it is up; gRPC and HTTP servers on loopback that answer from a
+//! script see retries exactly where the collector retries (UNAVAILABLE, 503, RESOURCE_EXHAUSTED
+//! with RetryInfo, Retry-After honoured) and none where it does not (400, INVALID_ARGUMENT); a
+//! full queue refuses with 503; shutdown ends the waits and counts what was lost. Without them,
+//! a destination that is down makes the receiving side answer 503 so that the client retries.
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
 use prost::Message;
 use spanwise::service::Running;
 use spanwise_batch::{BatchBuilder, kv};
@@ -97,7 +108,7 @@ service:
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_destination_that_is_down_makes_the_receiver_answer_503() {
+async fn without_queue_or_retries_a_destination_that_is_down_makes_the_receiver_answer_503() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -109,7 +120,11 @@ receivers:
     protocols:
       http: {{ endpoint: "127.0.0.1:0" }}
 exporters:
-  otlphttp: {{ endpoint: "http://{closed}", timeout: 2s }}
+  otlphttp:
+    endpoint: "http://{closed}"
+    timeout: 2s
+    retry_on_failure: {{ enabled: false }}
+    sending_queue: {{ enabled: false }}
 service:
   pipelines:
     traces: {{ receivers: [otlp], exporters: [otlphttp] }}
@@ -118,4 +133,324 @@ service:
     .await;
     assert_eq!(post(address(&forwarder, "http"), 1).await, 503);
     forwarder.shutdown().await;
+}
+
+/// The forwarder's config: OTLP/HTTP in, `exporter` (YAML flow map of the `otlp` or `otlphttp`
+/// exporter's keys) out, with fast retries unless the exporter's keys set them.
+fn forwarder_yaml(kind: &str, exporter: &str) -> String {
+    format!(
+        r#"
+receivers:
+  otlp:
+    protocols:
+      http: {{ endpoint: "127.0.0.1:0" }}
+exporters:
+  {kind}: {exporter}
+service:
+  pipelines:
+    traces: {{ receivers: [otlp], exporters: [{kind}] }}
+"#
+    )
+}
+
+/// Fast waits for tests: 50 ms, then up to 200 ms, for at most 20 s.
+const FAST_RETRIES: &str = "{ initial_interval: 50ms, max_interval: 200ms, max_elapsed_time: 20s, randomization_factor: 0 }";
+
+/// Wait (at most 30 s) until `done` holds.
+async fn eventually(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what} within 30 s");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// The forwarder's exporter counters.
+fn exporter_stats(
+    pipelines: &[spanwise::pipeline::Pipeline],
+) -> std::collections::BTreeMap<String, u64> {
+    pipelines[0].exporter_summaries()[0].stats.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_down_for_a_while_gets_every_span_once_it_is_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("received.jsonl");
+    // A port with nothing on it yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let forwarder = start(&forwarder_yaml(
+        "otlp",
+        &format!(
+            "{{ endpoint: \"127.0.0.1:{port}\", timeout: 1s, retry_on_failure: {FAST_RETRIES} }}"
+        ),
+    ))
+    .await;
+    for _ in 0..5 {
+        assert_eq!(post(address(&forwarder, "http"), 3).await, 200, "queued");
+    }
+    eventually("failed attempts", || {
+        exporter_stats(forwarder.pipelines())
+            .get("retries")
+            .copied()
+            .unwrap_or(0)
+            >= 5
+    })
+    .await;
+    let backend = start(&format!(
+        r#"
+receivers:
+  otlp:
+    protocols:
+      grpc: {{ endpoint: "127.0.0.1:{port}" }}
+exporters:
+  file: {{ path: "{}" }}
+service:
+  pipelines:
+    traces: {{ receivers: [otlp], exporters: [file] }}
+"#,
+        output.display()
+    ))
+    .await;
+    eventually("every batch delivered", || {
+        exporter_stats(forwarder.pipelines()).get("batches_sent") == Some(&5)
+    })
+    .await;
+    let pipelines = forwarder.pipelines().to_vec();
+    forwarder.shutdown().await;
+    backend.shutdown().await;
+    let stats = exporter_stats(&pipelines);
+    assert_eq!(stats["spans_sent"], 15);
+    assert_eq!(stats.get("spans_lost"), None);
+    let received: usize = spanwise_tests::read_jsonl(&output)
+        .iter()
+        .map(spanwise::exporter::span_count)
+        .sum();
+    assert_eq!(received, 15, "every span once");
+}
+
+/// A gRPC trace service that answers each call with the next status of its script, then
+/// accepts; it keeps the time of every call and the spans it accepted.
+#[derive(Default)]
+struct Scripted {
+    script: std::sync::Mutex<std::collections::VecDeque<tonic::Status>>,
+    calls: std::sync::Mutex<Vec<std::time::Instant>>,
+    accepted: std::sync::atomic::AtomicUsize,
+}
+
+struct ScriptedService(std::sync::Arc<Scripted>);
+
+#[tonic::async_trait]
+impl TraceService for ScriptedService {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        self.0.calls.lock().unwrap().push(std::time::Instant::now());
+        if let Some(status) = self.0.script.lock().unwrap().pop_front() {
+            return Err(status);
+        }
+        self.0.accepted.fetch_add(
+            spanwise::exporter::span_count(request.get_ref()),
+            std::sync::atomic::Ordering::SeqCst,
+        );
+        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+    }
+}
+
+/// Serve `script` over OTLP/gRPC on loopback until the test ends.
+fn scripted_grpc(script: Vec<tonic::Status>) -> (SocketAddr, std::sync::Arc<Scripted>) {
+    let state = std::sync::Arc::new(Scripted::default());
+    *state.script.lock().unwrap() = script.into();
+    let incoming =
+        tonic::transport::server::TcpIncoming::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let address = incoming.local_addr().unwrap();
+    let service = TraceServiceServer::new(ScriptedService(state.clone()))
+        .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming(incoming),
+    );
+    (address, state)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_failures_are_retried_as_the_collector_retries_them() {
+    use tonic_types::{ErrorDetails, StatusExt};
+    let throttled = tonic::Status::with_error_details(
+        tonic::Code::ResourceExhausted,
+        "slow down",
+        ErrorDetails::with_retry_info(Some(std::time::Duration::from_millis(700))),
+    );
+    // Two that may pass, a throttle that says how long to wait; then the batch is taken.
+    let (address, backend) = scripted_grpc(vec![
+        tonic::Status::unavailable("starting"),
+        tonic::Status::deadline_exceeded("slow"),
+        throttled,
+    ]);
+    let forwarder = start(&forwarder_yaml(
+        "otlp",
+        &format!("{{ endpoint: \"{address}\", retry_on_failure: {FAST_RETRIES} }}"),
+    ))
+    .await;
+    assert_eq!(post(address_of(&forwarder), 4).await, 200);
+    eventually("the batch delivered", || {
+        backend.accepted.load(std::sync::atomic::Ordering::SeqCst) == 4
+    })
+    .await;
+    let calls = backend.calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 4);
+    assert!(
+        calls[3] - calls[2] >= std::time::Duration::from_millis(700),
+        "the throttle's RetryInfo was honoured: {:?}",
+        calls[3] - calls[2]
+    );
+    assert_eq!(exporter_stats(forwarder.pipelines())["retries"], 3);
+
+    // A refusal of the data itself, and a throttle that does not say when: never again.
+    *backend.script.lock().unwrap() = vec![
+        tonic::Status::invalid_argument("bad spans"),
+        tonic::Status::resource_exhausted("no"),
+    ]
+    .into();
+    assert_eq!(post(address_of(&forwarder), 2).await, 200);
+    assert_eq!(post(address_of(&forwarder), 2).await, 200);
+    eventually("both batches given up", || {
+        exporter_stats(forwarder.pipelines()).get("batches_lost") == Some(&2)
+    })
+    .await;
+    assert_eq!(backend.calls.lock().unwrap().len(), 6, "one call each");
+    let pipelines = forwarder.pipelines().to_vec();
+    forwarder.shutdown().await;
+    assert_eq!(exporter_stats(&pipelines)["spans_lost"], 4);
+}
+
+fn address_of(running: &Running) -> SocketAddr {
+    address(running, "http")
+}
+
+/// An OTLP/HTTP server that answers each request with the next `(status, Retry-After)` of its
+/// script, then 200; it keeps the time of every request.
+async fn scripted_http(
+    script: Vec<(u16, Option<&'static str>)>,
+) -> (
+    SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<std::time::Instant>>>,
+) {
+    let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let script = std::sync::Arc::new(std::sync::Mutex::new(
+        script
+            .into_iter()
+            .collect::<std::collections::VecDeque<_>>(),
+    ));
+    let app = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post({
+            let calls = calls.clone();
+            move || {
+                calls.lock().unwrap().push(std::time::Instant::now());
+                let next = script.lock().unwrap().pop_front();
+                async move {
+                    let (status, retry_after) = next.unwrap_or((200, None));
+                    let mut response = http::Response::builder().status(status);
+                    if let Some(after) = retry_after {
+                        response = response.header("retry-after", after);
+                    }
+                    response.body(axum::body::Body::empty()).unwrap()
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (address, calls)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_failures_are_retried_as_the_collector_retries_them() {
+    let (address, calls) = scripted_http(vec![(503, Some("1")), (429, None)]).await;
+    let forwarder = start(&forwarder_yaml(
+        "otlphttp",
+        &format!(
+            "{{ endpoint: \"http://{address}\", retry_on_failure: {FAST_RETRIES}, \
+             sending_queue: {{ enabled: false }} }}"
+        ),
+    ))
+    .await;
+    // Without a queue the request waits for the retries: 503 (Retry-After: 1), 429, then 200.
+    let started = std::time::Instant::now();
+    assert_eq!(post(address_of(&forwarder), 1).await, 200);
+    {
+        let calls = calls.lock().unwrap();
+        assert_eq!(calls.len(), 3);
+        assert!(
+            calls[1] - calls[0] >= std::time::Duration::from_secs(1),
+            "Retry-After honoured: {:?}",
+            calls[1] - calls[0]
+        );
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // A 400: refused once, not sent again, and the client told to retry.
+    let (address2, calls2) = scripted_http(vec![(400, None)]).await;
+    let refusing = start(&forwarder_yaml(
+        "otlphttp",
+        &format!(
+            "{{ endpoint: \"http://{address2}\", retry_on_failure: {FAST_RETRIES}, \
+             sending_queue: {{ enabled: false }} }}"
+        ),
+    ))
+    .await;
+    assert_eq!(post(address_of(&refusing), 1).await, 503);
+    assert_eq!(calls2.lock().unwrap().len(), 1, "a 400 is not sent again");
+    forwarder.shutdown().await;
+    refusing.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_refuses_with_503_and_shutdown_ends_the_waits_counting_the_lost() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let forwarder = start(&forwarder_yaml(
+        "otlp",
+        &format!(
+            "{{ endpoint: \"{closed}\", timeout: 1s, \
+             retry_on_failure: {{ initial_interval: 1h, max_interval: 1h, max_elapsed_time: 0 }}, \
+             sending_queue: {{ num_consumers: 1, queue_size: 1 }} }}"
+        ),
+    ))
+    .await;
+    // One batch in the consumer's hands (waiting an hour to retry), one in the queue.
+    assert_eq!(post(address_of(&forwarder), 2).await, 200);
+    eventually("the first batch taken from the queue", || {
+        exporter_stats(forwarder.pipelines()).contains_key("attempts")
+    })
+    .await;
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        codes.push(post(address_of(&forwarder), 2).await);
+    }
+    assert_eq!(codes[0], 200, "{codes:?}");
+    assert!(codes[1..].iter().all(|&c| c == 503), "{codes:?}");
+    let stats = exporter_stats(forwarder.pipelines());
+    assert_eq!(stats["batches_refused_queue_full"], 2);
+    let pipelines = forwarder.pipelines().to_vec();
+    let started = std::time::Instant::now();
+    forwarder.shutdown().await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "shutdown waited {:?}",
+        started.elapsed()
+    );
+    let stats = exporter_stats(&pipelines);
+    assert_eq!(
+        stats["spans_lost"], 4,
+        "both held batches counted: {stats:?}"
+    );
 }

@@ -228,7 +228,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let pipelines = running.pipelines().to_vec();
             running.shutdown().await;
             for pipeline in &pipelines {
-                for stage in pipeline.summaries() {
+                for stage in pipeline
+                    .summaries()
+                    .into_iter()
+                    .chain(pipeline.exporter_summaries())
+                {
                     tracing::info!(pipeline = %pipeline.id(), "{}", stage.line());
                 }
             }

@@ -5,7 +5,8 @@
 //! the names are shown.
 
 use crate::config::{
-    Config, ExporterConfig, LimitsConfig, OnError, ProcessorConfig, WasmProcessorConfig,
+    Config, ExporterConfig, LimitsConfig, OnError, ProcessorConfig, QueueConfig, RetryConfig,
+    WasmProcessorConfig,
 };
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
@@ -84,21 +85,23 @@ pub fn summary(config: &Config, listening: &[(&str, &'static str, SocketAddr)]) 
                     format!("a summary on stderr ({:?})", debug.verbosity).to_lowercase()
                 }
                 Some(ExporterConfig::Otlp(otlp)) => format!(
-                    "OTLP/gRPC to {} ({} compression, timeout {:?}{})",
+                    "OTLP/gRPC to {} ({} compression, timeout {:?}{}){}",
                     otlp.endpoint,
                     format!("{:?}", otlp.compression).to_lowercase(),
                     otlp.timeout,
-                    header_names(otlp.headers.keys())
+                    header_names(otlp.headers.keys()),
+                    delivery(&otlp.retry_on_failure, &otlp.sending_queue)
                 ),
                 Some(ExporterConfig::OtlpHttp(http)) => format!(
-                    "OTLP/HTTP ({}) to {} ({} compression, timeout {:?}{})",
+                    "OTLP/HTTP ({}) to {} ({} compression, timeout {:?}{}){}",
                     format!("{:?}", http.encoding).to_lowercase(),
                     http.traces_endpoint
                         .clone()
                         .unwrap_or_else(|| format!("{}/v1/traces", http.endpoint)),
                     format!("{:?}", http.compression).to_lowercase(),
                     http.timeout,
-                    header_names(http.headers.keys())
+                    header_names(http.headers.keys()),
+                    delivery(&http.retry_on_failure, &http.sending_queue)
                 ),
                 None => "(not configured)".to_owned(),
             };
@@ -133,6 +136,24 @@ fn plugin(wasm: &WasmProcessorConfig) -> String {
         let _ = write!(text, ", keys: {}", names.join(", "));
     }
     text
+}
+
+/// `; queue of 1000 batches, 10 senders; retries for up to 300s`.
+fn delivery(retry: &RetryConfig, queue: &QueueConfig) -> String {
+    let queue = if queue.enabled {
+        format!(
+            "queue of {} batches, {} senders",
+            queue.queue_size, queue.num_consumers
+        )
+    } else {
+        "no queue".to_owned()
+    };
+    let retry = match (retry.enabled, retry.max_elapsed_time.is_zero()) {
+        (false, _) => "no retries".to_owned(),
+        (true, true) => "retries without end".to_owned(),
+        (true, false) => format!("retries for up to {:?}", retry.max_elapsed_time),
+    };
+    format!("; {queue}; {retry}")
 }
 
 fn header_names<'a>(names: impl Iterator<Item = &'a String>) -> String {

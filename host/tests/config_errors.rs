@@ -443,3 +443,48 @@ fn yaml_that_does_not_parse_is_placed() {
     );
     assert!(stderr.contains("not valid YAML"), "{stderr}");
 }
+
+#[test]
+fn retry_and_queue_settings_out_of_range_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    for (settings, reason) in [
+        (
+            "retry_on_failure: { multiplier: 0.5 }",
+            "retry_on_failure.multiplier: must be at least 1, not 0.5",
+        ),
+        (
+            "retry_on_failure: { randomization_factor: 2 }",
+            "retry_on_failure.randomization_factor: must be between 0 and 1",
+        ),
+        (
+            "retry_on_failure: { initial_interval: 1m, max_interval: 10s }",
+            "retry_on_failure.max_interval: 10s is shorter than initial_interval 60s",
+        ),
+        (
+            "sending_queue: { num_consumers: 0 }",
+            "sending_queue.num_consumers: must be at least 1",
+        ),
+        (
+            "sending_queue: { queue_sise: 10 }",
+            "unknown field `queue_sise`",
+        ),
+    ] {
+        let path = dir.path().join("exporter.yaml");
+        std::fs::write(
+            &path,
+            format!(
+                "receivers:\n  otlp:\n    protocols:\n      http: {{ endpoint: \"127.0.0.1:0\" }}\n\
+                 exporters:\n  otlp:\n    endpoint: 127.0.0.1:4317\n    {settings}\n\
+                 service:\n  pipelines:\n    traces: {{ receivers: [otlp], exporters: [otlp] }}\n"
+            ),
+        )
+        .unwrap();
+        let output = validate(&path);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{settings} accepted");
+        assert!(
+            stderr.contains("exporters.otlp") && stderr.contains(reason),
+            "{settings}: {stderr}"
+        );
+    }
+}

@@ -502,6 +502,13 @@ pub struct OtlpExporterConfig {
     /// Extra request headers (gRPC metadata).
     #[serde(default, deserialize_with = "units::text_map")]
     pub headers: BTreeMap<String, String>,
+    /// Send again what failed for a reason that may pass (the collector's keys and defaults).
+    #[serde(default)]
+    pub retry_on_failure: RetryConfig,
+    /// Hold batches in a bounded queue and send them from worker tasks, so that a slow or down
+    /// destination does not hold up the pipeline (the collector's keys and defaults).
+    #[serde(default)]
+    pub sending_queue: QueueConfig,
 }
 
 /// Encoding for the OTLP/HTTP exporter.
@@ -539,6 +546,118 @@ pub struct OtlpHttpExporterConfig {
     /// Extra request headers.
     #[serde(default, deserialize_with = "units::text_map")]
     pub headers: BTreeMap<String, String>,
+    /// As for `otlp`.
+    #[serde(default)]
+    pub retry_on_failure: RetryConfig,
+    /// As for `otlp`.
+    #[serde(default)]
+    pub sending_queue: QueueConfig,
+}
+
+/// `retry_on_failure` of the `otlp` and `otlphttp` exporters, with the collector's keys and
+/// defaults: after a failure that may pass (gRPC `UNAVAILABLE`, HTTP 503, no connection...),
+/// wait `initial_interval`, then `multiplier` times longer each time up to `max_interval`, each
+/// wait moved at random by up to `randomization_factor` of itself, and give up once
+/// `max_elapsed_time` has passed since the first attempt (`0`: never). A wait the destination
+/// asks for (`Retry-After`, gRPC `RetryInfo`) is honoured when longer.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetryConfig {
+    /// Retry at all. Default `true`.
+    pub enabled: bool,
+    /// The first wait. Default `5s`.
+    #[serde(deserialize_with = "units::duration")]
+    pub initial_interval: Duration,
+    /// How far each wait may be moved at random, as a fraction of it (0 to 1). Default `0.5`.
+    pub randomization_factor: f64,
+    /// How much longer each wait is than the one before (at least 1). Default `1.5`.
+    pub multiplier: f64,
+    /// The longest wait. Default `30s`.
+    #[serde(deserialize_with = "units::duration")]
+    pub max_interval: Duration,
+    /// How long to keep trying a batch, from its first attempt; `0` is without end. Default `300s`.
+    #[serde(deserialize_with = "units::duration")]
+    pub max_elapsed_time: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            initial_interval: Duration::from_secs(5),
+            randomization_factor: 0.5,
+            multiplier: 1.5,
+            max_interval: Duration::from_secs(30),
+            max_elapsed_time: Duration::from_secs(300),
+        }
+    }
+}
+
+impl RetryConfig {
+    /// The first key that is out of range, with why.
+    pub fn check(&self) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&self.randomization_factor) {
+            return Err(format!(
+                "retry_on_failure.randomization_factor: must be between 0 and 1, not {}",
+                self.randomization_factor
+            ));
+        }
+        if !(self.multiplier >= 1.0 && self.multiplier.is_finite()) {
+            return Err(format!(
+                "retry_on_failure.multiplier: must be at least 1, not {}",
+                self.multiplier
+            ));
+        }
+        if self.enabled && self.initial_interval.is_zero() {
+            return Err("retry_on_failure.initial_interval: must be more than 0".to_owned());
+        }
+        if self.max_interval < self.initial_interval {
+            return Err(format!(
+                "retry_on_failure.max_interval: {:?} is shorter than initial_interval {:?}",
+                self.max_interval, self.initial_interval
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `sending_queue` of the `otlp` and `otlphttp` exporters, with the collector's keys and
+/// defaults: up to `queue_size` batches wait in memory, `num_consumers` tasks send them. A full
+/// queue refuses the batch, and the receiver tells the client to retry (HTTP 503, gRPC
+/// `UNAVAILABLE`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QueueConfig {
+    /// Queue at all; without it, a batch is sent (and retried) while its request waits.
+    /// Default `true`.
+    pub enabled: bool,
+    /// How many batches are sent at once. Default `10`.
+    pub num_consumers: usize,
+    /// How many batches may wait. Default `1000`.
+    pub queue_size: usize,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            num_consumers: 10,
+            queue_size: 1000,
+        }
+    }
+}
+
+impl QueueConfig {
+    /// The first key that is out of range, with why.
+    pub fn check(&self) -> Result<(), String> {
+        if self.num_consumers == 0 {
+            return Err("sending_queue.num_consumers: must be at least 1".to_owned());
+        }
+        if self.queue_size == 0 {
+            return Err("sending_queue.queue_size: must be at least 1".to_owned());
+        }
+        Ok(())
+    }
 }
 
 fn default_export_timeout() -> Duration {

@@ -85,6 +85,7 @@ impl Exporter for FileExporter {
             self.write(request).map_err(|e| ExportError::Destination {
                 exporter: self.id.clone(),
                 reason: format!("cannot write {}: {e}", self.path.display()),
+                retry: super::Retry::Never,
             })
         })
     }

@@ -5,13 +5,17 @@ mod debug;
 mod file;
 mod otlp_grpc;
 mod otlp_http;
+mod queue;
+pub mod retry;
 
 pub use debug::DebugExporter;
 pub use file::FileExporter;
 pub use otlp_grpc::OtlpGrpcExporter;
 pub use otlp_http::OtlpHttpExporter;
+pub use queue::Delivery;
+pub use retry::Retry;
 
-use crate::config::ExporterConfig;
+use crate::config::{ExporterConfig, QueueConfig, RetryConfig};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use std::future::Future;
 use std::pin::Pin;
@@ -30,10 +34,22 @@ pub enum ExportError {
         exporter: String,
         /// What went wrong.
         reason: String,
+        /// Whether sending it again may succeed.
+        retry: Retry,
     },
     /// One or more exporters failed.
     #[error("export failed: {0}")]
     Failed(String),
+}
+
+impl ExportError {
+    /// Whether sending the batch again may succeed.
+    pub fn retry(&self) -> Retry {
+        match self {
+            ExportError::Destination { retry, .. } => *retry,
+            ExportError::Failed(_) => Retry::Never,
+        }
+    }
 }
 
 /// A destination for batches.
@@ -47,6 +63,20 @@ pub trait Exporter: Send + Sync {
         request: &'a ExportTraceServiceRequest,
     ) -> BoxFuture<'a, Result<(), ExportError>>;
 
+    /// Send one request the caller shares with other exporters (a queue keeps it without a
+    /// copy).
+    fn export_shared(
+        &self,
+        request: Arc<ExportTraceServiceRequest>,
+    ) -> BoxFuture<'_, Result<(), ExportError>> {
+        Box::pin(async move { self.export(&request).await })
+    }
+
+    /// The exporter's counters, if it keeps any (a sending queue does: sent, retried, lost).
+    fn stats(&self) -> Option<&Arc<crate::telemetry::Counters>> {
+        None
+    }
+
     /// Flush and release what the exporter holds.
     fn shutdown(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {})
@@ -56,11 +86,33 @@ pub trait Exporter: Send + Sync {
 /// Create the exporter `id` from its config; the error is the reason, for the config error.
 pub fn build(id: &str, config: &ExporterConfig) -> Result<Arc<dyn Exporter>, String> {
     Ok(match config {
-        ExporterConfig::Otlp(c) => Arc::new(OtlpGrpcExporter::new(id, c)?),
-        ExporterConfig::OtlpHttp(c) => Arc::new(OtlpHttpExporter::new(id, c)?),
+        ExporterConfig::Otlp(c) => delivery(
+            Arc::new(OtlpGrpcExporter::new(id, c)?),
+            c.retry_on_failure,
+            c.sending_queue,
+        )?,
+        ExporterConfig::OtlpHttp(c) => delivery(
+            Arc::new(OtlpHttpExporter::new(id, c)?),
+            c.retry_on_failure,
+            c.sending_queue,
+        )?,
         ExporterConfig::File(c) => Arc::new(FileExporter::new(id, &c.path)?),
         ExporterConfig::Debug(c) => Arc::new(DebugExporter::new(id, c.verbosity)),
     })
+}
+
+/// `inner` behind its sending queue and retries, unless both are off.
+fn delivery(
+    inner: Arc<dyn Exporter>,
+    retry: RetryConfig,
+    queue: QueueConfig,
+) -> Result<Arc<dyn Exporter>, String> {
+    retry.check()?;
+    queue.check()?;
+    if !retry.enabled && !queue.enabled {
+        return Ok(inner);
+    }
+    Ok(Arc::new(Delivery::new(inner, retry, queue)))
 }
 
 /// Count the spans of a request.

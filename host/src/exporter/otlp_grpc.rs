@@ -1,6 +1,6 @@
 //! The `otlp` exporter: OTLP/gRPC to another collector or backend (plain-text HTTP/2).
 
-use super::{BoxFuture, ExportError, Exporter};
+use super::{BoxFuture, ExportError, Exporter, Retry};
 use crate::config::{Compression, OtlpExporterConfig};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
@@ -63,9 +63,10 @@ impl Exporter for OtlpGrpcExporter {
         request: &'a ExportTraceServiceRequest,
     ) -> BoxFuture<'a, Result<(), ExportError>> {
         Box::pin(async move {
-            let fail = |reason: String| ExportError::Destination {
+            let fail = |reason: String, retry: Retry| ExportError::Destination {
                 exporter: self.id.clone(),
                 reason,
+                retry,
             };
             let mut call = tonic::Request::new(request.clone());
             *call.metadata_mut() = self.metadata.clone();
@@ -73,8 +74,18 @@ impl Exporter for OtlpGrpcExporter {
             let mut client = self.client.clone();
             let response = tokio::time::timeout(self.timeout, client.export(call))
                 .await
-                .map_err(|_| fail(format!("no answer within {:?}", self.timeout)))?
-                .map_err(|status| fail(format!("{:?}: {}", status.code(), status.message())))?;
+                .map_err(|_| {
+                    fail(
+                        format!("no answer within {:?}", self.timeout),
+                        Retry::Later { after: None },
+                    )
+                })?
+                .map_err(|status| {
+                    fail(
+                        format!("{:?}: {}", status.code(), status.message()),
+                        retry_for(&status),
+                    )
+                })?;
             if let Some(partial) = response.into_inner().partial_success
                 && partial.rejected_spans > 0
             {
@@ -82,5 +93,62 @@ impl Exporter for OtlpGrpcExporter {
             }
             Ok(())
         })
+    }
+}
+
+/// Whether a gRPC failure may pass, as the collector's `otlp` exporter decides: `CANCELLED`,
+/// `DEADLINE_EXCEEDED`, `ABORTED`, `OUT_OF_RANGE`, `UNAVAILABLE` and `DATA_LOSS` may;
+/// `RESOURCE_EXHAUSTED` only when the server says when to retry (`RetryInfo`); the rest do not.
+fn retry_for(status: &tonic::Status) -> Retry {
+    use tonic::Code;
+    use tonic_types::StatusExt;
+    let asked = status
+        .get_details_retry_info()
+        .and_then(|info| info.retry_delay);
+    match status.code() {
+        Code::Cancelled
+        | Code::DeadlineExceeded
+        | Code::Aborted
+        | Code::OutOfRange
+        | Code::Unavailable
+        | Code::DataLoss => Retry::Later { after: asked },
+        Code::ResourceExhausted if asked.is_some() => Retry::Later { after: asked },
+        _ => Retry::Never,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic_types::{ErrorDetails, StatusExt};
+
+    #[test]
+    fn retryable_codes_are_the_collectors_and_resource_exhausted_needs_retry_info() {
+        let later = Retry::Later { after: None };
+        assert_eq!(retry_for(&tonic::Status::unavailable("down")), later);
+        assert_eq!(retry_for(&tonic::Status::deadline_exceeded("slow")), later);
+        assert_eq!(
+            retry_for(&tonic::Status::invalid_argument("bad")),
+            Retry::Never
+        );
+        assert_eq!(
+            retry_for(&tonic::Status::unauthenticated("who")),
+            Retry::Never
+        );
+        assert_eq!(
+            retry_for(&tonic::Status::resource_exhausted("full")),
+            Retry::Never
+        );
+        let throttled = tonic::Status::with_error_details(
+            tonic::Code::ResourceExhausted,
+            "full",
+            ErrorDetails::with_retry_info(Some(Duration::from_secs(3))),
+        );
+        assert_eq!(
+            retry_for(&throttled),
+            Retry::Later {
+                after: Some(Duration::from_secs(3))
+            }
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! The `otlphttp` exporter: OTLP/HTTP with protobuf or JSON bodies (plain-text HTTP/1.1).
 
-use super::{BoxFuture, ExportError, Exporter};
+use super::{BoxFuture, ExportError, Exporter, Retry};
 use crate::config::{Compression, Encoding, OtlpHttpExporterConfig};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -86,11 +86,12 @@ impl Exporter for OtlpHttpExporter {
         request: &'a ExportTraceServiceRequest,
     ) -> BoxFuture<'a, Result<(), ExportError>> {
         Box::pin(async move {
-            let fail = |reason: String| ExportError::Destination {
+            let fail = |reason: String, retry: Retry| ExportError::Destination {
                 exporter: self.id.clone(),
                 reason,
+                retry,
             };
-            let body = self.body(request).map_err(&fail)?;
+            let body = self.body(request).map_err(|e| fail(e, Retry::Never))?;
             let mut builder = hyper::Request::post(self.url.clone()).header(
                 hyper::header::CONTENT_TYPE,
                 match self.encoding {
@@ -106,25 +107,101 @@ impl Exporter for OtlpHttpExporter {
             }
             let http_request = builder
                 .body(Full::new(Bytes::from(body)))
-                .map_err(|e| fail(e.to_string()))?;
+                .map_err(|e| fail(e.to_string(), Retry::Never))?;
+            let later = Retry::Later { after: None };
             let response = tokio::time::timeout(self.timeout, self.client.request(http_request))
                 .await
-                .map_err(|_| fail(format!("no answer within {:?}", self.timeout)))?
-                .map_err(|e| fail(format!("cannot reach {}: {e}", self.url)))?;
+                .map_err(|_| fail(format!("no answer within {:?}", self.timeout), later))?
+                .map_err(|e| fail(format!("cannot reach {}: {e}", self.url), later))?;
             let status = response.status();
             if !status.is_success() {
+                let retry = retry_for(status, response.headers(), std::time::SystemTime::now());
                 let text = response
                     .into_body()
                     .collect()
                     .await
                     .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
                     .unwrap_or_default();
-                return Err(fail(format!(
-                    "{status}: {}",
-                    text.chars().take(200).collect::<String>()
-                )));
+                return Err(fail(
+                    format!("{status}: {}", text.chars().take(200).collect::<String>()),
+                    retry,
+                ));
             }
             Ok(())
         })
+    }
+}
+
+/// Whether an HTTP failure may pass, as the collector's `otlphttp` exporter decides: 429, 502,
+/// 503 and 504 may, after the `Retry-After` the server sent (seconds or an HTTP date, read at
+/// `now`) if any; the rest do not.
+fn retry_for(
+    status: hyper::StatusCode,
+    headers: &hyper::HeaderMap,
+    now: std::time::SystemTime,
+) -> Retry {
+    use hyper::StatusCode;
+    if !matches!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS
+            | StatusCode::BAD_GATEWAY
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT
+    ) {
+        return Retry::Never;
+    }
+    let after = headers
+        .get(hyper::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let v = v.trim();
+            match v.parse::<u64>() {
+                Ok(seconds) => Some(Duration::from_secs(seconds)),
+                Err(_) => httpdate::parse_http_date(v)
+                    .ok()
+                    .map(|at| at.duration_since(now).unwrap_or_default()),
+            }
+        });
+    Retry::Later { after }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::{HeaderMap, StatusCode};
+
+    #[test]
+    fn retryable_statuses_are_the_collectors_with_retry_after_in_seconds_or_a_date() {
+        let now = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let none = HeaderMap::new();
+        for status in [400, 401, 404, 413, 500] {
+            let status = StatusCode::from_u16(status).unwrap();
+            assert_eq!(retry_for(status, &none, now), Retry::Never, "{status}");
+        }
+        for status in [429, 502, 503, 504] {
+            let status = StatusCode::from_u16(status).unwrap();
+            assert_eq!(
+                retry_for(status, &none, now),
+                Retry::Later { after: None },
+                "{status}"
+            );
+        }
+        let mut seconds = HeaderMap::new();
+        seconds.insert(hyper::header::RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(
+            retry_for(StatusCode::SERVICE_UNAVAILABLE, &seconds, now),
+            Retry::Later {
+                after: Some(Duration::from_secs(7))
+            }
+        );
+        let mut date = HeaderMap::new();
+        let at = httpdate::fmt_http_date(now + Duration::from_secs(90));
+        date.insert(hyper::header::RETRY_AFTER, at.parse().unwrap());
+        assert_eq!(
+            retry_for(StatusCode::TOO_MANY_REQUESTS, &date, now),
+            Retry::Later {
+                after: Some(Duration::from_secs(90))
+            }
+        );
     }
 }

@@ -160,6 +160,23 @@ impl Pipeline {
         &self.inner.stages
     }
 
+    /// What each exporter that keeps counters (one with a sending queue or retries) has done
+    /// so far: `batches_sent`, `spans_sent`, `retries`, `spans_lost`, ...
+    pub fn exporter_summaries(&self) -> Vec<StageSummary> {
+        self.inner
+            .exporters
+            .iter()
+            .filter_map(|exporter| {
+                Some(StageSummary {
+                    id: exporter.id().to_owned(),
+                    is_plugin: false,
+                    stats: exporter.stats()?.snapshot(),
+                    plugin_counters: Default::default(),
+                })
+            })
+            .collect()
+    }
+
     /// What each stage has done so far, in order.
     pub fn summaries(&self) -> Vec<StageSummary> {
         self.inner
@@ -247,9 +264,14 @@ pub(crate) async fn run(chain: &Chain, mut batch: Batch) -> Result<Report, Consu
 }
 
 async fn export(chain: &Chain, batch: Batch) -> Result<(), ExportError> {
-    let request = batch.into_request();
-    let results =
-        futures_util::future::join_all(chain.exporters.iter().map(|e| e.export(&request))).await;
+    let request = std::sync::Arc::new(batch.into_request());
+    let results = futures_util::future::join_all(
+        chain
+            .exporters
+            .iter()
+            .map(|e| e.export_shared(request.clone())),
+    )
+    .await;
     let failures: Vec<String> = results
         .into_iter()
         .filter_map(Result::err)
