@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod exporter;
 pub mod loadgen;
+pub mod metrics;
 pub mod pipeline;
 pub mod receiver;
 pub mod runtime;

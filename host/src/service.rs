@@ -3,7 +3,7 @@
 //! ([`Prepared::serve`]), and a graceful shutdown that flushes what the batchers hold.
 
 use crate::config::endpoint::Endpoint;
-use crate::config::{Config, ConfigError, ReceiverConfig};
+use crate::config::{Config, ConfigError, ExtensionConfig, ReceiverConfig};
 use crate::pipeline::{Pipeline, build_pipelines};
 use crate::receiver::{Consumer, grpc, http};
 use crate::runtime::{LoadError, Runtime};
@@ -23,14 +23,14 @@ pub enum ServiceError {
     Bind(Box<BindError>),
 }
 
-/// A receiver that could not listen.
+/// A receiver (or the metrics or health endpoint) that could not listen.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "{file}: receivers.{receiver}.protocols.{protocol}.endpoint: cannot listen on {endpoint} ({address}): {reason}"
-)]
+#[error("{file}: {key}: cannot listen on {endpoint} ({address}): {reason}")]
 pub struct BindError {
     /// The config file.
     pub file: String,
+    /// The key of the endpoint in the config.
+    pub key: String,
     /// The receiver id.
     pub receiver: String,
     /// `grpc` or `http`.
@@ -43,31 +43,42 @@ pub struct BindError {
     pub reason: String,
 }
 
-/// A listening receiver.
+/// A listening receiver, or the metrics or health endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listener {
-    /// The receiver id.
+    /// The receiver id (`telemetry` for `/metrics`, the extension id for health).
     pub receiver: String,
-    /// `grpc` or `http`.
+    /// `grpc`, `http`, `metrics` or `health`.
     pub protocol: &'static str,
     /// The address actually bound (useful with port 0).
     pub address: SocketAddr,
 }
 
-/// One protocol of one receiver, ready to listen.
+/// One protocol of one receiver (or the metrics or health endpoint), ready to listen.
 struct Planned {
     receiver: String,
     protocol: &'static str,
+    key: String,
     endpoint: String,
     address: SocketAddr,
-    consumer: Consumer,
     serve: Serve,
 }
 
 /// What a planned listener serves.
 enum Serve {
-    Grpc { max_message: usize },
-    Http { path: String, max_body: usize },
+    Grpc {
+        consumer: Consumer,
+        max_message: usize,
+    },
+    Http {
+        consumer: Consumer,
+        path: String,
+        max_body: usize,
+    },
+    Metrics,
+    Health {
+        path: String,
+    },
 }
 
 /// A config checked and built as far as it goes without listening: the runtime, every plugin
@@ -104,6 +115,10 @@ impl Prepared {
     /// Listen on every endpoint and serve until [`Running::shutdown`].
     pub fn serve(self) -> Result<Running, ServiceError> {
         let (stop, stopped) = watch::channel(false);
+        // The metrics and health endpoints stop last: they answer while the pipelines drain.
+        let (stop_telemetry, telemetry_stopped) = watch::channel(false);
+        let mut telemetry = Vec::new();
+        let health = crate::metrics::Health::default();
         let mut servers = Vec::new();
         let mut listeners = Vec::new();
         for planned in self.planned {
@@ -113,6 +128,7 @@ impl Prepared {
                 .map_err(|e| {
                     ServiceError::Bind(Box::new(BindError {
                         file: self.file.clone(),
+                        key: planned.key.clone(),
                         receiver: planned.receiver.clone(),
                         protocol: planned.protocol,
                         endpoint: planned.endpoint.clone(),
@@ -126,8 +142,11 @@ impl Prepared {
                 let _ = stopped.wait_for(|s| *s).await;
             };
             match planned.serve {
-                Serve::Grpc { max_message } => {
-                    let service = grpc::TraceService::new(planned.consumer, max_message);
+                Serve::Grpc {
+                    consumer,
+                    max_message,
+                } => {
+                    let service = grpc::TraceService::new(consumer, max_message);
                     servers.push(tokio::spawn(async move {
                         let result = tonic::transport::Server::builder()
                             .add_service(service)
@@ -142,8 +161,38 @@ impl Prepared {
                     }));
                     tracing::info!(receiver = %planned.receiver, %address, "OTLP/gRPC receiver listening");
                 }
-                Serve::Http { path, max_body } => {
-                    let router = http::router(planned.consumer, &path, max_body);
+                Serve::Metrics | Serve::Health { .. } => {
+                    let (router, what, path) = match planned.serve {
+                        Serve::Health { path } => (
+                            crate::metrics::health_router(&path, health.clone()),
+                            "health check",
+                            path,
+                        ),
+                        _ => (
+                            crate::metrics::metrics_router(self.pipelines.clone()),
+                            "metrics",
+                            "/metrics".to_owned(),
+                        ),
+                    };
+                    let mut stopped = telemetry_stopped.clone();
+                    telemetry.push(tokio::spawn(async move {
+                        let result = axum::serve(listener, router)
+                            .with_graceful_shutdown(async move {
+                                let _ = stopped.wait_for(|s| *s).await;
+                            })
+                            .await;
+                        if let Err(e) = result {
+                            tracing::error!("the {what} endpoint stopped: {e}");
+                        }
+                    }));
+                    tracing::info!(%address, %path, "{what} endpoint listening");
+                }
+                Serve::Http {
+                    consumer,
+                    path,
+                    max_body,
+                } => {
+                    let router = http::router(consumer, &path, max_body);
                     servers.push(tokio::spawn(async move {
                         let result = axum::serve(listener, router)
                             .with_graceful_shutdown(until_stopped)
@@ -161,12 +210,16 @@ impl Prepared {
                 address,
             });
         }
+        health.set(true);
         Ok(Running {
             pipelines: self.pipelines,
             servers,
             stop,
             listeners,
             runtime: self.runtime,
+            health,
+            telemetry,
+            stop_telemetry,
         })
     }
 }
@@ -179,6 +232,9 @@ pub struct Running {
     stop: watch::Sender<bool>,
     listeners: Vec<Listener>,
     runtime: Arc<Runtime>,
+    health: crate::metrics::Health,
+    telemetry: Vec<JoinHandle<()>>,
+    stop_telemetry: watch::Sender<bool>,
 }
 
 impl Running {
@@ -200,14 +256,20 @@ impl Running {
         crate::pipeline::tail::reload_samplers(&self.pipelines, config, self.runtime.clone()).await
     }
 
-    /// Stop taking requests, let requests in flight finish, then flush every pipeline.
+    /// Stop taking requests (the health check answers 503 from now on), let requests in flight
+    /// finish, flush every pipeline, then stop the metrics and health endpoints.
     pub async fn shutdown(self) {
+        self.health.set(false);
         let _ = self.stop.send(true);
         for server in self.servers {
             let _ = server.await;
         }
         for pipeline in &self.pipelines {
             pipeline.shutdown().await;
+        }
+        let _ = self.stop_telemetry.send(true);
+        for server in self.telemetry {
+            let _ = server.await;
         }
     }
 }
@@ -261,10 +323,11 @@ fn prepare_blocking(config: &Config) -> Result<Prepared, ServiceError> {
             planned.push(Planned {
                 receiver: id.clone(),
                 protocol: "grpc",
+                key: format!("receivers.{id}.protocols.grpc.endpoint"),
                 endpoint: grpc_config.endpoint.clone(),
                 address: resolve("grpc", &grpc_config.endpoint)?,
-                consumer: consumer.clone(),
                 serve: Serve::Grpc {
+                    consumer: consumer.clone(),
                     max_message: grpc_config.max_recv_msg_size_mib << 20,
                 },
             });
@@ -273,15 +336,48 @@ fn prepare_blocking(config: &Config) -> Result<Prepared, ServiceError> {
             planned.push(Planned {
                 receiver: id.clone(),
                 protocol: "http",
+                key: format!("receivers.{id}.protocols.http.endpoint"),
                 endpoint: http_config.endpoint.clone(),
                 address: resolve("http", &http_config.endpoint)?,
-                consumer: consumer.clone(),
                 serve: Serve::Http {
+                    consumer: consumer.clone(),
                     path: http_config.traces_url_path.clone(),
                     max_body: http_config.max_request_body_size,
                 },
             });
         }
+    }
+    let resolve = |key: &str, endpoint: &str| {
+        Endpoint::parse(endpoint)
+            .and_then(|e| e.resolve())
+            .map_err(|reason| config.error(key, reason))
+    };
+    if let Some(address) = &config.service.telemetry.metrics.address {
+        let key = "service.telemetry.metrics.address";
+        planned.push(Planned {
+            receiver: "telemetry".to_owned(),
+            protocol: "metrics",
+            key: key.to_owned(),
+            endpoint: address.clone(),
+            address: resolve(key, address)?,
+            serve: Serve::Metrics,
+        });
+    }
+    for id in &config.service.extensions {
+        let Some(ExtensionConfig::HealthCheck(health)) = config.extensions.get(id) else {
+            continue;
+        };
+        let key = format!("extensions.{id}.endpoint");
+        planned.push(Planned {
+            receiver: id.clone(),
+            protocol: "health",
+            address: resolve(&key, &health.endpoint)?,
+            key,
+            endpoint: health.endpoint.clone(),
+            serve: Serve::Health {
+                path: health.path.clone(),
+            },
+        });
     }
     Ok(Prepared {
         file,

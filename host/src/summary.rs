@@ -19,6 +19,11 @@ const CONFIG_WIDTH: usize = 180;
 /// address)`, as [`crate::service::Prepared::addresses`] gives them).
 pub fn summary(config: &Config, listening: &[(&str, &'static str, SocketAddr)]) -> String {
     let mut out = String::new();
+    for (what, protocol) in [("metrics", "metrics"), ("health check", "health")] {
+        for (_, _, address) in listening.iter().filter(|(_, p, _)| *p == protocol) {
+            let _ = writeln!(out, "{what} on {address}");
+        }
+    }
     for (id, pipeline) in &config.service.pipelines {
         let _ = writeln!(out, "pipeline {id}");
         out.push_str("  receivers\n");

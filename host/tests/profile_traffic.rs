@@ -59,6 +59,8 @@ fn start_profile(dir: &Path, profile: &str, extra: &[(&str, &OsStr)]) -> Spanwis
         ("SPANWISE_OUTPUT", output.as_os_str()),
         ("SPANWISE_GRPC_ENDPOINT", "127.0.0.1:0".as_ref()),
         ("SPANWISE_HTTP_ENDPOINT", "127.0.0.1:0".as_ref()),
+        ("SPANWISE_METRICS_ENDPOINT", "127.0.0.1:0".as_ref()),
+        ("SPANWISE_HEALTH_ENDPOINT", "127.0.0.1:0".as_ref()),
         ("XDG_CACHE_HOME", cache.as_os_str()),
     ];
     env.extend_from_slice(extra);

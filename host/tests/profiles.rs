@@ -68,6 +68,10 @@ fn each_profile_validates_with_its_environments_rates_and_exporters() {
             String::from_utf8_lossy(&output.stderr)
         );
         assert!(stdout.contains(": valid"), "{profile}: {stdout}");
+        assert!(
+            stdout.contains(":8888\n") && stdout.contains("health check on "),
+            "{profile}: metrics and health endpoints: {stdout}"
+        );
         let processors: Vec<&str> = stdout
             .lines()
             .filter_map(|l| l.trim_start().split_once(". ").map(|(_, rest)| rest))

@@ -737,3 +737,30 @@ impl RuntimeConfig {
         }
     }
 }
+
+/// An extension.
+#[derive(Debug, Clone)]
+pub enum ExtensionConfig {
+    /// `health_check`: an HTTP endpoint that says whether spanwise is serving.
+    HealthCheck(HealthCheckConfig),
+}
+
+/// `extensions.health_check`, with the collector's keys and defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheckConfig {
+    /// Where to listen. Default `localhost:13133`, the collector's.
+    #[serde(default = "default_health_endpoint")]
+    pub endpoint: String,
+    /// The path answered. Default `/`.
+    #[serde(default = "default_health_path")]
+    pub path: String,
+}
+
+fn default_health_endpoint() -> String {
+    "localhost:13133".to_owned()
+}
+
+fn default_health_path() -> String {
+    "/".to_owned()
+}

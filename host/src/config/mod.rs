@@ -55,6 +55,8 @@ pub struct Config {
     pub processors: BTreeMap<String, ProcessorConfig>,
     /// Exporters by id (`file`, `otlp/backend`).
     pub exporters: BTreeMap<String, ExporterConfig>,
+    /// Extensions by id (`health_check`); only those in `service.extensions` run.
+    pub extensions: BTreeMap<String, ExtensionConfig>,
     /// The pipelines.
     pub service: Service,
     /// Process-wide WebAssembly runtime settings.
@@ -69,9 +71,30 @@ pub struct Config {
 pub struct Service {
     /// Pipelines by id; only `traces` and `traces/NAME` exist.
     pub pipelines: BTreeMap<String, PipelineConfig>,
-    /// Extensions to start; none exist yet, so this must be empty.
+    /// Extensions to start, by id (`health_check`).
     #[serde(default)]
     pub extensions: Vec<String>,
+    /// spanwise's own telemetry.
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
+}
+
+/// `service.telemetry`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetryConfig {
+    /// `service.telemetry.metrics`.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+/// `service.telemetry.metrics`: the Prometheus endpoint.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Where `/metrics` is served (`127.0.0.1:8888`, the collector's port); none without it.
+    #[serde(default)]
+    pub address: Option<String>,
 }
 
 /// One pipeline: receivers feed processors in order, which feed every exporter.
@@ -132,17 +155,43 @@ impl Config {
         expand::expand(&mut value, "", env).map_err(|(key, reason)| err(&key, reason))?;
         let raw: RawConfig = typed(value, "", file, &positions)?;
 
-        if let Some((id, _)) = raw.extensions.iter().next() {
-            return Err(err(
-                &format!("extensions.{id}"),
-                "spanwise has no extensions yet; remove this block".into(),
-            ));
+        let mut extensions = BTreeMap::new();
+        for (id, block) in raw.extensions {
+            let key = format!("extensions.{id}");
+            let config = match component_type(&id) {
+                "health_check" => {
+                    let health: HealthCheckConfig =
+                        typed(null_to_empty(block), &key, file, &positions)?;
+                    endpoint::Endpoint::parse(&health.endpoint)
+                        .map_err(|reason| err(&format!("{key}.endpoint"), reason))?;
+                    if !health.path.starts_with('/') {
+                        return Err(err(
+                            &format!("{key}.path"),
+                            format!("{:?} must start with /", health.path),
+                        ));
+                    }
+                    ExtensionConfig::HealthCheck(health)
+                }
+                other => {
+                    return Err(err(
+                        &key,
+                        format!("unknown extension type {other:?} (known: health_check)"),
+                    ));
+                }
+            };
+            extensions.insert(id, config);
         }
-        if let Some(id) = raw.service.extensions.first() {
-            return Err(err(
-                "service.extensions",
-                format!("extension {id:?} is not defined (spanwise has no extensions yet)"),
-            ));
+        for (n, id) in raw.service.extensions.iter().enumerate() {
+            if !extensions.contains_key(id) {
+                return Err(err(
+                    &format!("service.extensions[{n}]"),
+                    format!("extension {id:?} is not defined under extensions"),
+                ));
+            }
+        }
+        if let Some(address) = &raw.service.telemetry.metrics.address {
+            endpoint::Endpoint::parse(address)
+                .map_err(|reason| err("service.telemetry.metrics.address", reason))?;
         }
 
         let mut receivers = BTreeMap::new();
@@ -236,6 +285,7 @@ impl Config {
             receivers,
             processors,
             exporters,
+            extensions,
             service: raw.service,
             runtime,
             positions: positions.clone(),

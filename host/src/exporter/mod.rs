@@ -77,6 +77,12 @@ pub trait Exporter: Send + Sync {
         None
     }
 
+    /// How many batches wait in the exporter's sending queue, and how many may; `None`
+    /// without a queue.
+    fn queue_size(&self) -> Option<(usize, usize)> {
+        None
+    }
+
     /// Flush and release what the exporter holds.
     fn shutdown(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {})

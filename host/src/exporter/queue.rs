@@ -69,14 +69,6 @@ impl Delivery {
         }
         delivery
     }
-
-    /// How many batches wait in the queue now, and how many may.
-    pub fn queue_size(&self) -> (usize, usize) {
-        let waiting = lock(&self.queue)
-            .as_ref()
-            .map_or(0, |sender| self.capacity - sender.capacity());
-        (waiting, self.capacity)
-    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -123,7 +115,6 @@ async fn consume(
             tracing::error!(
                 exporter = %inner.id(),
                 spans = span_count(&request),
-                retries_after = ?retry.max_elapsed_time,
                 "{error}; the batch is lost"
             );
         }
@@ -181,6 +172,16 @@ impl Exporter for Delivery {
 
     fn stats(&self) -> Option<&Arc<Counters>> {
         Some(&self.stats)
+    }
+
+    fn queue_size(&self) -> Option<(usize, usize)> {
+        if !self.queued {
+            return None;
+        }
+        let waiting = lock(&self.queue)
+            .as_ref()
+            .map_or(0, |sender| self.capacity - sender.capacity());
+        Some((waiting, self.capacity))
     }
 
     fn shutdown(&self) -> BoxFuture<'_, ()> {

@@ -160,6 +160,11 @@ impl Pipeline {
         &self.inner.stages
     }
 
+    /// The exporters, in config order.
+    pub fn exporters(&self) -> &[Arc<dyn Exporter>] {
+        &self.inner.exporters
+    }
+
     /// What each exporter that keeps counters (one with a sending queue or retries) has done
     /// so far: `batches_sent`, `spans_sent`, `retries`, `spans_lost`, ...
     pub fn exporter_summaries(&self) -> Vec<StageSummary> {
@@ -281,6 +286,12 @@ async fn export(chain: &Chain, batch: Batch) -> Result<(), ExportError> {
         Ok(())
     } else {
         Err(ExportError::Failed(failures.join("; ")))
+    }
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline").field("id", &self.id()).finish()
     }
 }
 

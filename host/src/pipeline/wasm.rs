@@ -5,6 +5,7 @@ use super::Dropped;
 use crate::config::OnError;
 use crate::runtime::{CallError, PluginInstance};
 use crate::telemetry::Counters;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use spanwise_batch::Batch;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
@@ -35,6 +36,8 @@ pub struct WasmStage {
     pub stats: Arc<Counters>,
     /// The plugin's own counters, from the `count` import (shared by the pool's instances).
     pub plugin_counters: Arc<Counters>,
+    /// How long each call took, in seconds (10 µs to 160 ms buckets, by fours).
+    pub latency: Histogram,
 }
 
 /// An instance taken from the pool for one call; it goes back when this is dropped, even if
@@ -76,6 +79,7 @@ impl WasmStage {
             on_error,
             stats: Arc::default(),
             plugin_counters,
+            latency: Histogram::new(exponential_buckets(1e-5, 4.0, 8)),
         }
     }
 
@@ -123,9 +127,11 @@ impl WasmStage {
         let first = instance.calls() == 0;
         let started = Instant::now();
         let result = instance.process(&mut batch);
-        let nanos = started.elapsed().as_nanos() as u64;
+        let took = started.elapsed();
+        let nanos = took.as_nanos() as u64;
         drop(borrowed);
         self.stats.add("call_nanos", nanos);
+        self.latency.observe(took.as_secs_f64());
         if first {
             self.stats.add("first_calls", 1);
             self.stats.add("first_call_nanos", nanos);

@@ -1,0 +1,256 @@
+//! spanwise's own telemetry over HTTP: `/metrics` in the Prometheus text format (the
+//! `prometheus-client` crate encodes it) and the `health_check` extension's endpoint.
+//!
+//! `/metrics` reads the counters the pipelines already keep at each scrape, so nothing is
+//! counted twice: per processor `spanwise_processor_*_total` (spans in and out, dropped, errors,
+//! traps, ...), the plugins' own `spanwise_plugin_*_total`, per exporter
+//! `spanwise_exporter_*_total` (sent, retried, lost, refused) with the sending queue's
+//! `spanwise_exporter_queue_size` and `_capacity`, and each plugin's call time as the histogram
+//! `spanwise_plugin_call_duration_seconds`. Labels: `pipeline`, and `processor` or `exporter`.
+
+use crate::pipeline::{Pipeline, Stage};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::Registry;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The collector `/metrics` encodes: the pipelines' counters, read at each scrape.
+#[derive(Debug)]
+struct Scrape {
+    pipelines: Vec<Pipeline>,
+}
+
+/// A metric name from a counter's: what Prometheus allows, every other character `_`.
+fn metric_name(prefix: &str, counter: &str) -> String {
+    let mut name = String::from(prefix);
+    name.extend(
+        counter
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }),
+    );
+    name
+}
+
+/// The labels of a series: `pipeline`, and `processor` or `exporter`.
+type Labels = [(&'static str, String); 2];
+
+/// Series of one family: labels and value.
+type Series = Vec<(Labels, u64)>;
+
+impl Scrape {
+    /// Every counter as `(metric name, help, series)`, in name order.
+    fn counters(&self) -> BTreeMap<String, (&'static str, Series)> {
+        let mut families: BTreeMap<String, (&'static str, Series)> = BTreeMap::new();
+        let mut add = |name: String, help, labels, value| {
+            families
+                .entry(name)
+                .or_insert_with(|| (help, Vec::new()))
+                .1
+                .push((labels, value));
+        };
+        for pipeline in &self.pipelines {
+            let id = pipeline.id().to_owned();
+            for stage in pipeline.summaries() {
+                let labels = [("pipeline", id.clone()), ("processor", stage.id.clone())];
+                for (counter, value) in &stage.stats {
+                    let help = "What a processor did, as its shutdown summary counts it.";
+                    add(
+                        metric_name("spanwise_processor_", counter),
+                        help,
+                        labels.clone(),
+                        *value,
+                    );
+                }
+                for (counter, value) in &stage.plugin_counters {
+                    let help = "A plugin's own counter.";
+                    add(
+                        metric_name("spanwise_plugin_", counter),
+                        help,
+                        labels.clone(),
+                        *value,
+                    );
+                }
+            }
+            for exporter in pipeline.exporter_summaries() {
+                let labels = [("pipeline", id.clone()), ("exporter", exporter.id.clone())];
+                for (counter, value) in &exporter.stats {
+                    let help = "What an exporter with a sending queue or retries did.";
+                    add(
+                        metric_name("spanwise_exporter_", counter),
+                        help,
+                        labels.clone(),
+                        *value,
+                    );
+                }
+            }
+        }
+        families
+    }
+}
+
+impl Collector for Scrape {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        for (name, (help, series)) in self.counters() {
+            let mut family = encoder.encode_descriptor(
+                &name,
+                help,
+                None,
+                prometheus_client::metrics::MetricType::Counter,
+            )?;
+            for (labels, value) in series {
+                ConstCounter::new(value).encode(family.encode_family(&labels)?)?;
+            }
+        }
+        let queues: Vec<(Labels, (usize, usize))> = self
+            .pipelines
+            .iter()
+            .flat_map(|pipeline| {
+                pipeline.exporters().iter().filter_map(|exporter| {
+                    let labels = [
+                        ("pipeline", pipeline.id().to_owned()),
+                        ("exporter", exporter.id().to_owned()),
+                    ];
+                    exporter.queue_size().map(|size| (labels, size))
+                })
+            })
+            .collect();
+        for (name, help, pick) in [
+            (
+                "spanwise_exporter_queue_size",
+                "Batches waiting in an exporter's sending queue.",
+                0,
+            ),
+            (
+                "spanwise_exporter_queue_capacity",
+                "Batches an exporter's sending queue may hold.",
+                1,
+            ),
+        ] {
+            let mut family = encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                prometheus_client::metrics::MetricType::Gauge,
+            )?;
+            for (labels, (size, capacity)) in &queues {
+                let value = if pick == 0 { *size } else { *capacity };
+                ConstGauge::new(value as i64).encode(family.encode_family(labels)?)?;
+            }
+        }
+        let mut family = encoder.encode_descriptor(
+            "spanwise_plugin_call_duration_seconds",
+            "How long each call of a plugin took.",
+            None,
+            prometheus_client::metrics::MetricType::Histogram,
+        )?;
+        for pipeline in &self.pipelines {
+            for stage in pipeline.stages() {
+                if let Stage::Wasm(wasm) = stage {
+                    let labels = [
+                        ("pipeline", pipeline.id().to_owned()),
+                        ("processor", wasm.id().to_owned()),
+                    ];
+                    wasm.latency.encode(family.encode_family(&labels)?)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The text `/metrics` answers for `pipelines` now.
+pub fn render(pipelines: &[Pipeline]) -> String {
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(Scrape {
+        pipelines: pipelines.to_vec(),
+    }));
+    let mut text = String::new();
+    // Writing to a String cannot fail.
+    let _ = prometheus_client::encoding::text::encode(&mut text, &registry);
+    text
+}
+
+/// The router of `/metrics` for `pipelines`.
+pub fn metrics_router(pipelines: Vec<Pipeline>) -> axum::Router {
+    let pipelines = Arc::new(pipelines);
+    axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let pipelines = pipelines.clone();
+            async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    )],
+                    render(&pipelines),
+                )
+            }
+        }),
+    )
+}
+
+/// Whether spanwise is serving: true once its receivers listen, false from the start of a
+/// shutdown.
+#[derive(Debug, Clone, Default)]
+pub struct Health(Arc<AtomicBool>);
+
+impl Health {
+    /// Say whether spanwise is serving.
+    pub fn set(&self, serving: bool) {
+        self.0.store(serving, Ordering::SeqCst);
+    }
+
+    /// Whether it is.
+    pub fn serving(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// The router of the `health_check` extension on `path`: 200 and `{"status":"Server
+/// available"}` while serving, 503 and `Server not available` otherwise, as the collector's
+/// extension answers.
+pub fn health_router(path: &str, health: Health) -> axum::Router {
+    axum::Router::new().route(
+        path,
+        axum::routing::get(move || {
+            let serving = health.serving();
+            async move {
+                let (status, text) = if serving {
+                    (axum::http::StatusCode::OK, "Server available")
+                } else {
+                    (
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        "Server not available",
+                    )
+                };
+                (
+                    status,
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    format!("{{\"status\":\"{text}\"}}"),
+                )
+            }
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::metric_name;
+
+    #[test]
+    fn counter_names_become_prometheus_names() {
+        assert_eq!(
+            metric_name("spanwise_plugin_", "urls.stripped"),
+            "spanwise_plugin_urls_stripped"
+        );
+        assert_eq!(
+            metric_name("spanwise_processor_", "spans_in"),
+            "spanwise_processor_spans_in"
+        );
+    }
+}
