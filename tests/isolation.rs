@@ -1,7 +1,7 @@
 //! A plugin that loops, hoards memory, panics, fails or writes bad edits is stopped, its edits
 //! are never applied, the host keeps going, and the next batch meets a fresh instance.
 
-use spanwise::config::OnError;
+use spanwise::config::{OnError, TrapsConfig};
 use spanwise::pipeline::WasmStage;
 use spanwise::runtime::{CallError, Limits, LoadError, Plugin, PluginContext, PluginInstance};
 use spanwise_batch::{Batch, BatchBuilder, Level, kv};
@@ -430,9 +430,8 @@ fn hashing_in_the_host_hashes_the_values_edited_before_it_and_traps_on_an_unknow
 }
 
 /// Two batches at once on a stage of `pool` instances: one that loops until its deadline, and
-/// a normal one started while the first is running. Returns whether the looping call was still
-/// running when the normal one came back.
-fn normal_call_finished_while_a_loop_ran(pool: usize, deadline: Duration) -> bool {
+/// a normal one started while the first is running. Returns how long the normal one took.
+fn normal_call_beside_a_loop(pool: usize, deadline: Duration) -> Duration {
     let guest = misbehave();
     let limits = Limits {
         deadline,
@@ -456,23 +455,82 @@ fn normal_call_finished_while_a_loop_ran(pool: usize, deadline: Duration) -> boo
         );
         std::thread::yield_now();
     }
+    let started = Instant::now();
     let outcome = stage.run(batch("normal"));
+    let took = started.elapsed();
     assert_eq!(calls_seen(&outcome.batch).as_deref(), Some("1"));
-    let overlapped = !looping.is_finished();
     let looped = looping.join().unwrap();
     assert!(looped.dropped.is_none(), "on_error: pass");
     assert_eq!(stage.stats.get("deadline_exceeded"), 1);
-    overlapped
+    took
 }
 
 #[test]
 fn a_pool_of_instances_runs_batches_side_by_side_and_a_pool_of_one_serializes_them() {
+    let beside = normal_call_beside_a_loop(2, Duration::from_secs(5));
     assert!(
-        normal_call_finished_while_a_loop_ran(2, Duration::from_secs(5)),
-        "with two instances the normal batch does not wait for the looping one"
+        beside < Duration::from_millis(2500),
+        "with two instances the normal batch does not wait for the looping one: {beside:?}"
     );
+    let after = normal_call_beside_a_loop(1, Duration::from_millis(400));
     assert!(
-        !normal_call_finished_while_a_loop_ran(1, Duration::from_millis(200)),
-        "with one instance the normal batch waits for the looping one"
+        after >= Duration::from_millis(200),
+        "with one instance the normal batch waits for the looping one: {after:?}"
     );
+}
+
+#[test]
+fn a_plugin_that_keeps_trapping_is_left_alone_then_disabled_and_on_error_applies() {
+    let guest = misbehave();
+    let stage = |disable_after, backoff| {
+        WasmStage::new(
+            "wasm/misbehave",
+            vec![instance(&guest, Limits::default())],
+            OnError::Pass,
+            Arc::default(),
+        )
+        .with_traps(TrapsConfig {
+            disable_after,
+            backoff,
+            max_backoff: backoff,
+        })
+    };
+    // Two traps in a row: the plugin is left alone for the backoff; a batch meanwhile passes
+    // on unedited without a call, and once it is over the plugin runs again.
+    let waiting = stage(0, Duration::from_millis(300));
+    waiting.run(batch("panic"));
+    waiting.run(batch("panic"));
+    let skipped = waiting.run(batch("normal"));
+    assert_eq!(
+        calls_seen(&skipped.batch),
+        None,
+        "no call during the backoff"
+    );
+    assert_eq!(waiting.stats.get("batches_skipped_after_traps"), 1);
+    std::thread::sleep(Duration::from_millis(350));
+    let after = waiting.run(batch("normal"));
+    assert!(calls_seen(&after.batch).is_some(), "called again after it");
+    // A call that does not trap resets the count: three traps, but never three in a row.
+    let resetting = stage(3, Duration::from_millis(1));
+    for command in ["panic", "panic", "normal", "panic"] {
+        std::thread::sleep(Duration::from_millis(5));
+        resetting.run(batch(command));
+    }
+    assert_eq!(resetting.stats.get("disabled"), 0);
+    // Three in a row: disabled, on_error for every batch from then on, nothing more called.
+    let disabled = stage(3, Duration::from_millis(1));
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_millis(5));
+        disabled.run(batch("panic"));
+    }
+    assert_eq!(disabled.stats.get("disabled"), 1);
+    assert_eq!(disabled.stats.get("traps"), 3);
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_millis(5));
+        let outcome = disabled.run(batch("normal"));
+        assert_eq!(calls_seen(&outcome.batch), None);
+        assert_eq!(outcome.batch.len(), 2, "on_error: pass sends it on");
+    }
+    assert_eq!(disabled.stats.get("batches_skipped_after_traps"), 3);
+    assert_eq!(disabled.stats.get("traps"), 3, "no further call");
 }

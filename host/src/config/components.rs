@@ -233,6 +233,14 @@ impl TailSamplingConfig {
                     "a tail sampler decides one batch of traces at a time; it has no pool".into(),
                 ));
             }
+            if sampler.is_some_and(|s| s.traps.is_some()) {
+                return Err((
+                    format!("{which}.traps"),
+                    "a tail sampler's failures are handled by its on_error; traps is for wasm \
+                     processors"
+                        .into(),
+                ));
+            }
         }
         self.sampler
             .check()
@@ -362,6 +370,10 @@ pub struct WasmProcessorConfig {
     /// the number of CPU cores. Not for a tail sampler's `sampler:` (one decision at a time).
     #[serde(default)]
     pub pool_size: Option<u32>,
+    /// What to do about a plugin that keeps trapping (default: [`TrapsConfig::default`]). Not
+    /// for a tail sampler's `sampler:`.
+    #[serde(default)]
+    pub traps: Option<TrapsConfig>,
 }
 
 /// The most instances one processor may have.
@@ -763,4 +775,30 @@ fn default_health_endpoint() -> String {
 
 fn default_health_path() -> String {
     "/".to_owned()
+}
+
+/// `processors.wasm/NAME.traps`: a plugin that keeps trapping is left alone for a while, then
+/// disabled (see the pipeline's `traps` module).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrapsConfig {
+    /// Disable the plugin after this many traps in a row (`0`: never). Default `5`.
+    pub disable_after: u32,
+    /// The wait after the second trap in a row, doubling after each further one. Default
+    /// `100ms`.
+    #[serde(deserialize_with = "units::duration")]
+    pub backoff: Duration,
+    /// The longest wait. Default `10s`.
+    #[serde(deserialize_with = "units::duration")]
+    pub max_backoff: Duration,
+}
+
+impl Default for TrapsConfig {
+    fn default() -> Self {
+        Self {
+            disable_after: 5,
+            backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(10),
+        }
+    }
 }

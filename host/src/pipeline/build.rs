@@ -92,12 +92,10 @@ pub fn build_pipelines(config: &Config, runtime: &Runtime) -> Result<Vec<Pipelin
                         })
                         .collect::<Result<Vec<_>, _>>()?;
                     tracing::info!(processor = %id, pipeline = %pipeline_id, sha256 = %plugin.sha256(), pool_size, "plugin loaded");
-                    Stage::Wasm(Arc::new(WasmStage::new(
-                        id,
-                        instances,
-                        wasm.on_error,
-                        counters,
-                    )))
+                    Stage::Wasm(Arc::new(
+                        WasmStage::new(id, instances, wasm.on_error, counters)
+                            .with_traps(wasm.traps.unwrap_or_default()),
+                    ))
                 }
                 ProcessorConfig::TailSampling(tail) => {
                     let counters = Arc::new(Counters::default());

@@ -16,6 +16,7 @@ mod batcher;
 mod build;
 mod inbox;
 pub mod tail;
+pub mod traps;
 mod wasm;
 
 pub use batcher::Batcher;

@@ -2,7 +2,9 @@
 //! and its counters.
 
 use super::Dropped;
+use super::traps::{AfterTrap, Traps};
 use crate::config::OnError;
+use crate::config::TrapsConfig;
 use crate::runtime::{CallError, PluginInstance};
 use crate::telemetry::Counters;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
@@ -38,6 +40,7 @@ pub struct WasmStage {
     pub plugin_counters: Arc<Counters>,
     /// How long each call took, in seconds (10 µs to 160 ms buckets, by fours).
     pub latency: Histogram,
+    traps: Traps,
 }
 
 /// An instance taken from the pool for one call; it goes back when this is dropped, even if
@@ -80,7 +83,14 @@ impl WasmStage {
             stats: Arc::default(),
             plugin_counters,
             latency: Histogram::new(exponential_buckets(1e-5, 4.0, 8)),
+            traps: Traps::new(TrapsConfig::default()),
         }
+    }
+
+    /// The same stage, treating a plugin that keeps trapping as `policy` says.
+    pub fn with_traps(mut self, policy: TrapsConfig) -> Self {
+        self.traps = Traps::new(policy);
+        self
     }
 
     /// The processor id.
@@ -122,6 +132,10 @@ impl WasmStage {
         let spans_in = batch.len();
         self.stats.add("batches", 1);
         self.stats.add("spans_in", spans_in as u64);
+        if let Some(reason) = self.traps.refuse(Instant::now()) {
+            self.stats.add("batches_skipped_after_traps", 1);
+            return self.failed(batch, CallError::Unavailable(reason));
+        }
         let mut borrowed = self.take();
         let instance = borrowed.instance.as_mut().expect("taken from the pool");
         let first = instance.calls() == 0;
@@ -135,6 +149,21 @@ impl WasmStage {
         if first {
             self.stats.add("first_calls", 1);
             self.stats.add("first_call_nanos", nanos);
+        }
+        match &result {
+            Err(CallError::Trap(_) | CallError::Deadline { .. }) => {
+                match self.traps.trapped(Instant::now()) {
+                    AfterTrap::Retry => {}
+                    AfterTrap::BackOff(wait) => {
+                        tracing::warn!(processor = %self.id, ?wait, "the plugin trapped again; leaving it alone for a while (on_error applies)");
+                    }
+                    AfterTrap::Disabled => {
+                        self.stats.add("disabled", 1);
+                        tracing::error!(processor = %self.id, "the plugin trapped too many times in a row and is disabled until restart; on_error applies to every batch");
+                    }
+                }
+            }
+            _ => self.traps.succeeded(),
         }
         match result {
             Ok(()) => {
