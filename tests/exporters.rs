@@ -30,6 +30,25 @@ fn address(running: &Running, protocol: &str) -> SocketAddr {
     spanwise_tests::address(running, protocol)
 }
 
+/// A backend: OTLP in with `protocols` (YAML lines under `protocols:`), out to the file
+/// `output`.
+fn backend_yaml(protocols: &str, output: &std::path::Path) -> String {
+    format!(
+        r#"
+receivers:
+  otlp:
+    protocols:
+      {protocols}
+exporters:
+  file: {{ path: "{}" }}
+service:
+  pipelines:
+    traces: {{ receivers: [otlp], exporters: [file] }}
+"#,
+        output.display()
+    )
+}
+
 async fn post(address: SocketAddr, spans: usize) -> u16 {
     let mut builder = BatchBuilder::new().resource(vec![kv("service.name", "forwarded")]);
     for i in 0..spans {
@@ -48,20 +67,9 @@ async fn post(address: SocketAddr, spans: usize) -> u16 {
 async fn otlp_and_otlphttp_exporters_deliver_to_a_real_receiver() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("received.jsonl");
-    let backend = start(&format!(
-        r#"
-receivers:
-  otlp:
-    protocols:
-      grpc: {{ endpoint: "127.0.0.1:0" }}
-      http: {{ endpoint: "127.0.0.1:0" }}
-exporters:
-  file: {{ path: "{}" }}
-service:
-  pipelines:
-    traces: {{ receivers: [otlp], exporters: [file] }}
-"#,
-        output.display()
+    let backend = start(&backend_yaml(
+        "grpc: { endpoint: \"127.0.0.1:0\" }\n      http: { endpoint: \"127.0.0.1:0\" }",
+        &output,
     ))
     .await;
     let forwarder = start(&format!(
@@ -200,19 +208,9 @@ async fn a_backend_down_for_a_while_gets_every_span_once_it_is_up() {
             >= 5
     })
     .await;
-    let backend = start(&format!(
-        r#"
-receivers:
-  otlp:
-    protocols:
-      grpc: {{ endpoint: "127.0.0.1:{port}" }}
-exporters:
-  file: {{ path: "{}" }}
-service:
-  pipelines:
-    traces: {{ receivers: [otlp], exporters: [file] }}
-"#,
-        output.display()
+    let backend = start(&backend_yaml(
+        &format!("grpc: {{ endpoint: \"127.0.0.1:{port}\" }}"),
+        &output,
     ))
     .await;
     eventually("every batch delivered", || {

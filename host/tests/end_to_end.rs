@@ -547,7 +547,7 @@ fn python_sdk_traces_are_tail_sampled_whole_by_category() {
             .collect();
         // Consistent sampling: kept exactly when the trace id's randomness reaches the threshold.
         for id in &of {
-            let randomness = u64::from_str_radix(&id[18..], 16).unwrap();
+            let randomness = spanwise_tests::trace_randomness(id);
             assert_eq!(
                 traces.contains_key(id.as_str()),
                 randomness >= threshold,

@@ -326,7 +326,7 @@ fn check_dev_profile_output(output: &Path, sent: &Sent) {
         // Consistent sampling: kept exactly when the trace id's randomness (its low 56 bits)
         // reaches the threshold of its rate, by the head and the tail sampler alike.
         for id in &of {
-            let randomness = u64::from_str_radix(&id[18..], 16).unwrap();
+            let randomness = spanwise_tests::trace_randomness(id);
             assert_eq!(
                 traces.contains_key(id.as_str()),
                 randomness >= threshold,

@@ -287,6 +287,12 @@ pub fn spans_by_trace(
     traces
 }
 
+/// The randomness OpenTelemetry's consistent sampling reads from a trace id given in hex: its
+/// low 56 bits.
+pub fn trace_randomness(trace_id_hex: &str) -> u64 {
+    u64::from_str_radix(&trace_id_hex[18..], 16).expect("a trace id of 32 hex digits")
+}
+
 /// `bytes` in lowercase hex.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
