@@ -79,7 +79,7 @@ receivers:
     protocols:
       http: {{ endpoint: "127.0.0.1:0" }}
 exporters:
-  otlp: {{ endpoint: "{grpc}" }}
+  otlp: {{ endpoint: "{grpc}", tls: {{ insecure: true }} }}
   otlphttp: {{ endpoint: "http://{http}" }}
   otlphttp/json: {{ endpoint: "http://{http}", encoding: json, compression: none }}
   debug:
@@ -193,7 +193,7 @@ async fn a_backend_down_for_a_while_gets_every_span_once_it_is_up() {
     let forwarder = start(&forwarder_yaml(
         "otlp",
         &format!(
-            "{{ endpoint: \"127.0.0.1:{port}\", timeout: 1s, retry_on_failure: {FAST_RETRIES} }}"
+            "{{ endpoint: \"http://127.0.0.1:{port}\", timeout: 1s, retry_on_failure: {FAST_RETRIES} }}"
         ),
     ))
     .await;
@@ -292,7 +292,7 @@ async fn grpc_failures_are_retried_as_the_collector_retries_them() {
     ]);
     let forwarder = start(&forwarder_yaml(
         "otlp",
-        &format!("{{ endpoint: \"{address}\", retry_on_failure: {FAST_RETRIES} }}"),
+        &format!("{{ endpoint: \"http://{address}\", retry_on_failure: {FAST_RETRIES} }}"),
     ))
     .await;
     assert_eq!(post(address_of(&forwarder), 4).await, 200);
@@ -418,7 +418,7 @@ async fn a_full_queue_refuses_with_503_and_shutdown_ends_the_waits_counting_the_
     let forwarder = start(&forwarder_yaml(
         "otlp",
         &format!(
-            "{{ endpoint: \"{closed}\", timeout: 1s, \
+            "{{ endpoint: \"http://{closed}\", timeout: 1s, \
              retry_on_failure: {{ initial_interval: 1h, max_interval: 1h, max_elapsed_time: 0 }}, \
              sending_queue: {{ num_consumers: 1, queue_size: 1 }} }}"
         ),

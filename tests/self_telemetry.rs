@@ -52,7 +52,7 @@ processors:
 exporters:
   file: {{ path: "{output}" }}
   otlp/down:
-    endpoint: "{closed}"
+    endpoint: "http://{closed}"
     retry_on_failure: {{ initial_interval: 1h, max_interval: 1h }}
 extensions:
   health_check: {{ endpoint: "127.0.0.1:0" }}

@@ -17,6 +17,7 @@ pub mod runtime;
 pub mod service;
 pub mod summary;
 pub mod telemetry;
+pub mod tls;
 
 pub use spanwise_batch as batch;
 

@@ -3,10 +3,13 @@
 //! ([`Prepared::serve`]), and a graceful shutdown that flushes what the batchers hold.
 
 use crate::config::endpoint::Endpoint;
-use crate::config::{Config, ConfigError, ExtensionConfig, ReceiverConfig};
+use crate::config::{
+    AuthConfig, Config, ConfigError, ExtensionConfig, ReceiverConfig, ServerTlsConfig,
+};
 use crate::pipeline::{Pipeline, build_pipelines};
-use crate::receiver::{Consumer, grpc, http};
+use crate::receiver::{BearerAuth, Consumer, grpc, http};
 use crate::runtime::{LoadError, Runtime};
+use crate::tls::TlsIncoming;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -69,16 +72,25 @@ enum Serve {
     Grpc {
         consumer: Consumer,
         max_message: usize,
+        security: Security,
     },
     Http {
         consumer: Consumer,
         path: String,
         max_body: usize,
+        security: Security,
     },
     Metrics,
     Health {
         path: String,
     },
+}
+
+/// TLS and the token check of one receiver protocol.
+#[derive(Clone, Default)]
+struct Security {
+    tls: Option<Arc<rustls::ServerConfig>>,
+    auth: Option<BearerAuth>,
 }
 
 /// A config checked and built as far as it goes without listening: the runtime, every plugin
@@ -145,21 +157,33 @@ impl Prepared {
                 Serve::Grpc {
                     consumer,
                     max_message,
+                    security,
                 } => {
-                    let service = grpc::TraceService::new(consumer, max_message);
+                    let service = grpc::TraceService::new(consumer, max_message, security.auth);
+                    let server = tonic::transport::Server::builder().add_service(service);
+                    let tls = security.tls.is_some();
                     servers.push(tokio::spawn(async move {
-                        let result = tonic::transport::Server::builder()
-                            .add_service(service)
-                            .serve_with_incoming_shutdown(
-                                tonic::transport::server::TcpIncoming::from(listener),
-                                until_stopped,
-                            )
-                            .await;
+                        let result = match security.tls {
+                            Some(config) => {
+                                let incoming = TlsIncoming::new(listener, config).into_stream();
+                                server
+                                    .serve_with_incoming_shutdown(incoming, until_stopped)
+                                    .await
+                            }
+                            None => {
+                                server
+                                    .serve_with_incoming_shutdown(
+                                        tonic::transport::server::TcpIncoming::from(listener),
+                                        until_stopped,
+                                    )
+                                    .await
+                            }
+                        };
                         if let Err(e) = result {
                             tracing::error!("OTLP/gRPC receiver stopped: {e}");
                         }
                     }));
-                    tracing::info!(receiver = %planned.receiver, %address, "OTLP/gRPC receiver listening");
+                    tracing::info!(receiver = %planned.receiver, %address, tls, "OTLP/gRPC receiver listening");
                 }
                 Serve::Metrics | Serve::Health { .. } => {
                     let (router, what, path) = match planned.serve {
@@ -191,17 +215,28 @@ impl Prepared {
                     consumer,
                     path,
                     max_body,
+                    security,
                 } => {
-                    let router = http::router(consumer, &path, max_body);
+                    let router = http::router(consumer, &path, max_body, security.auth);
+                    let tls = security.tls.is_some();
                     servers.push(tokio::spawn(async move {
-                        let result = axum::serve(listener, router)
-                            .with_graceful_shutdown(until_stopped)
-                            .await;
+                        let result = match security.tls {
+                            Some(config) => {
+                                axum::serve(TlsIncoming::new(listener, config), router)
+                                    .with_graceful_shutdown(until_stopped)
+                                    .await
+                            }
+                            None => {
+                                axum::serve(listener, router)
+                                    .with_graceful_shutdown(until_stopped)
+                                    .await
+                            }
+                        };
                         if let Err(e) = result {
                             tracing::error!("OTLP/HTTP receiver stopped: {e}");
                         }
                     }));
-                    tracing::info!(receiver = %planned.receiver, %address, %path, "OTLP/HTTP receiver listening");
+                    tracing::info!(receiver = %planned.receiver, %address, %path, tls, "OTLP/HTTP receiver listening");
                 }
             }
             listeners.push(Listener {
@@ -319,6 +354,30 @@ fn prepare_blocking(config: &Config) -> Result<Prepared, ServiceError> {
                     )
                 })
         };
+        let security = |protocol: &str,
+                        tls: &Option<ServerTlsConfig>,
+                        auth: &Option<AuthConfig>,
+                        alpn: &[u8]|
+         -> Result<Security, ConfigError> {
+            let tls = match tls {
+                Some(tls) => Some(crate::tls::server_config(tls, &[alpn]).map_err(|e| {
+                    config.error(
+                        format!("receivers.{id}.protocols.{protocol}.tls.{}", e.field),
+                        e.reason,
+                    )
+                })?),
+                None => None,
+            };
+            let auth =
+                auth.as_ref()
+                    .and_then(|auth| match config.extensions.get(&auth.authenticator) {
+                        Some(ExtensionConfig::BearerTokenAuth(bearer)) => {
+                            Some(BearerAuth::new(bearer))
+                        }
+                        _ => None,
+                    });
+            Ok(Security { tls, auth })
+        };
         if let Some(grpc_config) = &otlp.protocols.grpc {
             planned.push(Planned {
                 receiver: id.clone(),
@@ -329,6 +388,7 @@ fn prepare_blocking(config: &Config) -> Result<Prepared, ServiceError> {
                 serve: Serve::Grpc {
                     consumer: consumer.clone(),
                     max_message: grpc_config.max_recv_msg_size_mib << 20,
+                    security: security("grpc", &grpc_config.tls, &grpc_config.auth, b"h2")?,
                 },
             });
         }
@@ -343,6 +403,7 @@ fn prepare_blocking(config: &Config) -> Result<Prepared, ServiceError> {
                     consumer: consumer.clone(),
                     path: http_config.traces_url_path.clone(),
                     max_body: http_config.max_request_body_size,
+                    security: security("http", &http_config.tls, &http_config.auth, b"http/1.1")?,
                 },
             });
         }

@@ -5,8 +5,8 @@
 //! the names are shown.
 
 use crate::config::{
-    Config, ExporterConfig, LimitsConfig, OnError, ProcessorConfig, QueueConfig, RetryConfig,
-    WasmProcessorConfig,
+    Config, ExporterConfig, LimitsConfig, OnError, ProcessorConfig, QueueConfig, ReceiverConfig,
+    RetryConfig, WasmProcessorConfig,
 };
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
@@ -31,7 +31,12 @@ pub fn summary(config: &Config, listening: &[(&str, &'static str, SocketAddr)]) 
             let at: Vec<String> = listening
                 .iter()
                 .filter(|(r, _, _)| r == receiver)
-                .map(|(_, protocol, address)| format!("{protocol} on {address}"))
+                .map(|(_, protocol, address)| {
+                    format!(
+                        "{protocol} on {address}{}",
+                        receiver_security(config, receiver, protocol)
+                    )
+                })
                 .collect();
             let _ = writeln!(out, "    {receiver:<16} {}", at.join(", "));
         }
@@ -90,8 +95,15 @@ pub fn summary(config: &Config, listening: &[(&str, &'static str, SocketAddr)]) 
                     format!("a summary on stderr ({:?})", debug.verbosity).to_lowercase()
                 }
                 Some(ExporterConfig::Otlp(otlp)) => format!(
-                    "OTLP/gRPC to {} ({} compression, timeout {:?}{}){}",
+                    "OTLP/gRPC to {} ({}, {} compression, timeout {:?}{}){}",
                     otlp.endpoint,
+                    if otlp.endpoint.starts_with("https://")
+                        || !(otlp.endpoint.contains("://") || otlp.tls.insecure)
+                    {
+                        "TLS"
+                    } else {
+                        "plain text"
+                    },
                     format!("{:?}", otlp.compression).to_lowercase(),
                     otlp.timeout,
                     header_names(otlp.headers.keys()),
@@ -114,6 +126,39 @@ pub fn summary(config: &Config, listening: &[(&str, &'static str, SocketAddr)]) 
         }
     }
     out
+}
+
+/// ` (TLS, client certificates, token from bearertokenauth)` for a protocol that has them.
+fn receiver_security(config: &Config, receiver: &str, protocol: &str) -> String {
+    let Some(ReceiverConfig::Otlp(otlp)) = config.receivers.get(receiver) else {
+        return String::new();
+    };
+    let (tls, auth) = match protocol {
+        "grpc" => match &otlp.protocols.grpc {
+            Some(g) => (&g.tls, &g.auth),
+            None => return String::new(),
+        },
+        "http" => match &otlp.protocols.http {
+            Some(h) => (&h.tls, &h.auth),
+            None => return String::new(),
+        },
+        _ => return String::new(),
+    };
+    let mut parts = Vec::new();
+    if let Some(tls) = tls {
+        parts.push("TLS".to_owned());
+        if tls.client_ca_file.is_some() {
+            parts.push("client certificates".to_owned());
+        }
+    }
+    if let Some(auth) = auth {
+        parts.push(format!("token from {}", auth.authenticator));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
 }
 
 /// `url.wasm sha256:0123456789ab, on_error drop, deadline 100ms, memory 64 MiB, keys: identifiers`.

@@ -2,6 +2,8 @@
 //! private cache, the service in this process on loopback port 0, and a `spanwise run` child
 //! process on free loopback ports.
 
+pub mod pki;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

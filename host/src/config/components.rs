@@ -75,6 +75,10 @@ pub struct GrpcReceiverConfig {
     pub endpoint: String,
     /// Largest request message after decompression, in MiB. Default 4.
     pub max_recv_msg_size_mib: usize,
+    /// Serve TLS instead of plain text.
+    pub tls: Option<ServerTlsConfig>,
+    /// Refuse requests without a valid token (`UNAUTHENTICATED`).
+    pub auth: Option<AuthConfig>,
 }
 
 impl Default for GrpcReceiverConfig {
@@ -82,8 +86,55 @@ impl Default for GrpcReceiverConfig {
         Self {
             endpoint: "127.0.0.1:4317".into(),
             max_recv_msg_size_mib: 4,
+            tls: None,
+            auth: None,
         }
     }
+}
+
+/// `tls` of a receiver protocol, with the collector's keys. Files are PEM.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerTlsConfig {
+    /// The server's certificate chain, leaf first.
+    pub cert_file: PathBuf,
+    /// The private key of the leaf certificate (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: PathBuf,
+    /// When set, every client must present a certificate issued by one of these CAs (mutual
+    /// TLS); connections without one fail the handshake.
+    #[serde(default)]
+    pub client_ca_file: Option<PathBuf>,
+}
+
+/// `auth` of a receiver protocol: which authenticator extension checks each request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// The id of a `bearertokenauth` extension listed in `service.extensions`.
+    pub authenticator: String,
+}
+
+/// `tls` of the `otlp` and `otlphttp` exporters, with the collector's keys. Files are PEM.
+///
+/// For `otlp`, an endpoint without a scheme uses TLS unless `insecure` is true (as in the
+/// collector); `http://` is plain text and `https://` is TLS. For `otlphttp`, the URL's
+/// scheme decides.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientTlsConfig {
+    /// Plain text for an `otlp` endpoint without a scheme.
+    pub insecure: bool,
+    /// CAs the server's certificate must chain to. Default: the system's roots.
+    pub ca_file: Option<PathBuf>,
+    /// A client certificate chain for mutual TLS (with `key_file`).
+    pub cert_file: Option<PathBuf>,
+    /// The client certificate's private key (with `cert_file`).
+    pub key_file: Option<PathBuf>,
+    /// Accept any server certificate. Encrypts but does not authenticate the server: for tests
+    /// only.
+    pub insecure_skip_verify: bool,
+    /// The name the server's certificate must carry, instead of the endpoint's host.
+    pub server_name_override: Option<String>,
 }
 
 /// `receivers.otlp.protocols.http`.
@@ -98,6 +149,10 @@ pub struct HttpReceiverConfig {
     pub max_request_body_size: usize,
     /// The path that takes traces. Default `/v1/traces`.
     pub traces_url_path: String,
+    /// Serve HTTPS instead of plain HTTP.
+    pub tls: Option<ServerTlsConfig>,
+    /// Refuse requests without a valid token (401).
+    pub auth: Option<AuthConfig>,
 }
 
 impl Default for HttpReceiverConfig {
@@ -106,6 +161,8 @@ impl Default for HttpReceiverConfig {
             endpoint: "127.0.0.1:4318".into(),
             max_request_body_size: 20 << 20,
             traces_url_path: "/v1/traces".into(),
+            tls: None,
+            auth: None,
         }
     }
 }
@@ -500,8 +557,12 @@ pub enum Compression {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OtlpExporterConfig {
-    /// `host:port` or `http://host:port` of an OTLP/gRPC server. Plain-text only for now.
+    /// `host:port`, `https://host:port` or `http://host:port` (plain text) of an OTLP/gRPC
+    /// server. Without a scheme, TLS unless `tls.insecure` is true.
     pub endpoint: String,
+    /// TLS settings.
+    #[serde(default)]
+    pub tls: ClientTlsConfig,
     /// `gzip` (default) or `none`.
     #[serde(default)]
     pub compression: Compression,
@@ -538,8 +599,11 @@ pub enum Encoding {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OtlpHttpExporterConfig {
-    /// Base URL such as `http://127.0.0.1:4318`; traces go to `/v1/traces` under it.
+    /// Base URL such as `https://collector:4318`; traces go to `/v1/traces` under it.
     pub endpoint: String,
+    /// TLS settings for an `https://` URL.
+    #[serde(default)]
+    pub tls: ClientTlsConfig,
     /// Full URL for traces, overriding `endpoint` + `/v1/traces`.
     #[serde(default)]
     pub traces_endpoint: Option<String>,
@@ -755,6 +819,42 @@ impl RuntimeConfig {
 pub enum ExtensionConfig {
     /// `health_check`: an HTTP endpoint that says whether spanwise is serving.
     HealthCheck(HealthCheckConfig),
+    /// `bearertokenauth`: the token check receivers name in `auth.authenticator`.
+    BearerTokenAuth(BearerTokenAuthConfig),
+}
+
+/// `extensions.bearertokenauth`, with the collector's keys: a request must carry
+/// `<header>: <scheme> <token>` with one of the tokens.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BearerTokenAuthConfig {
+    /// The accepted token, typically `${env:VAR}`.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// Several accepted tokens (for rotation), with or instead of `token`.
+    #[serde(default)]
+    pub tokens: Vec<String>,
+    /// The word before the token. Default `Bearer`; empty means the header is the token.
+    #[serde(default = "default_auth_scheme")]
+    pub scheme: String,
+    /// The header carrying it. Default `authorization`.
+    #[serde(default = "default_auth_header")]
+    pub header: String,
+}
+
+impl BearerTokenAuthConfig {
+    /// Every accepted token.
+    pub fn all_tokens(&self) -> impl Iterator<Item = &str> {
+        self.token.iter().chain(&self.tokens).map(String::as_str)
+    }
+}
+
+fn default_auth_scheme() -> String {
+    "Bearer".to_owned()
+}
+
+fn default_auth_header() -> String {
+    "authorization".to_owned()
 }
 
 /// `extensions.health_check`, with the collector's keys and defaults.

@@ -172,10 +172,39 @@ impl Config {
                     }
                     ExtensionConfig::HealthCheck(health)
                 }
+                "bearertokenauth" => {
+                    let auth: BearerTokenAuthConfig = typed(block, &key, file, &positions)?;
+                    if auth.all_tokens().next().is_none() {
+                        return Err(err(
+                            &key,
+                            "set token (or tokens): requests would otherwise all be refused".into(),
+                        ));
+                    }
+                    if let Some(n) = auth.all_tokens().position(str::is_empty) {
+                        let field = match (&auth.token, n) {
+                            (Some(_), 0) => "token".to_owned(),
+                            (Some(_), n) => format!("tokens[{}]", n - 1),
+                            (None, n) => format!("tokens[{n}]"),
+                        };
+                        return Err(err(
+                            &format!("{key}.{field}"),
+                            "the token is empty (is its variable set?)".into(),
+                        ));
+                    }
+                    http::HeaderName::from_bytes(auth.header.as_bytes()).map_err(|_| {
+                        err(
+                            &format!("{key}.header"),
+                            format!("{:?} is not a header name", auth.header),
+                        )
+                    })?;
+                    ExtensionConfig::BearerTokenAuth(auth)
+                }
                 other => {
                     return Err(err(
                         &key,
-                        format!("unknown extension type {other:?} (known: health_check)"),
+                        format!(
+                            "unknown extension type {other:?} (known: health_check, bearertokenauth)"
+                        ),
                     ));
                 }
             };
@@ -205,6 +234,46 @@ impl Config {
                         endpoint::Endpoint::parse(endpoint).map_err(|reason| {
                             err(&format!("{key}.protocols.{protocol}.endpoint"), reason)
                         })?;
+                    }
+                    let auths = [
+                        (
+                            "grpc",
+                            otlp.protocols.grpc.as_ref().and_then(|g| g.auth.as_ref()),
+                        ),
+                        (
+                            "http",
+                            otlp.protocols.http.as_ref().and_then(|h| h.auth.as_ref()),
+                        ),
+                    ];
+                    for (protocol, auth) in auths {
+                        let Some(auth) = auth else { continue };
+                        let field = format!("{key}.protocols.{protocol}.auth.authenticator");
+                        let id = &auth.authenticator;
+                        match extensions.get(id) {
+                            Some(ExtensionConfig::BearerTokenAuth(_)) => {}
+                            Some(_) => {
+                                return Err(err(
+                                    &field,
+                                    format!(
+                                        "extension {id:?} is not an authenticator (use a bearertokenauth extension)"
+                                    ),
+                                ));
+                            }
+                            None => {
+                                return Err(err(
+                                    &field,
+                                    format!("extension {id:?} is not defined under extensions"),
+                                ));
+                            }
+                        }
+                        if !raw.service.extensions.contains(id) {
+                            return Err(err(
+                                &field,
+                                format!(
+                                    "extension {id:?} is not started: add it to service.extensions"
+                                ),
+                            ));
+                        }
                     }
                     ReceiverConfig::Otlp(otlp)
                 }

@@ -1,4 +1,5 @@
-//! The `otlp` exporter: OTLP/gRPC to another collector or backend (plain-text HTTP/2).
+//! The `otlp` exporter: OTLP/gRPC to another collector or backend, over TLS or plain-text
+//! HTTP/2.
 
 use super::{BoxFuture, ExportError, Exporter, Retry};
 use crate::config::{Compression, OtlpExporterConfig};
@@ -20,18 +21,13 @@ pub struct OtlpGrpcExporter {
 impl OtlpGrpcExporter {
     /// An exporter that connects lazily to the configured endpoint.
     pub fn new(id: &str, config: &OtlpExporterConfig) -> Result<Self, String> {
-        let uri = if config.endpoint.contains("://") {
-            config.endpoint.clone()
-        } else {
-            format!("http://{}", config.endpoint)
-        };
-        if uri.starts_with("https://") {
-            return Err("endpoint: TLS is not supported yet; use a plain-text endpoint on a trusted network or a sidecar".into());
-        }
+        let (uri, tls) = target(&config.endpoint, config.tls.insecure);
+        let connector =
+            crate::tls::connector(tls.then_some(&config.tls), true).map_err(|e| e.to_string())?;
         let channel = Endpoint::from_shared(uri.clone())
             .map_err(|e| format!("endpoint: {uri:?} is not a valid URI: {e}"))?
             .connect_timeout(config.timeout)
-            .connect_lazy();
+            .connect_with_connector_lazy(connector);
         let mut client = TraceServiceClient::new(channel);
         if config.compression == Compression::Gzip {
             client = client.send_compressed(CompressionEncoding::Gzip);
@@ -50,6 +46,20 @@ impl OtlpGrpcExporter {
             timeout: config.timeout,
             metadata,
         })
+    }
+}
+
+/// The URI to connect to and whether to use TLS, as the collector decides: `https://` is TLS,
+/// `http://` plain text, and an endpoint without a scheme TLS unless `insecure`.
+fn target(endpoint: &str, insecure: bool) -> (String, bool) {
+    if endpoint.starts_with("https://") {
+        (endpoint.to_owned(), true)
+    } else if endpoint.starts_with("http://") || endpoint.contains("://") {
+        (endpoint.to_owned(), false)
+    } else if insecure {
+        (format!("http://{endpoint}"), false)
+    } else {
+        (format!("https://{endpoint}"), true)
     }
 }
 
@@ -121,6 +131,26 @@ fn retry_for(status: &tonic::Status) -> Retry {
 mod tests {
     use super::*;
     use tonic_types::{ErrorDetails, StatusExt};
+
+    #[test]
+    fn the_scheme_or_insecure_decides_tls_as_in_the_collector() {
+        assert_eq!(
+            target("collector:4317", false),
+            ("https://collector:4317".into(), true)
+        );
+        assert_eq!(
+            target("collector:4317", true),
+            ("http://collector:4317".into(), false)
+        );
+        assert_eq!(
+            target("http://collector:4317", false),
+            ("http://collector:4317".into(), false)
+        );
+        assert_eq!(
+            target("https://collector:4317", true),
+            ("https://collector:4317".into(), true)
+        );
+    }
 
     #[test]
     fn retryable_codes_are_the_collectors_and_resource_exhausted_needs_retry_info() {

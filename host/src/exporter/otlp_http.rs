@@ -1,9 +1,11 @@
-//! The `otlphttp` exporter: OTLP/HTTP with protobuf or JSON bodies (plain-text HTTP/1.1).
+//! The `otlphttp` exporter: OTLP/HTTP with protobuf or JSON bodies, over HTTPS or plain
+//! HTTP/1.1 as the URL says.
 
 use super::{BoxFuture, ExportError, Exporter, Retry};
 use crate::config::{Compression, Encoding, OtlpHttpExporterConfig};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -16,7 +18,7 @@ use std::time::Duration;
 pub struct OtlpHttpExporter {
     id: String,
     url: hyper::Uri,
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     compression: Compression,
     encoding: Encoding,
     timeout: Duration,
@@ -33,11 +35,14 @@ impl OtlpHttpExporter {
                 format!("{}/v1/traces", config.endpoint.trim_end_matches('/')),
             ),
         };
-        if !url.starts_with("http://") {
+        if !url.starts_with("http://") && !url.starts_with("https://") {
             return Err(format!(
-                "{field}: {url:?} must start with http:// (TLS is not supported yet)"
+                "{field}: {url:?} must start with https:// or http://"
             ));
         }
+        let connector =
+            crate::tls::connector(url.starts_with("https://").then_some(&config.tls), false)
+                .map_err(|e| e.to_string())?;
         let url: hyper::Uri = url
             .parse()
             .map_err(|e| format!("{field}: {url:?} is not a valid URL: {e}"))?;
@@ -52,7 +57,7 @@ impl OtlpHttpExporter {
         Ok(Self {
             id: id.to_owned(),
             url,
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: Client::builder(TokioExecutor::new()).build(connector),
             compression: config.compression,
             encoding: config.encoding,
             timeout: config.timeout,

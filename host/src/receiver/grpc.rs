@@ -1,10 +1,11 @@
 //! The OTLP/gRPC receiver: the `TraceService/Export` call, served by tonic with a codec that
 //! decodes straight into the OTLP request and reports malformed protobuf as `INVALID_ARGUMENT`.
 //! The size limit applies after decompression: an oversized or decompression-bomb message gets
-//! `RESOURCE_EXHAUSTED`.
+//! `RESOURCE_EXHAUSTED`. With an authenticator, a call without a valid token gets
+//! `UNAUTHENTICATED` before its message is read.
 
-use super::Consumer;
 use super::status::response;
+use super::{BearerAuth, Consumer};
 use crate::pipeline::ConsumeError;
 use bytes::{Buf, BufMut};
 use opentelemetry_proto::tonic::collector::trace::v1::{
@@ -30,15 +31,17 @@ pub const EXPORT_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceServ
 pub struct TraceService {
     consumer: Consumer,
     max_message_size: usize,
+    auth: Option<BearerAuth>,
 }
 
 impl TraceService {
     /// A service feeding `consumer`, refusing messages over `max_message_size` bytes after
-    /// decompression.
-    pub fn new(consumer: Consumer, max_message_size: usize) -> Self {
+    /// decompression, and calls that `auth` (when given) refuses.
+    pub fn new(consumer: Consumer, max_message_size: usize, auth: Option<BearerAuth>) -> Self {
         Self {
             consumer,
             max_message_size,
+            auth,
         }
     }
 }
@@ -71,6 +74,11 @@ where
                     request.uri().path()
                 ))
                 .into_http());
+            }
+            if let Some(auth) = &service.auth
+                && let Err(refused) = auth.check(request.headers())
+            {
+                return Ok(Status::unauthenticated(refused.to_string()).into_http());
             }
             let mut gzip = EnabledCompressionEncodings::default();
             gzip.enable(CompressionEncoding::Gzip);

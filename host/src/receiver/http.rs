@@ -3,11 +3,12 @@
 //! Answers: 200 with an `ExportTraceServiceResponse` (partial success when processors dropped
 //! spans); 400 for a malformed body; 413 for a body over the limit, counted after decompression
 //! so that a gzip bomb is refused without being inflated past the limit; 415 for another content
-//! type or encoding; 503 when the pipeline could not export (the client should retry). Error
-//! bodies are `google.rpc.Status` in the request's encoding.
+//! type or encoding; 503 when the pipeline could not export (the client should retry); 401,
+//! before the body is read, when an authenticator refuses the request. Error bodies are
+//! `google.rpc.Status` in the request's encoding.
 
-use super::Consumer;
 use super::status::{RpcStatus, response};
+use super::{BearerAuth, Consumer};
 use crate::pipeline::ConsumeError;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -30,13 +31,24 @@ enum Encoding {
 struct Receiver {
     consumer: Consumer,
     max_body: usize,
+    auth: Option<BearerAuth>,
 }
 
-/// The router serving `path`, refusing bodies over `max_body` bytes after decompression.
-pub fn router(consumer: Consumer, path: &str, max_body: usize) -> axum::Router {
+/// The router serving `path`, refusing bodies over `max_body` bytes after decompression and
+/// requests that `auth` (when given) refuses.
+pub fn router(
+    consumer: Consumer,
+    path: &str,
+    max_body: usize,
+    auth: Option<BearerAuth>,
+) -> axum::Router {
     axum::Router::new()
         .route(path, axum::routing::post(export))
-        .with_state(Receiver { consumer, max_body })
+        .with_state(Receiver {
+            consumer,
+            max_body,
+            auth,
+        })
 }
 
 /// An OTLP error answer: an HTTP status and a `google.rpc.Status` body.
@@ -69,6 +81,7 @@ const INVALID_ARGUMENT: i32 = 3;
 const RESOURCE_EXHAUSTED: i32 = 8;
 const UNAVAILABLE: i32 = 14;
 const UNIMPLEMENTED: i32 = 12;
+const UNAUTHENTICATED: i32 = 16;
 
 fn encoded<T: serde::Serialize>(
     status: StatusCode,
@@ -114,6 +127,20 @@ async fn export(State(receiver): State<Receiver>, headers: HeaderMap, body: Body
             .into_response(Encoding::Proto);
         }
     };
+    if let Some(auth) = &receiver.auth
+        && let Err(refused) = auth.check(&headers)
+    {
+        let mut response = Failure::new(
+            StatusCode::UNAUTHORIZED,
+            UNAUTHENTICATED,
+            refused.to_string(),
+        )
+        .into_response(encoding);
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return response;
+    }
     match receive(&receiver, &headers, body, encoding).await {
         Ok(response) => response,
         Err(failure) => failure.into_response(encoding),

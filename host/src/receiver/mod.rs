@@ -1,9 +1,12 @@
 //! Receivers: OTLP over gRPC ([`grpc`]) and HTTP ([`http`]). Both decode a request once into a
 //! host-owned [`Batch`] and hand it to a [`Consumer`] (the pipelines that list the receiver).
 
+mod auth;
 pub mod grpc;
 pub mod http;
 mod status;
+
+pub use auth::{BearerAuth, Refused};
 
 use crate::pipeline::{ConsumeError, Pipeline, Report};
 use spanwise_batch::Batch;
