@@ -51,6 +51,18 @@ pub fn summary(config: &Config, listening: &[(&str, &'static str, SocketAddr)]) 
                         batch.timeout, batch.send_batch_size
                     );
                 }
+                Some(ProcessorConfig::MemoryLimiter(limiter)) => {
+                    let _ = match limiter.limits(crate::pipeline::memory::available_memory()) {
+                        Ok((soft, hard)) => writeln!(
+                            out,
+                            "    {label:<19} refuses data above {} MiB resident (hard limit {} MiB), measured every {:?}",
+                            soft >> 20,
+                            hard >> 20,
+                            limiter.check_interval
+                        ),
+                        Err((field, reason)) => writeln!(out, "    {label:<19} {field}: {reason}"),
+                    };
+                }
                 Some(ProcessorConfig::Wasm(wasm)) => {
                     let _ = writeln!(
                         out,

@@ -80,6 +80,7 @@ fn each_profile_validates_with_its_environments_rates_and_exporters() {
         assert_eq!(
             processors,
             [
+                "memory_limiter",
                 "wasm/filter",
                 "wasm/head",
                 "wasm/redact",

@@ -176,6 +176,97 @@ pub enum ProcessorConfig {
     Wasm(Box<WasmProcessorConfig>),
     /// `tail_sampling[/NAME]`: whole traces held, then decided by a sampler plugin.
     TailSampling(Box<TailSamplingConfig>),
+    /// `memory_limiter[/NAME]`: refuses data while the process uses too much memory.
+    MemoryLimiter(MemoryLimiterConfig),
+}
+
+/// `processors.memory_limiter`, with the collector's keys. Above the soft limit (the limit less
+/// the spike allowance) requests are refused with a retryable answer (HTTP 503, gRPC
+/// `UNAVAILABLE`), so clients hold their data and send it again later.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryLimiterConfig {
+    /// How often the process's memory is measured (required, as in the collector).
+    #[serde(deserialize_with = "units::duration")]
+    pub check_interval: Duration,
+    /// The hard limit in MiB of resident memory.
+    #[serde(default)]
+    pub limit_mib: u64,
+    /// The allowance for growth between two measurements, in MiB. Default 20% of the limit.
+    #[serde(default)]
+    pub spike_limit_mib: u64,
+    /// The hard limit as a percentage of the memory available (the cgroup's limit, else the
+    /// machine's), instead of `limit_mib`.
+    #[serde(default)]
+    pub limit_percentage: u64,
+    /// The spike allowance as a percentage of the memory available.
+    #[serde(default)]
+    pub spike_limit_percentage: u64,
+}
+
+impl MemoryLimiterConfig {
+    /// The soft and hard limits in bytes, given the memory available (`total`, needed for the
+    /// percentages); an error names the key at fault.
+    pub fn limits(&self, total: Option<u64>) -> Result<(u64, u64), (&'static str, String)> {
+        const MIB: u64 = 1 << 20;
+        if self.check_interval.is_zero() {
+            return Err(("check_interval", "must be greater than zero".into()));
+        }
+        let (hard, spike) = if self.limit_mib > 0 {
+            if self.limit_percentage > 0 {
+                return Err((
+                    "limit_percentage",
+                    "set limit_mib or limit_percentage, not both".into(),
+                ));
+            }
+            let spike = if self.spike_limit_mib > 0 {
+                self.spike_limit_mib
+            } else {
+                self.limit_mib / 5
+            };
+            if spike >= self.limit_mib {
+                return Err((
+                    "spike_limit_mib",
+                    format!("must be less than limit_mib ({})", self.limit_mib),
+                ));
+            }
+            (self.limit_mib * MIB, spike * MIB)
+        } else if self.limit_percentage > 0 {
+            if self.limit_percentage > 100 || self.spike_limit_percentage > 100 {
+                return Err(("limit_percentage", "percentages are at most 100".into()));
+            }
+            let Some(total) = total else {
+                return Err((
+                    "limit_percentage",
+                    "the memory available cannot be read here: set limit_mib".into(),
+                ));
+            };
+            let spike_percentage = if self.spike_limit_percentage > 0 {
+                self.spike_limit_percentage
+            } else {
+                self.limit_percentage / 5
+            };
+            if spike_percentage >= self.limit_percentage {
+                return Err((
+                    "spike_limit_percentage",
+                    format!(
+                        "must be less than limit_percentage ({})",
+                        self.limit_percentage
+                    ),
+                ));
+            }
+            (
+                total / 100 * self.limit_percentage,
+                total / 100 * spike_percentage,
+            )
+        } else {
+            return Err((
+                "limit_mib",
+                "set limit_mib or limit_percentage (greater than zero)".into(),
+            ));
+        };
+        Ok((hard - spike, hard))
+    }
 }
 
 /// `processors.tail_sampling`: the collector's `tail_sampling` keys, with the policies in a

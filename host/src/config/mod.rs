@@ -125,7 +125,7 @@ impl Config {
             .map(|id| match self.processors.get(id) {
                 Some(ProcessorConfig::Wasm(wasm)) => wasm.instances(),
                 Some(ProcessorConfig::TailSampling(tail)) => 1 + u32::from(tail.shadow.is_some()),
-                Some(ProcessorConfig::Batch(_)) | None => 0,
+                Some(ProcessorConfig::Batch(_) | ProcessorConfig::MemoryLimiter(_)) | None => 0,
             })
             .sum();
         settings.max_instances = settings.max_instances.max(needed.saturating_mul(2));
@@ -308,11 +308,18 @@ impl Config {
                         .map_err(|(field, reason)| err(&format!("{key}.{field}"), reason))?;
                     ProcessorConfig::TailSampling(Box::new(config))
                 }
+                "memory_limiter" => {
+                    let config: MemoryLimiterConfig = typed(block, &key, file, &positions)?;
+                    config
+                        .limits(crate::pipeline::memory::available_memory())
+                        .map_err(|(field, reason)| err(&format!("{key}.{field}"), reason))?;
+                    ProcessorConfig::MemoryLimiter(config)
+                }
                 other => {
                     return Err(err(
                         &key,
                         format!(
-                            "unknown processor type {other:?} (known: batch, wasm, tail_sampling)"
+                            "unknown processor type {other:?} (known: batch, wasm, tail_sampling, memory_limiter)"
                         ),
                     ));
                 }

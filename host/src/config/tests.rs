@@ -171,3 +171,62 @@ fn a_tail_sampler_has_no_pool() {
     };
     assert_eq!(tail.sampler.plugin, Path::new("tail_sampler.wasm"));
 }
+
+#[test]
+fn memory_limiter_limits_follow_the_collector() {
+    let limiter = |block: &str| -> Result<(u64, u64), ConfigError> {
+        let yaml = MINIMAL.replace(
+            "  batch:\n",
+            &format!("  batch:\n  memory_limiter: {block}\n"),
+        );
+        let config = parse(&yaml)?;
+        let ProcessorConfig::MemoryLimiter(limiter) = &config.processors["memory_limiter"] else {
+            panic!("not a memory_limiter")
+        };
+        Ok(limiter.limits(Some(8 << 30)).unwrap())
+    };
+    const MIB: u64 = 1 << 20;
+    // The spike allowance defaults to a fifth of the limit.
+    assert_eq!(
+        limiter("{ check_interval: 1s, limit_mib: 1000 }").unwrap(),
+        (800 * MIB, 1000 * MIB)
+    );
+    assert_eq!(
+        limiter("{ check_interval: 1s, limit_mib: 1000, spike_limit_mib: 100 }").unwrap(),
+        (900 * MIB, 1000 * MIB)
+    );
+    for (block, key, reason) in [
+        (
+            "{ check_interval: 1s }",
+            "limit_mib",
+            "set limit_mib or limit_percentage",
+        ),
+        (
+            "{ check_interval: 0s, limit_mib: 100 }",
+            "check_interval",
+            "greater than zero",
+        ),
+        ("{ limit_mib: 100 }", "memory_limiter", "check_interval"),
+        (
+            "{ check_interval: 1s, limit_mib: 100, spike_limit_mib: 100 }",
+            "spike_limit_mib",
+            "must be less than limit_mib",
+        ),
+        (
+            "{ check_interval: 1s, limit_percentage: 120 }",
+            "limit_percentage",
+            "at most 100",
+        ),
+        (
+            "{ check_interval: 1s, limit_mb: 100 }",
+            "limit_mb",
+            "unknown field",
+        ),
+    ] {
+        let error = limiter(block).expect_err(block).to_string();
+        assert!(
+            error.contains(key) && error.contains(reason),
+            "{block}: {error}"
+        );
+    }
+}

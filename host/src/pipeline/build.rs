@@ -5,7 +5,7 @@
 use super::tail::buffer::BufferLimits;
 use super::tail::stage::Samplers;
 use super::tail::{TailSampler, TailSettings};
-use super::{Batcher, Chain, Pipeline, Stage, WasmStage};
+use super::{Batcher, Chain, MemoryLimiter, Pipeline, Stage, WasmStage};
 use crate::config::{
     Config, ConfigError, ProcessorConfig, TailSamplingConfig, WasmProcessorConfig,
 };
@@ -38,6 +38,17 @@ pub fn build_pipelines(config: &Config, runtime: &Runtime) -> Result<Vec<Pipelin
             let stage = match &config.processors[id] {
                 ProcessorConfig::Batch(batch) => {
                     Stage::Batch(Arc::new(Batcher::new(id, batch.clone())))
+                }
+                ProcessorConfig::MemoryLimiter(limiter) => {
+                    let (soft, hard) = limiter
+                        .limits(super::memory::available_memory())
+                        .map_err(|(field, reason)| err(format!("{key}.{field}"), reason))?;
+                    Stage::Memory(Arc::new(MemoryLimiter::new(
+                        id,
+                        soft,
+                        hard,
+                        limiter.check_interval,
+                    )))
                 }
                 ProcessorConfig::Wasm(wasm) => {
                     if wasm.limits.memory > runtime.settings().max_memory {

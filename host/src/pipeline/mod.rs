@@ -15,12 +15,14 @@
 mod batcher;
 mod build;
 mod inbox;
+pub mod memory;
 pub mod tail;
 pub mod traps;
 mod wasm;
 
 pub use batcher::Batcher;
 pub use build::{BuildError, build_pipelines};
+pub use memory::MemoryLimiter;
 pub use tail::TailSampler;
 pub use wasm::WasmStage;
 
@@ -37,6 +39,9 @@ pub enum Stage {
     Batch(Arc<Batcher>),
     /// The built-in `tail_sampling` processor.
     Tail(Arc<TailSampler>),
+    /// The built-in `memory_limiter` processor (checked when a request arrives, see
+    /// [`Pipeline::refusal`]; a pass-through in the chain).
+    Memory(Arc<MemoryLimiter>),
 }
 
 /// The counters of one stage: see [`WasmStage::stats`] and [`Batcher::stats`] for the names.
@@ -108,6 +113,9 @@ pub enum ConsumeError {
     /// The pipeline is shutting down.
     #[error("pipeline {0} is shutting down")]
     ShuttingDown(String),
+    /// A `memory_limiter` refuses data for now; the client should retry.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Stages in order and the exporters after them: a whole pipeline, or the part of it after a
@@ -143,7 +151,7 @@ impl Pipeline {
             match stage {
                 Stage::Batch(batcher) => batcher.start(Arc::new(chain.after(index))),
                 Stage::Tail(tail) => tail.start(Arc::new(chain.after(index))),
-                Stage::Wasm(_) => {}
+                Stage::Wasm(_) | Stage::Memory(_) => {}
             }
         }
         Self {
@@ -207,12 +215,35 @@ impl Pipeline {
                     stats: tail.stats.snapshot(),
                     plugin_counters: tail.plugin_counters.snapshot(),
                 },
+                Stage::Memory(limiter) => StageSummary {
+                    id: limiter.id().to_owned(),
+                    is_plugin: false,
+                    stats: limiter.stats.snapshot(),
+                    plugin_counters: Default::default(),
+                },
             })
             .collect()
     }
 
-    /// Run `batch` through the pipeline.
+    /// Why a request of `spans` spans is refused now, if a `memory_limiter` of this pipeline
+    /// refuses it.
+    pub fn refusal(&self, spans: usize) -> Option<String> {
+        self.inner.stages.iter().find_map(|stage| match stage {
+            Stage::Memory(limiter) => limiter.refusal(spans),
+            _ => None,
+        })
+    }
+
+    /// Run `batch` through the pipeline, unless a `memory_limiter` refuses it.
     pub async fn consume(&self, batch: Batch) -> Result<Report, ConsumeError> {
+        if let Some(reason) = self.refusal(batch.len()) {
+            return Err(ConsumeError::Refused(reason));
+        }
+        self.consume_unchecked(batch).await
+    }
+
+    /// Run `batch` through the pipeline; the caller has asked [`Pipeline::refusal`].
+    pub(crate) async fn consume_unchecked(&self, batch: Batch) -> Result<Report, ConsumeError> {
         run(&self.inner, batch).await
     }
 
@@ -223,7 +254,7 @@ impl Pipeline {
             match stage {
                 Stage::Batch(batcher) => batcher.shutdown().await,
                 Stage::Tail(tail) => tail.shutdown().await,
-                Stage::Wasm(_) => {}
+                Stage::Wasm(_) | Stage::Memory(_) => {}
             }
         }
         for exporter in &self.inner.exporters {
@@ -260,6 +291,7 @@ pub(crate) async fn run(chain: &Chain, mut batch: Batch) -> Result<Report, Consu
                     .map_err(|_| ConsumeError::ShuttingDown(chain.id.clone()))?;
                 return Ok(report);
             }
+            Stage::Memory(_) => {}
         }
     }
     if batch.is_empty() {

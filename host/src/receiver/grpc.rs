@@ -116,8 +116,11 @@ impl tonic::server::UnaryService<ExportTraceServiceRequest> for ExportCall {
             let batch = Batch::from_request(request.into_inner());
             match consumer.consume(batch).await {
                 Ok(report) => Ok(tonic::Response::new(response(&report))),
-                Err(e @ ConsumeError::Export(_)) => Err(Status::unavailable(e.to_string())),
-                Err(e @ ConsumeError::ShuttingDown(_)) => Err(Status::unavailable(e.to_string())),
+                Err(
+                    e @ (ConsumeError::Export(_)
+                    | ConsumeError::ShuttingDown(_)
+                    | ConsumeError::Refused(_)),
+                ) => Err(Status::unavailable(e.to_string())),
             }
         })
     }

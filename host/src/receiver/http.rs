@@ -192,7 +192,7 @@ async fn receive(
         .consume(Batch::from_request(request))
         .await
         .map_err(|e| match e {
-            ConsumeError::Export(_) | ConsumeError::ShuttingDown(_) => {
+            ConsumeError::Export(_) | ConsumeError::ShuttingDown(_) | ConsumeError::Refused(_) => {
                 Failure::new(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE, e.to_string())
             }
         })?;

@@ -26,8 +26,13 @@ impl Consumer {
         }
     }
 
-    /// Run `batch` through every pipeline; the reports are merged.
+    /// Run `batch` through every pipeline; the reports are merged. A `memory_limiter` of any
+    /// of them refuses the batch for all of them, before any runs.
     pub async fn consume(&self, batch: Batch) -> Result<Report, ConsumeError> {
+        let spans = batch.len();
+        if let Some(reason) = self.pipelines.iter().find_map(|p| p.refusal(spans)) {
+            return Err(ConsumeError::Refused(reason));
+        }
         let mut report = Report::default();
         let last = self.pipelines.len().saturating_sub(1);
         let mut batch = Some(batch);
@@ -39,7 +44,7 @@ impl Consumer {
             };
             report
                 .dropped
-                .extend(pipeline.consume(input).await?.dropped);
+                .extend(pipeline.consume_unchecked(input).await?.dropped);
         }
         Ok(report)
     }
