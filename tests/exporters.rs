@@ -452,3 +452,43 @@ async fn a_full_queue_refuses_with_503_and_shutdown_ends_the_waits_counting_the_
         "both held batches counted: {stats:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_that_outlasts_shutdown_timeout_stops_and_reports_what_it_left() {
+    // A destination that takes connections and never answers: each export hangs until its
+    // timeout of an hour, and the last attempt of shutdown with it.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let at = silent.local_addr().unwrap();
+    let held = tokio::spawn(async move {
+        let mut connections = Vec::new();
+        while let Ok((connection, _)) = silent.accept().await {
+            connections.push(connection);
+        }
+    });
+    let forwarder = start(&forwarder_yaml(
+        "otlp",
+        &format!("{{ endpoint: \"http://{at}\", timeout: 1h, retry_on_failure: {FAST_RETRIES} }}"),
+    ))
+    .await;
+    for _ in 0..3 {
+        assert_eq!(post(address_of(&forwarder), 2).await, 200);
+    }
+    let started = std::time::Instant::now();
+    let left = forwarder
+        .shutdown_within(Some(std::time::Duration::from_secs(1)))
+        .await
+        .expect_err("the silent destination cannot be drained");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "shutdown took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(left.pipelines, ["traces"]);
+    assert_eq!(left.queued, [("otlp".to_owned(), 6)]);
+    let message = left.to_string();
+    assert!(
+        message.contains("shutdown_timeout (1s)") && message.contains("otlp 6"),
+        "{message}"
+    );
+    held.abort();
+}

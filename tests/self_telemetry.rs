@@ -1,6 +1,7 @@
 //! spanwise's own telemetry over HTTP, on loopback: `/metrics` (Prometheus text) counts what
 //! each processor, plugin and exporter did, with the sending queue's size and each plugin's call
-//! time; the `health_check` extension answers 200 while spanwise serves.
+//! time; the `health_check` extension answers 200 while spanwise serves, and 503 while its
+//! exporters keep failing when `check_collector_pipeline` is on.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -138,7 +139,7 @@ async fn health_answers_503_once_spanwise_is_not_serving() {
     let health = spanwise::metrics::Health::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let router = spanwise::metrics::health_router("/healthz", health.clone());
+    let router = spanwise::metrics::health_router("/healthz", health.clone(), None);
     tokio::spawn(async move { axum::serve(listener, router).await });
     let url = format!("http://{address}/healthz");
     assert_eq!(
@@ -154,4 +155,77 @@ async fn health_answers_503_once_spanwise_is_not_serving() {
         (status, body.as_str()),
         (503, r#"{"status":"Server not available"}"#)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_answers_503_while_exporters_keep_failing_and_200_once_they_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let running = spanwise_tests::start_service(
+        &format!(
+            r#"
+receivers:
+  otlp:
+    protocols:
+      http: {{ endpoint: "127.0.0.1:0" }}
+exporters:
+  file: {{ path: "{output}" }}
+  otlp/down:
+    endpoint: "http://{closed}"
+    retry_on_failure: {{ initial_interval: 10ms, max_interval: 10ms, max_elapsed_time: 300ms, randomization_factor: 0 }}
+extensions:
+  health_check:
+    endpoint: "127.0.0.1:0"
+    check_collector_pipeline: {{ enabled: true, interval: 1s, exporter_failure_threshold: 5 }}
+service:
+  extensions: [health_check]
+  pipelines:
+    traces: {{ receivers: [otlp], exporters: [file, otlp/down] }}
+"#,
+            output = dir.path().join("out.jsonl").display(),
+        ),
+        "pipeline-check.yaml",
+    )
+    .await;
+    let health = format!("http://{}/", spanwise_tests::address(&running, "health"));
+    assert_eq!(request("GET", health.clone(), vec![]).await.0, 200);
+    let body = BatchBuilder::new()
+        .resource(vec![kv("service.name", "failing")])
+        .span("GET /", vec![])
+        .build()
+        .into_request()
+        .encode_to_vec();
+    let traces = format!(
+        "http://{}/v1/traces",
+        spanwise_tests::address(&running, "http")
+    );
+    assert_eq!(request("POST", traces, body).await.0, 200);
+    // Within the batch's 300 ms of retries, more than 5 attempts fail.
+    let (_, reason) = eventually_status(&health, 503).await;
+    assert!(
+        reason.contains("exporters failed") && reason.contains("threshold 5"),
+        "{reason}"
+    );
+    // Once the batch is given up, no attempt fails: a window later, healthy again.
+    eventually_status(&health, 200).await;
+    running.shutdown().await;
+}
+
+/// Ask `url` until it answers `status` (at most 10 s); the body.
+async fn eventually_status(url: &str, status: u16) -> (u16, String) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let answer = request("GET", url.to_owned(), vec![]).await;
+        if answer.0 == status {
+            return answer;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{url} still answers {answer:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

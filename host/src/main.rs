@@ -196,7 +196,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    let result = runtime.block_on(run(cli.command));
+    // Whatever a timed-out shutdown left running is abandoned, not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -224,9 +227,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     Err(e) => tracing::error!("reload refused, nothing changed: {e:#}"),
                 }
             }
-            tracing::info!("shutting down: flushing what the pipelines hold");
+            tracing::info!(timeout = ?config.service.shutdown_timeout, "shutting down: flushing what the pipelines hold");
             let pipelines = running.pipelines().to_vec();
-            running.shutdown().await;
+            let drained = running
+                .shutdown_within(Some(config.service.shutdown_timeout))
+                .await;
             for pipeline in &pipelines {
                 for stage in pipeline
                     .summaries()
@@ -236,6 +241,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     tracing::info!(pipeline = %pipeline.id(), "{}", stage.line());
                 }
             }
+            drained?;
             tracing::info!("stopped");
             Ok(())
         }

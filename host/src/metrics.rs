@@ -211,27 +211,96 @@ impl Health {
     }
 }
 
+/// `check_collector_pipeline`: counts the failed export attempts (`retries` and
+/// `batches_lost` of every exporter with a sending queue or retries) within a sliding window,
+/// sampled at each health request.
+pub struct ExporterCheck {
+    pipelines: Vec<Pipeline>,
+    interval: std::time::Duration,
+    threshold: u64,
+    /// (when, failures so far), oldest first; the oldest is the window's baseline.
+    samples: std::sync::Mutex<std::collections::VecDeque<(std::time::Instant, u64)>>,
+}
+
+impl ExporterCheck {
+    /// A check of the exporters of `pipelines`.
+    pub fn new(pipelines: Vec<Pipeline>, interval: std::time::Duration, threshold: u64) -> Self {
+        let check = Self {
+            pipelines,
+            interval,
+            threshold,
+            samples: Default::default(),
+        };
+        let now = check.failures_so_far();
+        check
+            .samples
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back((std::time::Instant::now(), now));
+        check
+    }
+
+    fn failures_so_far(&self) -> u64 {
+        let mut seen = std::collections::HashSet::new();
+        self.pipelines
+            .iter()
+            .flat_map(|p| p.exporters())
+            .filter(|e| seen.insert(e.id().to_owned()))
+            .filter_map(|e| e.stats())
+            .map(|stats| stats.get("retries") + stats.get("batches_lost"))
+            .sum()
+    }
+
+    /// Why the exporters are unhealthy now, if they are.
+    pub fn failing(&self) -> Option<String> {
+        let now = std::time::Instant::now();
+        let total = self.failures_so_far();
+        let mut samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        samples.push_back((now, total));
+        // Keep one sample at or before the window's start as the baseline.
+        while samples.len() > 2 && now.duration_since(samples[1].0) >= self.interval {
+            samples.pop_front();
+        }
+        let failures = total - samples.front().map_or(total, |&(_, n)| n);
+        (failures > self.threshold).then(|| {
+            format!(
+                "exporters failed {failures} times in the last {:?} (threshold {})",
+                self.interval, self.threshold
+            )
+        })
+    }
+}
+
 /// The router of the `health_check` extension on `path`: 200 and `{"status":"Server
 /// available"}` while serving, 503 and `Server not available` otherwise, as the collector's
-/// extension answers.
-pub fn health_router(path: &str, health: Health) -> axum::Router {
+/// extension answers; with `exporters`, also 503 (with the reason) while they keep failing.
+pub fn health_router(
+    path: &str,
+    health: Health,
+    exporters: Option<Arc<ExporterCheck>>,
+) -> axum::Router {
     axum::Router::new().route(
         path,
         axum::routing::get(move || {
             let serving = health.serving();
+            let failing = exporters.as_ref().and_then(|check| check.failing());
             async move {
-                let (status, text) = if serving {
-                    (axum::http::StatusCode::OK, "Server available")
+                let body = match (serving, failing) {
+                    (true, None) => serde_json::json!({"status": "Server available"}),
+                    (false, _) => serde_json::json!({"status": "Server not available"}),
+                    (true, Some(reason)) => {
+                        serde_json::json!({"status": "Server not available", "reason": reason})
+                    }
+                };
+                let status = if body["status"] == "Server available" {
+                    axum::http::StatusCode::OK
                 } else {
-                    (
-                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                        "Server not available",
-                    )
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE
                 };
                 (
                     status,
                     [(axum::http::header::CONTENT_TYPE, "application/json")],
-                    format!("{{\"status\":\"{text}\"}}"),
+                    body.to_string(),
                 )
             }
         }),

@@ -12,6 +12,7 @@ use crate::runtime::{LoadError, Runtime};
 use crate::tls::TlsIncoming;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -83,6 +84,7 @@ enum Serve {
     Metrics,
     Health {
         path: String,
+        pipeline_check: crate::config::PipelineCheckConfig,
     },
 }
 
@@ -187,8 +189,21 @@ impl Prepared {
                 }
                 Serve::Metrics | Serve::Health { .. } => {
                     let (router, what, path) = match planned.serve {
-                        Serve::Health { path } => (
-                            crate::metrics::health_router(&path, health.clone()),
+                        Serve::Health {
+                            path,
+                            pipeline_check,
+                        } => (
+                            crate::metrics::health_router(
+                                &path,
+                                health.clone(),
+                                pipeline_check.enabled.then(|| {
+                                    Arc::new(crate::metrics::ExporterCheck::new(
+                                        self.pipelines.clone(),
+                                        pipeline_check.interval,
+                                        pipeline_check.exporter_failure_threshold,
+                                    ))
+                                }),
+                            ),
                             "health check",
                             path,
                         ),
@@ -294,17 +309,91 @@ impl Running {
     /// Stop taking requests (the health check answers 503 from now on), let requests in flight
     /// finish, flush every pipeline, then stop the metrics and health endpoints.
     pub async fn shutdown(self) {
+        let _ = self.shutdown_within(None).await;
+    }
+
+    /// [`Running::shutdown`], giving up on the receivers and pipelines after `timeout`: then
+    /// what was still on its way is returned (and dropped with the process).
+    pub async fn shutdown_within(self, timeout: Option<Duration>) -> Result<(), Undelivered> {
         self.health.set(false);
         let _ = self.stop.send(true);
-        for server in self.servers {
-            let _ = server.await;
-        }
-        for pipeline in &self.pipelines {
-            pipeline.shutdown().await;
-        }
+        let drained = std::sync::Mutex::new(Vec::new());
+        let drain = async {
+            for server in self.servers {
+                let _ = server.await;
+            }
+            for pipeline in &self.pipelines {
+                pipeline.shutdown().await;
+                drained
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(pipeline.id().to_owned());
+            }
+        };
+        let outcome = match timeout {
+            Some(timeout) => tokio::time::timeout(timeout, drain)
+                .await
+                .map_err(|_| timeout),
+            None => {
+                drain.await;
+                Ok(())
+            }
+        };
+        let result = outcome.map_err(|timeout| {
+            let drained = drained.into_inner().unwrap_or_else(|e| e.into_inner());
+            Undelivered::of(&self.pipelines, &drained, timeout)
+        });
         let _ = self.stop_telemetry.send(true);
         for server in self.telemetry {
             let _ = server.await;
+        }
+        result
+    }
+}
+
+/// What a shutdown that ran out of time left undelivered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the shutdown did not finish within shutdown_timeout ({timeout:?}): pipelines not drained: {}; spans accepted by sending queues and not delivered: {}",
+    if pipelines.is_empty() { "none".to_owned() } else { pipelines.join(", ") },
+    if queued.is_empty() { "none".to_owned() } else {
+        queued.iter().map(|(id, n)| format!("{id} {n}")).collect::<Vec<_>>().join(", ")
+    }
+)]
+pub struct Undelivered {
+    /// The time allowed.
+    pub timeout: Duration,
+    /// Pipelines whose processors and exporters had not finished flushing.
+    pub pipelines: Vec<String>,
+    /// Per exporter with a sending queue, the spans it took and had neither delivered nor
+    /// given up on.
+    pub queued: Vec<(String, u64)>,
+}
+
+impl Undelivered {
+    fn of(pipelines: &[Pipeline], drained: &[String], timeout: Duration) -> Self {
+        let mut queued = Vec::new();
+        for pipeline in pipelines {
+            for exporter in pipeline.exporters() {
+                let Some(stats) = exporter.stats() else {
+                    continue;
+                };
+                let left = stats
+                    .get("spans_queued")
+                    .saturating_sub(stats.get("spans_sent") + stats.get("spans_lost"));
+                if left > 0 && !queued.iter().any(|(id, _)| id == exporter.id()) {
+                    queued.push((exporter.id().to_owned(), left));
+                }
+            }
+        }
+        Self {
+            timeout,
+            pipelines: pipelines
+                .iter()
+                .map(|p| p.id().to_owned())
+                .filter(|id| !drained.contains(id))
+                .collect(),
+            queued,
         }
     }
 }
@@ -437,6 +526,7 @@ fn prepare_blocking(config: &Config) -> Result<Prepared, ServiceError> {
             endpoint: health.endpoint.clone(),
             serve: Serve::Health {
                 path: health.path.clone(),
+                pipeline_check: health.check_collector_pipeline,
             },
         });
     }

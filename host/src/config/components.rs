@@ -958,6 +958,33 @@ pub struct HealthCheckConfig {
     /// The path answered. Default `/`.
     #[serde(default = "default_health_path")]
     pub path: String,
+    /// Answer 503 while exporters keep failing (the collector's keys).
+    #[serde(default)]
+    pub check_collector_pipeline: PipelineCheckConfig,
+}
+
+/// `extensions.health_check.check_collector_pipeline`: unhealthy once the exporters' failed
+/// attempts within `interval` exceed `exporter_failure_threshold`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineCheckConfig {
+    /// Off by default, as in the collector.
+    pub enabled: bool,
+    /// The window failures are counted in. Default `5m`.
+    #[serde(deserialize_with = "units::duration")]
+    pub interval: Duration,
+    /// Failed attempts within the window that are still healthy. Default `5`.
+    pub exporter_failure_threshold: u64,
+}
+
+impl Default for PipelineCheckConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            interval: Duration::from_secs(300),
+            exporter_failure_threshold: 5,
+        }
+    }
 }
 
 fn default_health_endpoint() -> String {

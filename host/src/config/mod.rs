@@ -77,6 +77,18 @@ pub struct Service {
     /// spanwise's own telemetry.
     #[serde(default)]
     pub telemetry: TelemetryConfig,
+    /// How long a shutdown may take to drain the receivers, processors and exporters' queues;
+    /// past it, what is left is reported and spanwise exits with an error. Default `20s`, under
+    /// Kubernetes' default grace period of 30 s.
+    #[serde(
+        default = "default_shutdown_timeout",
+        deserialize_with = "units::duration"
+    )]
+    pub shutdown_timeout: std::time::Duration,
+}
+
+fn default_shutdown_timeout() -> std::time::Duration {
+    std::time::Duration::from_secs(20)
 }
 
 /// `service.telemetry`.

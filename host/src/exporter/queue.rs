@@ -166,7 +166,9 @@ impl Exporter for Delivery {
                     "the sending queue is full ({} batches)",
                     self.capacity
                 ))
-            })
+            })?;
+            self.stats.add("spans_queued", spans);
+            Ok(())
         })
     }
 
