@@ -7,7 +7,7 @@ use crate::config::{
     AuthConfig, Config, ConfigError, ExtensionConfig, ReceiverConfig, ServerTlsConfig,
 };
 use crate::pipeline::{Pipeline, build_pipelines};
-use crate::receiver::{BearerAuth, Consumer, grpc, http};
+use crate::receiver::{BearerAuth, Consumer, grpc, http, serve};
 use crate::runtime::{LoadError, Runtime};
 use crate::tls::TlsIncoming;
 use std::net::SocketAddr;
@@ -80,6 +80,7 @@ enum Serve {
         path: String,
         max_body: usize,
         security: Security,
+        timeouts: serve::Timeouts,
     },
     Metrics,
     Health {
@@ -214,16 +215,14 @@ impl Prepared {
                         ),
                     };
                     let mut stopped = telemetry_stopped.clone();
-                    telemetry.push(tokio::spawn(async move {
-                        let result = axum::serve(listener, router)
-                            .with_graceful_shutdown(async move {
-                                let _ = stopped.wait_for(|s| *s).await;
-                            })
-                            .await;
-                        if let Err(e) = result {
-                            tracing::error!("the {what} endpoint stopped: {e}");
-                        }
-                    }));
+                    telemetry.push(tokio::spawn(serve::serve(
+                        listener,
+                        router,
+                        serve::Timeouts::default(),
+                        async move {
+                            let _ = stopped.wait_for(|s| *s).await;
+                        },
+                    )));
                     tracing::info!(%address, %path, "{what} endpoint listening");
                 }
                 Serve::Http {
@@ -231,24 +230,17 @@ impl Prepared {
                     path,
                     max_body,
                     security,
+                    timeouts,
                 } => {
                     let router = http::router(consumer, &path, max_body, security.auth);
                     let tls = security.tls.is_some();
                     servers.push(tokio::spawn(async move {
-                        let result = match security.tls {
+                        match security.tls {
                             Some(config) => {
-                                axum::serve(TlsIncoming::new(listener, config), router)
-                                    .with_graceful_shutdown(until_stopped)
-                                    .await
+                                let incoming = TlsIncoming::new(listener, config);
+                                serve::serve(incoming, router, timeouts, until_stopped).await;
                             }
-                            None => {
-                                axum::serve(listener, router)
-                                    .with_graceful_shutdown(until_stopped)
-                                    .await
-                            }
-                        };
-                        if let Err(e) = result {
-                            tracing::error!("OTLP/HTTP receiver stopped: {e}");
+                            None => serve::serve(listener, router, timeouts, until_stopped).await,
                         }
                     }));
                     tracing::info!(receiver = %planned.receiver, %address, %path, tls, "OTLP/HTTP receiver listening");
@@ -493,6 +485,10 @@ fn prepare_blocking(config: &Config) -> Result<Prepared, ServiceError> {
                     path: http_config.traces_url_path.clone(),
                     max_body: http_config.max_request_body_size,
                     security: security("http", &http_config.tls, &http_config.auth, b"http/1.1")?,
+                    timeouts: serve::Timeouts {
+                        read_header: http_config.read_header_timeout,
+                        write: http_config.write_timeout,
+                    },
                 },
             });
         }

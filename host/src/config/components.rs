@@ -153,6 +153,14 @@ pub struct HttpReceiverConfig {
     pub tls: Option<ServerTlsConfig>,
     /// Refuse requests without a valid token (401).
     pub auth: Option<AuthConfig>,
+    /// How long a client may take to send a request's headers before the connection is closed
+    /// (slow-loris). Default `10s`.
+    #[serde(deserialize_with = "units::duration")]
+    pub read_header_timeout: Duration,
+    /// How long writing a response may make no progress before the connection is closed (a
+    /// client that does not read). Default `30s`.
+    #[serde(deserialize_with = "units::duration")]
+    pub write_timeout: Duration,
 }
 
 impl Default for HttpReceiverConfig {
@@ -163,6 +171,8 @@ impl Default for HttpReceiverConfig {
             traces_url_path: "/v1/traces".into(),
             tls: None,
             auth: None,
+            read_header_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(30),
         }
     }
 }

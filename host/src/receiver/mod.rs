@@ -4,6 +4,7 @@
 mod auth;
 pub mod grpc;
 pub mod http;
+pub mod serve;
 mod status;
 
 pub use auth::{BearerAuth, Refused};
