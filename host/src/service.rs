@@ -370,9 +370,9 @@ impl Undelivered {
                 let Some(stats) = exporter.stats() else {
                     continue;
                 };
-                let left = stats
-                    .get("spans_queued")
-                    .saturating_sub(stats.get("spans_sent") + stats.get("spans_lost"));
+                let left = stats.get("spans_queued").saturating_sub(
+                    stats.get("spans_sent") + stats.get("spans_lost") + stats.get("spans_kept"),
+                );
                 if left > 0 && !queued.iter().any(|(id, _)| id == exporter.id()) {
                     queued.push((exporter.id().to_owned(), left));
                 }

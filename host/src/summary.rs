@@ -203,8 +203,12 @@ fn plugin(wasm: &WasmProcessorConfig) -> String {
 /// `; queue of 1000 batches, 10 senders; retries for up to 300s`.
 fn delivery(retry: &RetryConfig, queue: &QueueConfig) -> String {
     let queue = if queue.enabled {
+        let kept = queue.storage.as_ref().map_or_else(
+            || " in memory".to_owned(),
+            |dir| format!(" kept in {}", dir.display()),
+        );
         format!(
-            "queue of {} batches, {} senders",
+            "queue of {} batches{kept}, {} senders",
             queue.queue_size, queue.num_consumers
         )
     } else {

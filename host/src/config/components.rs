@@ -802,7 +802,7 @@ impl RetryConfig {
 /// defaults: up to `queue_size` batches wait in memory, `num_consumers` tasks send them. A full
 /// queue refuses the batch, and the receiver tells the client to retry (HTTP 503, gRPC
 /// `UNAVAILABLE`).
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct QueueConfig {
     /// Queue at all; without it, a batch is sent (and retried) while its request waits.
@@ -812,6 +812,9 @@ pub struct QueueConfig {
     pub num_consumers: usize,
     /// How many batches may wait. Default `1000`.
     pub queue_size: usize,
+    /// A directory to keep every waiting batch in, so that a crash or `kill -9` loses none: they
+    /// are sent again at the next start. Default: the queue is in memory only.
+    pub storage: Option<PathBuf>,
 }
 
 impl Default for QueueConfig {
@@ -820,6 +823,7 @@ impl Default for QueueConfig {
             enabled: true,
             num_consumers: 10,
             queue_size: 1000,
+            storage: None,
         }
     }
 }

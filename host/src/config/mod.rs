@@ -365,6 +365,26 @@ impl Config {
             exporters.insert(id, config);
         }
 
+        let mut storages: BTreeMap<PathBuf, &String> = BTreeMap::new();
+        for (id, exporter) in &exporters {
+            let queue = match exporter {
+                ExporterConfig::Otlp(c) => &c.sending_queue,
+                ExporterConfig::OtlpHttp(c) => &c.sending_queue,
+                _ => continue,
+            };
+            if let Some(dir) = &queue.storage
+                && let Some(other) = storages.insert(dir.clone(), id)
+            {
+                return Err(err(
+                    &format!("exporters.{id}.sending_queue.storage"),
+                    format!(
+                        "{} is already the storage of exporters.{other}: give each exporter a directory of its own",
+                        dir.display()
+                    ),
+                ));
+            }
+        }
+
         let runtime: RuntimeConfig =
             typed(null_to_empty(raw.runtime), "runtime", file, &positions)?;
 

@@ -230,3 +230,17 @@ fn memory_limiter_limits_follow_the_collector() {
         );
     }
 }
+
+#[test]
+fn two_exporters_cannot_share_a_queue_directory() {
+    let yaml = MINIMAL.replace(
+        "  debug:\n",
+        "  debug:\n  otlp/a: { endpoint: 'http://a:4317', sending_queue: { storage: /var/q } }\n  otlp/b: { endpoint: 'http://b:4317', sending_queue: { storage: /var/q } }\n",
+    );
+    let e = error_of(&yaml);
+    assert_eq!(e.key, "exporters.otlp/b.sending_queue.storage");
+    assert!(
+        e.reason.contains("already the storage of exporters.otlp/a"),
+        "{e}"
+    );
+}

@@ -5,6 +5,7 @@ mod debug;
 mod file;
 mod otlp_grpc;
 mod otlp_http;
+mod persist;
 mod queue;
 pub mod retry;
 
@@ -95,12 +96,12 @@ pub fn build(id: &str, config: &ExporterConfig) -> Result<Arc<dyn Exporter>, Str
         ExporterConfig::Otlp(c) => delivery(
             Arc::new(OtlpGrpcExporter::new(id, c)?),
             c.retry_on_failure,
-            c.sending_queue,
+            c.sending_queue.clone(),
         )?,
         ExporterConfig::OtlpHttp(c) => delivery(
             Arc::new(OtlpHttpExporter::new(id, c)?),
             c.retry_on_failure,
-            c.sending_queue,
+            c.sending_queue.clone(),
         )?,
         ExporterConfig::File(c) => Arc::new(FileExporter::new(id, &c.path)?),
         ExporterConfig::Debug(c) => Arc::new(DebugExporter::new(id, c.verbosity)),
@@ -118,7 +119,7 @@ fn delivery(
     if !retry.enabled && !queue.enabled {
         return Ok(inner);
     }
-    Ok(Arc::new(Delivery::new(inner, retry, queue)))
+    Ok(Arc::new(Delivery::new(inner, retry, queue)?))
 }
 
 /// Count the spans of a request.
