@@ -201,7 +201,7 @@ async fn a_backend_down_for_a_while_gets_every_span_once_it_is_up() {
         assert_eq!(post(address(&forwarder, "http"), 3).await, 200, "queued");
     }
     eventually("failed attempts", || {
-        exporter_stats(forwarder.pipelines())
+        exporter_stats(&forwarder.pipelines())
             .get("retries")
             .copied()
             .unwrap_or(0)
@@ -214,7 +214,7 @@ async fn a_backend_down_for_a_while_gets_every_span_once_it_is_up() {
     ))
     .await;
     eventually("every batch delivered", || {
-        exporter_stats(forwarder.pipelines()).get("batches_sent") == Some(&5)
+        exporter_stats(&forwarder.pipelines()).get("batches_sent") == Some(&5)
     })
     .await;
     let pipelines = forwarder.pipelines().to_vec();
@@ -307,7 +307,7 @@ async fn grpc_failures_are_retried_as_the_collector_retries_them() {
         "the throttle's RetryInfo was honoured: {:?}",
         calls[3] - calls[2]
     );
-    assert_eq!(exporter_stats(forwarder.pipelines())["retries"], 3);
+    assert_eq!(exporter_stats(&forwarder.pipelines())["retries"], 3);
 
     // A refusal of the data itself, and a throttle that does not say when: never again.
     *backend.script.lock().unwrap() = vec![
@@ -318,7 +318,7 @@ async fn grpc_failures_are_retried_as_the_collector_retries_them() {
     assert_eq!(post(address_of(&forwarder), 2).await, 200);
     assert_eq!(post(address_of(&forwarder), 2).await, 200);
     eventually("both batches given up", || {
-        exporter_stats(forwarder.pipelines()).get("batches_lost") == Some(&2)
+        exporter_stats(&forwarder.pipelines()).get("batches_lost") == Some(&2)
     })
     .await;
     assert_eq!(backend.calls.lock().unwrap().len(), 6, "one call each");
@@ -427,7 +427,7 @@ async fn a_full_queue_refuses_with_503_and_shutdown_ends_the_waits_counting_the_
     // One batch in the consumer's hands (waiting an hour to retry), one in the queue.
     assert_eq!(post(address_of(&forwarder), 2).await, 200);
     eventually("the first batch taken from the queue", || {
-        exporter_stats(forwarder.pipelines()).contains_key("attempts")
+        exporter_stats(&forwarder.pipelines()).contains_key("attempts")
     })
     .await;
     let mut codes = Vec::new();
@@ -436,7 +436,7 @@ async fn a_full_queue_refuses_with_503_and_shutdown_ends_the_waits_counting_the_
     }
     assert_eq!(codes[0], 200, "{codes:?}");
     assert!(codes[1..].iter().all(|&c| c == 503), "{codes:?}");
-    let stats = exporter_stats(forwarder.pipelines());
+    let stats = exporter_stats(&forwarder.pipelines());
     assert_eq!(stats["batches_refused_queue_full"], 2);
     let pipelines = forwarder.pipelines().to_vec();
     let started = std::time::Instant::now();

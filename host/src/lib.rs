@@ -13,6 +13,7 @@ pub mod loadgen;
 pub mod metrics;
 pub mod pipeline;
 pub mod receiver;
+pub mod reload;
 pub mod runtime;
 pub mod service;
 pub mod summary;

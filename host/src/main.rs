@@ -208,23 +208,97 @@ fn main() -> ExitCode {
     }
 }
 
+/// How often `spanwise run` looks at the config file and the plugin files for a change.
+const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The config file and the plugin files it names, with their fingerprints when last looked at.
+struct Watched {
+    files: Vec<(PathBuf, spanwise::reload::Fingerprint)>,
+}
+
+impl Watched {
+    /// The config file at `config` as `seen`, and `plugins` as they are now.
+    fn of(
+        config: &std::path::Path,
+        seen: spanwise::reload::Fingerprint,
+        plugins: Vec<PathBuf>,
+    ) -> Self {
+        let plugins = plugins.into_iter().map(|path| {
+            let now = spanwise::reload::fingerprint(&path);
+            (path, now)
+        });
+        Self {
+            files: std::iter::once((config.to_owned(), seen))
+                .chain(plugins)
+                .collect(),
+        }
+    }
+
+    /// The config file was read as `seen`.
+    fn config_seen(&mut self, seen: spanwise::reload::Fingerprint) {
+        if let Some(first) = self.files.first_mut() {
+            first.1 = seen;
+        }
+    }
+
+    /// Whether any file changed since the last look (or since `of`).
+    fn changed(&mut self) -> bool {
+        let mut changed = false;
+        for (path, seen) in &mut self.files {
+            let now = spanwise::reload::fingerprint(path);
+            if now != *seen {
+                *seen = now;
+                changed = true;
+            }
+        }
+        changed
+    }
+}
+
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Run { config: path } => {
+            // Files are fingerprinted before they are read, so a change made while they are
+            // being read is noticed at the next look.
+            let seen = spanwise::reload::fingerprint(&path);
             let config = Config::load(&path)?;
+            let mut watched = Watched::of(&path, seen, spanwise::reload::plugin_files(&config));
             let mut signals = spanwise::service::Signals::new();
             let running = spanwise::service::start(&config).await?;
             tracing::info!(
-                "spanwise is running; SIGINT or SIGTERM stops it, SIGHUP reloads the tail samplers"
+                "spanwise is running; SIGINT or SIGTERM stops it; SIGHUP, or a change of the config file or of a plugin file, reloads it"
             );
-            while signals.next().await == spanwise::service::Signal::Reload {
+            let mut tick = tokio::time::interval(WATCH_INTERVAL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                let why = tokio::select! {
+                    signal = signals.next() => match signal {
+                        spanwise::service::Signal::Stop => break,
+                        spanwise::service::Signal::Reload => "SIGHUP",
+                    },
+                    _ = tick.tick() => {
+                        if !watched.changed() {
+                            continue;
+                        }
+                        "a watched file changed"
+                    }
+                };
+                let seen = spanwise::reload::fingerprint(&path);
                 let reloaded = match Config::load(&path) {
-                    Ok(config) => running.reload_samplers(&config).await.map_err(Into::into),
-                    Err(e) => Err(anyhow::Error::from(e)),
+                    Ok(config) => {
+                        // From now on, what this config names is watched; a refused file is
+                        // not tried again until it changes again.
+                        watched = Watched::of(&path, seen, spanwise::reload::plugin_files(&config));
+                        running.reload(&config).await.map_err(Into::into)
+                    }
+                    Err(e) => {
+                        watched.config_seen(seen);
+                        Err(anyhow::Error::from(e))
+                    }
                 };
                 match reloaded {
-                    Ok(swapped) => tracing::info!(?swapped, "reloaded the tail samplers"),
-                    Err(e) => tracing::error!("reload refused, nothing changed: {e:#}"),
+                    Ok(done) => tracing::info!(why, ?done, "reloaded"),
+                    Err(e) => tracing::error!(why, "reload refused, nothing changed: {e:#}"),
                 }
             }
             tracing::info!(timeout = ?config.service.shutdown_timeout, "shutting down: flushing what the pipelines hold");

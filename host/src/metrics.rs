@@ -8,7 +8,7 @@
 //! `spanwise_exporter_queue_size` and `_capacity`, and each plugin's call time as the histogram
 //! `spanwise_plugin_call_duration_seconds`. Labels: `pipeline`, and `processor` or `exporter`.
 
-use crate::pipeline::{Pipeline, Stage};
+use crate::pipeline::{Live, Pipeline, Stage};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
@@ -22,6 +22,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 #[derive(Debug)]
 struct Scrape {
     pipelines: Vec<Pipeline>,
+    /// `reloads`, `reloads_failed`.
+    reloads: BTreeMap<String, u64>,
 }
 
 /// A metric name from a counter's: what Prometheus allows, every other character `_`.
@@ -94,6 +96,17 @@ impl Scrape {
 
 impl Collector for Scrape {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        for (counter, value) in &self.reloads {
+            let name = metric_name("spanwise_", counter);
+            let help = "Config reloads (SIGHUP or a changed file), done or refused.";
+            let family = encoder.encode_descriptor(
+                &name,
+                help,
+                None,
+                prometheus_client::metrics::MetricType::Counter,
+            )?;
+            ConstCounter::new(*value).encode(family)?;
+        }
         for (name, (help, series)) in self.counters() {
             let mut family = encoder.encode_descriptor(
                 &name,
@@ -163,10 +176,11 @@ impl Collector for Scrape {
 }
 
 /// The text `/metrics` answers for `pipelines` now.
-pub fn render(pipelines: &[Pipeline]) -> String {
+pub fn render(live: &Live) -> String {
     let mut registry = Registry::default();
     registry.register_collector(Box::new(Scrape {
-        pipelines: pipelines.to_vec(),
+        pipelines: live.get().to_vec(),
+        reloads: live.reloads.snapshot(),
     }));
     let mut text = String::new();
     // Writing to a String cannot fail.
@@ -175,12 +189,11 @@ pub fn render(pipelines: &[Pipeline]) -> String {
 }
 
 /// The router of `/metrics` for `pipelines`.
-pub fn metrics_router(pipelines: Vec<Pipeline>) -> axum::Router {
-    let pipelines = Arc::new(pipelines);
+pub fn metrics_router(live: Live) -> axum::Router {
     axum::Router::new().route(
         "/metrics",
         axum::routing::get(move || {
-            let pipelines = pipelines.clone();
+            let pipelines = live.clone();
             async move {
                 (
                     [(
@@ -215,7 +228,7 @@ impl Health {
 /// `batches_lost` of every exporter with a sending queue or retries) within a sliding window,
 /// sampled at each health request.
 pub struct ExporterCheck {
-    pipelines: Vec<Pipeline>,
+    pipelines: Live,
     interval: std::time::Duration,
     threshold: u64,
     /// (when, failures so far), oldest first; the oldest is the window's baseline.
@@ -224,7 +237,7 @@ pub struct ExporterCheck {
 
 impl ExporterCheck {
     /// A check of the exporters of `pipelines`.
-    pub fn new(pipelines: Vec<Pipeline>, interval: std::time::Duration, threshold: u64) -> Self {
+    pub fn new(pipelines: Live, interval: std::time::Duration, threshold: u64) -> Self {
         let check = Self {
             pipelines,
             interval,
@@ -243,6 +256,7 @@ impl ExporterCheck {
     fn failures_so_far(&self) -> u64 {
         let mut seen = std::collections::HashSet::new();
         self.pipelines
+            .get()
             .iter()
             .flat_map(|p| p.exporters())
             .filter(|e| seen.insert(e.id().to_owned()))

@@ -6,7 +6,7 @@ use crate::config::endpoint::Endpoint;
 use crate::config::{
     AuthConfig, Config, ConfigError, ExtensionConfig, ReceiverConfig, ServerTlsConfig,
 };
-use crate::pipeline::{Pipeline, build_pipelines};
+use crate::pipeline::{Live, Pipeline, build_pipelines};
 use crate::receiver::{BearerAuth, Consumer, grpc, http, serve};
 use crate::runtime::{LoadError, Runtime};
 use crate::tls::TlsIncoming;
@@ -101,8 +101,10 @@ struct Security {
 /// `spanwise validate` checks is exactly this; `spanwise run` then listens.
 pub struct Prepared {
     file: String,
+    config: Config,
     runtime: Arc<Runtime>,
     pipelines: Vec<Pipeline>,
+    consumers: Vec<(String, Consumer)>,
     planned: Vec<Planned>,
 }
 
@@ -133,6 +135,7 @@ impl Prepared {
         // The metrics and health endpoints stop last: they answer while the pipelines drain.
         let (stop_telemetry, telemetry_stopped) = watch::channel(false);
         let mut telemetry = Vec::new();
+        let live = Live::new(self.pipelines);
         let health = crate::metrics::Health::default();
         let mut servers = Vec::new();
         let mut listeners = Vec::new();
@@ -199,7 +202,7 @@ impl Prepared {
                                 health.clone(),
                                 pipeline_check.enabled.then(|| {
                                     Arc::new(crate::metrics::ExporterCheck::new(
-                                        self.pipelines.clone(),
+                                        live.clone(),
                                         pipeline_check.interval,
                                         pipeline_check.exporter_failure_threshold,
                                     ))
@@ -209,7 +212,7 @@ impl Prepared {
                             path,
                         ),
                         _ => (
-                            crate::metrics::metrics_router(self.pipelines.clone()),
+                            crate::metrics::metrics_router(live.clone()),
                             "metrics",
                             "/metrics".to_owned(),
                         ),
@@ -254,7 +257,9 @@ impl Prepared {
         }
         health.set(true);
         Ok(Running {
-            pipelines: self.pipelines,
+            live,
+            consumers: self.consumers,
+            state: tokio::sync::Mutex::new(crate::reload::State::new(self.config)),
             servers,
             stop,
             listeners,
@@ -269,7 +274,9 @@ impl Prepared {
 /// A running service. Dropping it stops the receivers (as [`Running::shutdown`] does, without
 /// waiting) and then the pipelines.
 pub struct Running {
-    pipelines: Vec<Pipeline>,
+    live: Live,
+    consumers: Vec<(String, Consumer)>,
+    state: tokio::sync::Mutex<crate::reload::State>,
     servers: Vec<JoinHandle<()>>,
     stop: watch::Sender<bool>,
     listeners: Vec<Listener>,
@@ -285,17 +292,38 @@ impl Running {
         &self.listeners
     }
 
-    /// The running pipelines.
-    pub fn pipelines(&self) -> &[Pipeline] {
-        &self.pipelines
+    /// The pipelines running now (a reload replaces them).
+    pub fn pipelines(&self) -> Arc<Vec<Pipeline>> {
+        self.live.get()
     }
 
-    /// Swap in the tail samplers (`sampler:` and `shadow:`) of `config`, the config file read
-    /// again, while everything keeps running: every new sampler is loaded and configured before
-    /// any is swapped, so a bad config changes nothing. Returns the processors swapped
-    /// (`pipeline/processor`). Other changes in the file take a restart.
-    pub async fn reload_samplers(&self, config: &Config) -> Result<Vec<String>, ConfigError> {
-        crate::pipeline::tail::reload_samplers(&self.pipelines, config, self.runtime.clone()).await
+    /// The running pipelines and the reloads' counters, as `/metrics` reads them.
+    pub fn live(&self) -> &Live {
+        &self.live
+    }
+
+    /// Reload to `config`, the config file read again, while everything keeps running: see
+    /// [`crate::reload`]. A reload that fails changes nothing. Reloads run one at a time.
+    pub async fn reload(&self, config: &Config) -> Result<crate::reload::Reloaded, ConfigError> {
+        let mut state = self.state.lock().await;
+        let result = crate::reload::reload(
+            &mut state,
+            config,
+            &self.live,
+            &self.consumers,
+            self.runtime.clone(),
+        )
+        .await;
+        match &result {
+            Ok(_) => self.live.reloads.add("reloads", 1),
+            Err(_) => self.live.reloads.add("reloads_failed", 1),
+        }
+        result
+    }
+
+    /// The plugin files the running config names (for noticing that one changed).
+    pub async fn plugin_files(&self) -> Vec<std::path::PathBuf> {
+        crate::reload::plugin_files(self.state.lock().await.config())
     }
 
     /// Stop taking requests (the health check answers 503 from now on), let requests in flight
@@ -310,11 +338,12 @@ impl Running {
         self.health.set(false);
         let _ = self.stop.send(true);
         let drained = std::sync::Mutex::new(Vec::new());
+        let pipelines = self.live.get();
         let drain = async {
             for server in self.servers {
                 let _ = server.await;
             }
-            for pipeline in &self.pipelines {
+            for pipeline in pipelines.iter() {
                 pipeline.shutdown().await;
                 drained
                     .lock()
@@ -333,7 +362,7 @@ impl Running {
         };
         let result = outcome.map_err(|timeout| {
             let drained = drained.into_inner().unwrap_or_else(|e| e.into_inner());
-            Undelivered::of(&self.pipelines, &drained, timeout)
+            Undelivered::of(&pipelines, &drained, timeout)
         });
         let _ = self.stop_telemetry.send(true);
         for server in self.telemetry {
@@ -411,6 +440,7 @@ fn prepare_blocking(config: &Config) -> Result<Prepared, ServiceError> {
     })?;
     let pipelines = build_pipelines(config, &runtime)?;
     let mut planned = Vec::new();
+    let mut consumers = Vec::new();
     for (id, receiver) in &config.receivers {
         let fed: Vec<Pipeline> = config
             .service
@@ -424,6 +454,7 @@ fn prepare_blocking(config: &Config) -> Result<Prepared, ServiceError> {
             continue;
         }
         let consumer = Consumer::new(fed);
+        consumers.push((id.clone(), consumer.clone()));
         let ReceiverConfig::Otlp(otlp) = receiver;
         let resolve = |protocol: &'static str, endpoint: &str| {
             Endpoint::parse(endpoint)
@@ -528,8 +559,10 @@ fn prepare_blocking(config: &Config) -> Result<Prepared, ServiceError> {
     }
     Ok(Prepared {
         file,
+        config: config.clone(),
         runtime: Arc::new(runtime),
         pipelines,
+        consumers,
         planned,
     })
 }
@@ -545,36 +578,60 @@ pub async fn start(config: &Config) -> Result<Running, ServiceError> {
 pub enum Signal {
     /// SIGINT or SIGTERM: flush and exit.
     Stop,
-    /// SIGHUP: read the config again and swap in its tail samplers.
+    /// SIGHUP: read the config again and reload it.
     Reload,
 }
 
-/// The signals `spanwise run` listens for, registered once.
+/// The signals `spanwise run` listens for, registered once, so none is missed between two
+/// waits.
 pub struct Signals {
     #[cfg(unix)]
     hangup: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
 }
 
 impl Signals {
     /// Start listening. Must run inside a Tokio runtime.
     pub fn new() -> Self {
-        Self {
-            #[cfg(unix)]
-            hangup: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok(),
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self {
+                hangup: signal(SignalKind::hangup()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
+                interrupt: signal(SignalKind::interrupt()).ok(),
+            }
         }
+        #[cfg(not(unix))]
+        Self {}
     }
 
     /// The next signal.
     pub async fn next(&mut self) -> Signal {
         #[cfg(unix)]
-        if let Some(hangup) = &mut self.hangup {
-            return tokio::select! {
-                _ = wait_for_signal() => Signal::Stop,
-                _ = hangup.recv() => Signal::Reload,
-            };
+        {
+            async fn on(signal: &mut Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                () = on(&mut self.terminate) => Signal::Stop,
+                () = on(&mut self.interrupt) => Signal::Stop,
+                () = on(&mut self.hangup) => Signal::Reload,
+            }
         }
-        wait_for_signal().await;
-        Signal::Stop
+        #[cfg(not(unix))]
+        {
+            wait_for_signal().await;
+            Signal::Stop
+        }
     }
 }
 

@@ -597,7 +597,7 @@ fn sighup_reloads_the_tail_sampler_and_refuses_a_bad_config() {
     assert!(refused.contains("rates[0].percentage"), "{refused}");
     write("[{ name: some, percentage: 10 }]");
     spanwise.signal("HUP");
-    let reloaded = spanwise.wait_for_log("reloaded the tail samplers", Duration::from_secs(30));
+    let reloaded = spanwise.wait_for_log("reloaded", Duration::from_secs(30));
     assert!(reloaded.contains("traces/tail_sampling"), "{reloaded}");
     let after = spanwise.stop();
     assert!(

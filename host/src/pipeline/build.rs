@@ -20,12 +20,25 @@ pub type BuildError = ConfigError;
 
 /// Build every pipeline of `config`. Must run inside a Tokio runtime (batchers start tasks).
 pub fn build_pipelines(config: &Config, runtime: &Runtime) -> Result<Vec<Pipeline>, BuildError> {
+    build_pipelines_reusing(config, runtime, &BTreeMap::new())
+}
+
+/// [`build_pipelines`], taking the exporters in `reuse` (by id) as they are instead of
+/// building them: a reload keeps the exporters whose config did not change, with their queues.
+pub fn build_pipelines_reusing(
+    config: &Config,
+    runtime: &Runtime,
+    reuse: &BTreeMap<String, Arc<dyn Exporter>>,
+) -> Result<Vec<Pipeline>, BuildError> {
     let err = |key: String, reason: String| config.error(key, reason);
 
     let mut exporters: BTreeMap<&str, Arc<dyn Exporter>> = BTreeMap::new();
     for (id, exporter_config) in &config.exporters {
-        let exporter = exporter::build(id, exporter_config)
-            .map_err(|reason| err(format!("exporters.{id}"), reason))?;
+        let exporter = match reuse.get(id) {
+            Some(exporter) => exporter.clone(),
+            None => exporter::build(id, exporter_config)
+                .map_err(|reason| err(format!("exporters.{id}"), reason))?,
+        };
         exporters.insert(id, exporter);
     }
 

@@ -21,7 +21,7 @@ pub mod traps;
 mod wasm;
 
 pub use batcher::Batcher;
-pub use build::{BuildError, build_pipelines};
+pub use build::{BuildError, build_pipelines, build_pipelines_reusing};
 pub use memory::MemoryLimiter;
 pub use tail::TailSampler;
 pub use wasm::WasmStage;
@@ -143,6 +143,39 @@ pub struct Pipeline {
     inner: Arc<Chain>,
 }
 
+/// The pipelines running now, which a reload replaces whole, and the reloads' counters
+/// (`reloads`, `reloads_failed`). Cheap to clone; every clone sees the same pipelines.
+#[derive(Clone, Default)]
+pub struct Live {
+    current: Arc<std::sync::RwLock<Arc<Vec<Pipeline>>>>,
+    /// How the reloads went.
+    pub reloads: Arc<crate::telemetry::Counters>,
+}
+
+impl Live {
+    /// Pipelines running from now on.
+    pub fn new(pipelines: Vec<Pipeline>) -> Self {
+        Self {
+            current: Arc::new(std::sync::RwLock::new(Arc::new(pipelines))),
+            reloads: Default::default(),
+        }
+    }
+
+    /// The pipelines running now.
+    pub fn get(&self) -> Arc<Vec<Pipeline>> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Put `pipelines` in place of the running ones; returns those.
+    pub fn replace(&self, pipelines: Vec<Pipeline>) -> Arc<Vec<Pipeline>> {
+        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+        std::mem::replace(&mut *current, Arc::new(pipelines))
+    }
+}
+
 impl Pipeline {
     /// Start the batchers of `chain` (each on the part of the chain after it). Must run inside
     /// a Tokio runtime.
@@ -245,6 +278,29 @@ impl Pipeline {
     /// Run `batch` through the pipeline; the caller has asked [`Pipeline::refusal`].
     pub(crate) async fn consume_unchecked(&self, batch: Batch) -> Result<Report, ConsumeError> {
         run(&self.inner, batch).await
+    }
+
+    /// How many handles of this pipeline exist: 1 once only its owner holds it (no request
+    /// is running through it).
+    pub fn handles(&self) -> usize {
+        Arc::strong_count(&self.inner)
+    }
+
+    /// [`Pipeline::shutdown`], but leaving the exporters in `keep` running (a reload hands
+    /// them to the new pipelines).
+    pub async fn shutdown_except(&self, keep: &[Arc<dyn Exporter>]) {
+        for stage in &self.inner.stages {
+            match stage {
+                Stage::Batch(batcher) => batcher.shutdown().await,
+                Stage::Tail(tail) => tail.shutdown().await,
+                Stage::Wasm(_) | Stage::Memory(_) => {}
+            }
+        }
+        for exporter in &self.inner.exporters {
+            if !keep.iter().any(|k| Arc::ptr_eq(k, exporter)) {
+                exporter.shutdown().await;
+            }
+        }
     }
 
     /// Flush every batcher and tail sampler in order, then shut the exporters down. Spans they

@@ -11,33 +11,44 @@ pub use auth::{BearerAuth, Refused};
 
 use crate::pipeline::{ConsumeError, Pipeline, Report};
 use spanwise_batch::Batch;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
-/// The pipelines one receiver feeds. Every pipeline gets every span.
+/// The pipelines one receiver feeds. Every pipeline gets every span. A reload replaces them
+/// whole: a request runs through the pipelines that were there when it arrived.
 #[derive(Clone)]
 pub struct Consumer {
-    pipelines: Arc<Vec<Pipeline>>,
+    pipelines: Arc<RwLock<Arc<Vec<Pipeline>>>>,
 }
 
 impl Consumer {
     /// A consumer feeding `pipelines`.
     pub fn new(pipelines: Vec<Pipeline>) -> Self {
         Self {
-            pipelines: Arc::new(pipelines),
+            pipelines: Arc::new(RwLock::new(Arc::new(pipelines))),
         }
+    }
+
+    /// Feed `pipelines` from now on.
+    pub fn replace(&self, pipelines: Vec<Pipeline>) {
+        *self.pipelines.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(pipelines);
     }
 
     /// Run `batch` through every pipeline; the reports are merged. A `memory_limiter` of any
     /// of them refuses the batch for all of them, before any runs.
     pub async fn consume(&self, batch: Batch) -> Result<Report, ConsumeError> {
+        let pipelines = self
+            .pipelines
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let spans = batch.len();
-        if let Some(reason) = self.pipelines.iter().find_map(|p| p.refusal(spans)) {
+        if let Some(reason) = pipelines.iter().find_map(|p| p.refusal(spans)) {
             return Err(ConsumeError::Refused(reason));
         }
         let mut report = Report::default();
-        let last = self.pipelines.len().saturating_sub(1);
+        let last = pipelines.len().saturating_sub(1);
         let mut batch = Some(batch);
-        for (i, pipeline) in self.pipelines.iter().enumerate() {
+        for (i, pipeline) in pipelines.iter().enumerate() {
             let input = if i == last {
                 batch.take().unwrap_or_default()
             } else {
