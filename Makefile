@@ -14,7 +14,7 @@ VENV := .venv
 # Every crate under plugins/ but the SDK, and every test guest: clippy checks them for wasm32.
 WASM_PACKAGES := $(shell sed -n 's/^name = "\(.*\)"/\1/p' $(filter-out plugins/sdk/Cargo.toml,$(wildcard plugins/*/Cargo.toml)) $(wildcard tests/guests/*/Cargo.toml) plugins/sdk/template/Cargo.toml)
 
-.PHONY: setup plugins demo test bench load fmt lint clean
+.PHONY: setup plugins demo test bench load soak fuzz fmt lint clean
 
 ## setup: install what a new machine lacks (the wasm32-wasip2 target, the Python and Node.js
 ## OTLP clients)
@@ -56,6 +56,20 @@ bench: setup
 	$(CARGO) run --release -q -p spanwise-benches --bin overhead-gate -- benches/gate.txt
 	CARGO=$(CARGO) benches/gate-selftest.sh
 	$(CARGO) run --release -q -p spanwise-benches --bin buffer-memory
+
+## soak: 10,000 spans/s through the platform pipeline for SOAK_SECONDS (60), checking that
+## every span is delivered or counted as dropped, memory stays flat and no instance stays busy
+SOAK_SECONDS ?= 60
+soak: plugins
+	$(CARGO) build --release -p spanwise
+	python3 benches/soak/soak.py --duration $(SOAK_SECONDS) --bin $(TARGET_DIR)/release/spanwise
+
+## fuzz: each cargo fuzz target (OTLP protobuf and JSON decoding, OTTL conditions) for
+## FUZZ_SECONDS (20)
+FUZZ_SECONDS ?= 20
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
 
 ## load: `spanwise run` with the pass-through and the platform pipeline (benches/load), `spanwise
 ## gen` against each on loopback; prints spans per second and the CPU the host used

@@ -118,6 +118,15 @@ service:
         text.contains("spanwise_plugin_"),
         "the plugin's own counters: {text}"
     );
+    assert!(
+        value(&text, &format!("spanwise_processor_instances{url}")).is_some_and(|n| n >= 1.0),
+        "{text}"
+    );
+    assert_eq!(
+        value(&text, &format!("spanwise_processor_instances_busy{url}")),
+        Some(0.0),
+        "no call runs between requests: {text}"
+    );
     let down = r#"{pipeline="traces",exporter="otlp/down"}"#;
     assert_eq!(
         value(&text, &format!("spanwise_exporter_queue_capacity{down}")),

@@ -154,6 +154,45 @@ impl Collector for Scrape {
                 ConstGauge::new(value as i64).encode(family.encode_family(labels)?)?;
             }
         }
+        let pools: Vec<(Labels, (usize, usize))> = self
+            .pipelines
+            .iter()
+            .flat_map(|pipeline| {
+                pipeline.stages().iter().filter_map(|stage| match stage {
+                    Stage::Wasm(wasm) => Some((
+                        [
+                            ("pipeline", pipeline.id().to_owned()),
+                            ("processor", wasm.id().to_owned()),
+                        ],
+                        (wasm.pool_size(), wasm.busy()),
+                    )),
+                    _ => None,
+                })
+            })
+            .collect();
+        for (name, help, pick) in [
+            (
+                "spanwise_processor_instances",
+                "Instances in a plugin processor's pool.",
+                0,
+            ),
+            (
+                "spanwise_processor_instances_busy",
+                "Instances of a plugin processor's pool running a call now.",
+                1,
+            ),
+        ] {
+            let mut family = encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                prometheus_client::metrics::MetricType::Gauge,
+            )?;
+            for (labels, (size, busy)) in &pools {
+                let value = if pick == 0 { *size } else { *busy };
+                ConstGauge::new(value as i64).encode(family.encode_family(labels)?)?;
+            }
+        }
         let mut family = encoder.encode_descriptor(
             "spanwise_plugin_call_duration_seconds",
             "How long each call of a plugin took.",

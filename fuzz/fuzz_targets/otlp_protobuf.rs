@@ -1,0 +1,28 @@
+//! An OTLP/protobuf export request as the receivers take it (gRPC and HTTP): decoded with the
+//! recursion limit, indexed into a batch, and encoded back. Nothing may panic, and what decoded
+//! must encode to bytes that decode to the same request.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message;
+use spanwise_batch::Batch;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(request) = ExportTraceServiceRequest::decode(data) else {
+        return;
+    };
+    let again = request.encode_to_vec();
+    let decoded = ExportTraceServiceRequest::decode(again.as_slice()).expect("re-encoded request decodes");
+    assert_eq!(decoded, request);
+    let batch = Batch::from_request(request);
+    let spans = batch.len();
+    let back = batch.into_request();
+    let counted: usize = back
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .map(|s| s.spans.len())
+        .sum();
+    assert_eq!(counted, spans);
+});
