@@ -83,6 +83,7 @@ fmt:
 ## lint: rustfmt, clippy (native and wasm32) and rustdoc, all with warnings denied
 lint: setup
 	$(CARGO) fmt --all -- --check
+	cd fuzz && $(CARGO) fmt -- --check && cd config && $(CARGO) fmt -- --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --release --target wasm32-wasip2 $(foreach p,$(WASM_PACKAGES),-p $(p)) -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps -p spanwise -p spanwise-abi -p spanwise-sdk -p spanwise-batch -p spanwise-ottl -p spanwise-sampling -p spanwise-workload -p spanwise-url -p spanwise-filter -p spanwise-head-sampler -p spanwise-tail-sampler

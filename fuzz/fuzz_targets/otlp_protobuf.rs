@@ -13,7 +13,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let again = request.encode_to_vec();
-    let decoded = ExportTraceServiceRequest::decode(again.as_slice()).expect("re-encoded request decodes");
+    let decoded =
+        ExportTraceServiceRequest::decode(again.as_slice()).expect("re-encoded request decodes");
     assert_eq!(decoded, request);
     let batch = Batch::from_request(request);
     let spans = batch.len();
