@@ -127,6 +127,22 @@ service:
         Some(0.0),
         "no call runs between requests: {text}"
     );
+    assert_eq!(
+        value(
+            &text,
+            r#"spanwise_receiver_spans_accepted_total{receiver="otlp"}"#
+        ),
+        Some(6.0),
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            &text,
+            r#"spanwise_exporter_spans_sent_total{pipeline="traces",exporter="file"}"#
+        ),
+        Some(6.0),
+        "{text}"
+    );
     let down = r#"{pipeline="traces",exporter="otlp/down"}"#;
     assert_eq!(
         value(&text, &format!("spanwise_exporter_queue_capacity{down}")),

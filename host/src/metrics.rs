@@ -24,6 +24,8 @@ struct Scrape {
     pipelines: Vec<Pipeline>,
     /// `reloads`, `reloads_failed`.
     reloads: BTreeMap<String, u64>,
+    /// Each receiver's counters: `spans_accepted`, `spans_refused`.
+    receivers: Vec<(String, BTreeMap<String, u64>)>,
 }
 
 /// A metric name from a counter's: what Prometheus allows, every other character `_`.
@@ -96,6 +98,27 @@ impl Scrape {
 
 impl Collector for Scrape {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let mut families: BTreeMap<String, Vec<(&str, u64)>> = BTreeMap::new();
+        for (receiver, stats) in &self.receivers {
+            for (counter, value) in stats {
+                families
+                    .entry(metric_name("spanwise_receiver_", counter))
+                    .or_default()
+                    .push((receiver, *value));
+            }
+        }
+        for (name, series) in families {
+            let mut family = encoder.encode_descriptor(
+                &name,
+                "Spans a receiver took (accepted: every pipeline took them) or answered with a retryable error (refused).",
+                None,
+                prometheus_client::metrics::MetricType::Counter,
+            )?;
+            for (receiver, value) in series {
+                ConstCounter::new(value)
+                    .encode(family.encode_family(&[("receiver", receiver)])?)?;
+            }
+        }
         for (counter, value) in &self.reloads {
             let name = metric_name("spanwise_", counter);
             let help = "Config reloads (SIGHUP or a changed file), done or refused.";
@@ -220,6 +243,11 @@ pub fn render(live: &Live) -> String {
     registry.register_collector(Box::new(Scrape {
         pipelines: live.get().to_vec(),
         reloads: live.reloads.snapshot(),
+        receivers: live
+            .receivers
+            .iter()
+            .map(|(id, stats)| (id.clone(), stats.snapshot()))
+            .collect(),
     }));
     let mut text = String::new();
     // Writing to a String cannot fail.

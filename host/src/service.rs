@@ -135,7 +135,12 @@ impl Prepared {
         // The metrics and health endpoints stop last: they answer while the pipelines drain.
         let (stop_telemetry, telemetry_stopped) = watch::channel(false);
         let mut telemetry = Vec::new();
-        let live = Live::new(self.pipelines);
+        let mut live = Live::new(self.pipelines);
+        live.receivers = self
+            .consumers
+            .iter()
+            .map(|(id, consumer)| (id.clone(), consumer.stats.clone()))
+            .collect();
         let health = crate::metrics::Health::default();
         let mut servers = Vec::new();
         let mut listeners = Vec::new();

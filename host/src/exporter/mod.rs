@@ -103,12 +103,17 @@ pub fn build(id: &str, config: &ExporterConfig) -> Result<Arc<dyn Exporter>, Str
             c.retry_on_failure,
             c.sending_queue.clone(),
         )?,
-        ExporterConfig::File(c) => Arc::new(FileExporter::new(id, &c.path)?),
-        ExporterConfig::Debug(c) => Arc::new(DebugExporter::new(id, c.verbosity)),
+        ExporterConfig::File(c) => {
+            Arc::new(Counted::new(Arc::new(FileExporter::new(id, &c.path)?)))
+        }
+        ExporterConfig::Debug(c) => {
+            Arc::new(Counted::new(Arc::new(DebugExporter::new(id, c.verbosity))))
+        }
     })
 }
 
-/// `inner` behind its sending queue and retries, unless both are off.
+/// `inner` behind its sending queue and retries (which also count what it sends, with both
+/// off too).
 fn delivery(
     inner: Arc<dyn Exporter>,
     retry: RetryConfig,
@@ -116,10 +121,54 @@ fn delivery(
 ) -> Result<Arc<dyn Exporter>, String> {
     retry.check()?;
     queue.check()?;
-    if !retry.enabled && !queue.enabled {
-        return Ok(inner);
-    }
     Ok(Arc::new(Delivery::new(inner, retry, queue)?))
+}
+
+/// An exporter with no queue of its own (`file`, `debug`), counting what it sent
+/// (`batches_sent`, `spans_sent`) and what failed (`batches_lost`, `spans_lost`).
+struct Counted {
+    inner: Arc<dyn Exporter>,
+    stats: Arc<crate::telemetry::Counters>,
+}
+
+impl Counted {
+    fn new(inner: Arc<dyn Exporter>) -> Self {
+        Self {
+            inner,
+            stats: Default::default(),
+        }
+    }
+}
+
+impl Exporter for Counted {
+    fn id(&self) -> &str {
+        self.inner.id()
+    }
+
+    fn export<'a>(
+        &'a self,
+        request: &'a ExportTraceServiceRequest,
+    ) -> BoxFuture<'a, Result<(), ExportError>> {
+        Box::pin(async move {
+            let result = self.inner.export(request).await;
+            let spans = span_count(request) as u64;
+            let (batches, spans_counter) = match result {
+                Ok(()) => ("batches_sent", "spans_sent"),
+                Err(_) => ("batches_lost", "spans_lost"),
+            };
+            self.stats.add(batches, 1);
+            self.stats.add(spans_counter, spans);
+            result
+        })
+    }
+
+    fn stats(&self) -> Option<&Arc<crate::telemetry::Counters>> {
+        Some(&self.stats)
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        self.inner.shutdown()
+    }
 }
 
 /// Count the spans of a request.

@@ -150,6 +150,8 @@ pub struct Live {
     current: Arc<std::sync::RwLock<Arc<Vec<Pipeline>>>>,
     /// How the reloads went.
     pub reloads: Arc<crate::telemetry::Counters>,
+    /// Each running receiver's counters, by receiver id.
+    pub receivers: Vec<(String, Arc<crate::telemetry::Counters>)>,
 }
 
 impl Live {
@@ -158,6 +160,7 @@ impl Live {
         Self {
             current: Arc::new(std::sync::RwLock::new(Arc::new(pipelines))),
             reloads: Default::default(),
+            receivers: Vec::new(),
         }
     }
 

@@ -18,6 +18,9 @@ use std::sync::{Arc, RwLock};
 #[derive(Clone)]
 pub struct Consumer {
     pipelines: Arc<RwLock<Arc<Vec<Pipeline>>>>,
+    /// `spans_accepted` (taken by every pipeline), `spans_refused` (a pipeline failed or
+    /// refused them; the client was told to retry).
+    pub stats: Arc<crate::telemetry::Counters>,
 }
 
 impl Consumer {
@@ -25,6 +28,7 @@ impl Consumer {
     pub fn new(pipelines: Vec<Pipeline>) -> Self {
         Self {
             pipelines: Arc::new(RwLock::new(Arc::new(pipelines))),
+            stats: Default::default(),
         }
     }
 
@@ -36,6 +40,18 @@ impl Consumer {
     /// Run `batch` through every pipeline; the reports are merged. A `memory_limiter` of any
     /// of them refuses the batch for all of them, before any runs.
     pub async fn consume(&self, batch: Batch) -> Result<Report, ConsumeError> {
+        let spans = batch.len() as u64;
+        let result = self.consume_counted(batch).await;
+        let counter = if result.is_ok() {
+            "spans_accepted"
+        } else {
+            "spans_refused"
+        };
+        self.stats.add(counter, spans);
+        result
+    }
+
+    async fn consume_counted(&self, batch: Batch) -> Result<Report, ConsumeError> {
         let pipelines = self
             .pipelines
             .read()
