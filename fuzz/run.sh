@@ -5,8 +5,10 @@
 # finding fails the run and leaves its input under fuzz/artifacts/TARGET/ (fuzz/config/artifacts/
 # for the config loader).
 #
-# FUZZ_CONFIG=1 also runs the config loader's target (fuzz/config), which links the whole host:
-# its first build takes 10-15 minutes, so CI leaves it out.
+# FUZZ_CONFIG=1 also runs the config loader's target (fuzz/config), which links the whole host
+# and with it wasmtime: its first build takes 10-15 minutes, so it builds in a target directory
+# kept outside the checkout (FUZZ_CONFIG_TARGET_DIR, default ~/.cache/spanwise/fuzz-config-target)
+# and later builds only redo what changed.
 set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_EACH=${FUZZ_SECONDS:-20}
@@ -33,7 +35,9 @@ if [ "${FUZZ_CONFIG:-0}" = 1 ]; then
     corpus=$(mktemp -d)
     cp config/seeds/* "$corpus"/
     echo "fuzz: config_loader for ${SECONDS_EACH}s"
-    cargo fuzz run --fuzz-dir config -s none -O config_loader "$corpus" -- \
+    target_dir=${FUZZ_CONFIG_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/spanwise/fuzz-config-target}
+    mkdir -p "$target_dir"
+    cargo fuzz run --fuzz-dir config --target-dir "$target_dir" -s none -O config_loader "$corpus" -- \
         -max_total_time="$SECONDS_EACH" -rss_limit_mb=4096 -timeout=10 -print_final_stats=1
     rm -rf "$corpus"
 fi
