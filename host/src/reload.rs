@@ -15,10 +15,11 @@
 //!   exporters. Exporters whose config did not change are not rebuilt: the new pipelines use
 //!   them as they are, with their queues. A request runs through old or new pipelines, never
 //!   both, so no span is lost or processed twice.
-//! - **Receivers, extensions, `service.telemetry`, `service.shutdown_timeout`, `runtime`**: a
-//!   restart; a reload that changes them is refused.
+//! - **Receivers, extensions, `service.telemetry`, `service.shutdown_timeout`, `runtime`**, and
+//!   exporters with `sending_queue.storage` (added, removed or changed): a restart; a reload
+//!   that changes them is refused.
 
-use crate::config::{Config, ConfigError, ProcessorConfig};
+use crate::config::{Config, ConfigError, ExporterConfig, ProcessorConfig};
 use crate::exporter::Exporter;
 use crate::pipeline::{Live, Pipeline, build_pipelines_reusing};
 use crate::receiver::Consumer;
@@ -157,6 +158,48 @@ fn check_fixed(old: &Config, new: &Config) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// The exporters whose sending queue keeps its batches in a directory, by id.
+fn stored_exporters(config: &Config) -> BTreeMap<&String, String> {
+    config
+        .exporters
+        .iter()
+        .filter(|(_, exporter)| {
+            let queue = match exporter {
+                ExporterConfig::Otlp(c) => &c.sending_queue,
+                ExporterConfig::OtlpHttp(c) => &c.sending_queue,
+                _ => return false,
+            };
+            queue.enabled && queue.storage.is_some()
+        })
+        .map(|(id, exporter)| (id, format!("{exporter:?}")))
+        .collect()
+}
+
+/// Refuse a reload that adds, removes or changes an exporter with `sending_queue.storage`: the
+/// old exporter may still be sending the batches in its directory while the new one would
+/// replay them, so each would be sent twice.
+fn check_storage(old: &Config, new: &Config) -> Result<(), ConfigError> {
+    let (before, after) = (stored_exporters(old), stored_exporters(new));
+    if before == after {
+        return Ok(());
+    }
+    let id = after
+        .iter()
+        .find(|(id, config)| before.get(*id) != Some(config))
+        .map(|(id, _)| (*id).clone())
+        .or_else(|| {
+            before
+                .keys()
+                .find(|id| !after.contains_key(*id))
+                .map(|id| (*id).clone())
+        })
+        .unwrap_or_default();
+    Err(new.error(
+        format!("exporters.{id}"),
+        "an exporter with sending_queue.storage was added, removed or changed, which takes a restart (its batches on disk would be sent twice); nothing was reloaded",
+    ))
+}
+
 /// Whether `new` differs from `old` at most in its tail samplers.
 fn samplers_only(old: &Config, new: &Config) -> bool {
     if !same(&old.exporters, &new.exporters)
@@ -191,6 +234,7 @@ pub async fn reload(
     runtime: Arc<Runtime>,
 ) -> Result<Reloaded, ConfigError> {
     check_fixed(&state.config, new)?;
+    check_storage(&state.config, new)?;
     for (n, (id, pipeline)) in new.service.pipelines.iter().enumerate() {
         for receiver in &pipeline.receivers {
             if !consumers.iter().any(|(running, _)| running == receiver) {
@@ -279,4 +323,44 @@ pub async fn reload(
     Ok(Reloaded::Pipelines {
         kept_exporters: reuse.into_keys().collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(exporters: &str) -> Config {
+        let text = format!(
+            "receivers: {{ otlp: {{ protocols: {{ http: {{ endpoint: '127.0.0.1:0' }} }} }} }}\n\
+             exporters:\n{exporters}\n\
+             service: {{ pipelines: {{ traces: {{ receivers: [otlp], exporters: [debug] }} }} }}\n"
+        );
+        Config::parse(&text, std::path::Path::new("reload.yaml"), &|_| None).unwrap()
+    }
+
+    #[test]
+    fn exporters_with_storage_cannot_change_in_a_reload_and_others_can() {
+        let stored =
+            "  debug:\n  otlp: { endpoint: 'http://a:4317', sending_queue: { storage: /var/q } }";
+        let base = config(stored);
+        assert!(check_storage(&base, &config(stored)).is_ok());
+        let changed = config(&stored.replace("http://a", "http://b"));
+        let error = check_storage(&base, &changed).unwrap_err();
+        assert_eq!(error.key, "exporters.otlp");
+        assert!(error.reason.contains("takes a restart"), "{error}");
+        assert!(
+            check_storage(&base, &config("  debug:")).is_err(),
+            "removed"
+        );
+        assert!(check_storage(&config("  debug:"), &base).is_err(), "added");
+        let memory = "  debug:\n  otlp: { endpoint: 'http://a:4317' }";
+        assert!(
+            check_storage(
+                &config(memory),
+                &config(&memory.replace("http://a", "http://b"))
+            )
+            .is_ok(),
+            "an in-memory queue may change"
+        );
+    }
 }
