@@ -148,8 +148,13 @@ service:
         value(&text, &format!("spanwise_exporter_queue_capacity{down}")),
         Some(1000.0)
     );
-    assert!(
-        value(&text, &format!("spanwise_exporter_attempts_total{down}")).is_some(),
+    // Counted as the batches are queued; the attempts come later, from the queue's tasks.
+    assert_eq!(
+        value(
+            &text,
+            &format!("spanwise_exporter_spans_queued_total{down}")
+        ),
+        Some(6.0),
         "{text}"
     );
     assert!(
