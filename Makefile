@@ -14,7 +14,7 @@ VENV := .venv
 # Every crate under plugins/ but the SDK, and every test guest: clippy checks them for wasm32.
 WASM_PACKAGES := $(shell sed -n 's/^name = "\(.*\)"/\1/p' $(filter-out plugins/sdk/Cargo.toml,$(wildcard plugins/*/Cargo.toml)) $(wildcard tests/guests/*/Cargo.toml) plugins/sdk/template/Cargo.toml)
 
-.PHONY: setup plugins demo test bench load soak fuzz fmt lint clean
+.PHONY: setup plugins demo test bench load soak fuzz fmt lint clean ffi ffi-header collector collector-test
 
 ## setup: install what a new machine lacks (the wasm32-wasip2 target, the Python and Node.js
 ## OTLP clients)
@@ -77,6 +77,31 @@ load: plugins
 	$(CARGO) build --release -p spanwise
 	SPANWISE_BIN=$(TARGET_DIR)/release/spanwise benches/load/load.sh
 
+## ffi: the host's C ABI as a static library (host/ffi -> $(TARGET_DIR)/release/libspanwise_ffi.a)
+ffi:
+	$(CARGO) build --release -p spanwise-ffi
+
+## ffi-header: write host/ffi/include/spanwise.h from the code (a test checks that it is current)
+ffi-header:
+	SPANWISE_WRITE_HEADER=1 $(CARGO) test --release -p spanwise-ffi --test header
+
+# cgo does not notice when the static library changes: its hash goes into CGO_CFLAGS, which is
+# part of Go's build cache key, so a new library rebuilds the package that links it.
+GO_ENV = CGO_LDFLAGS="-L$(abspath $(TARGET_DIR))/release" \
+	CGO_CFLAGS="-O2 -DSPANWISE_FFI_BUILD=$$(sha256sum $(TARGET_DIR)/release/libspanwise_ffi.a | cut -c1-16)"
+
+## collector: otelcol-spanwise, the OpenTelemetry Collector with the spanwise processor and the
+## contrib processors it is compared with (collector/ -> $(TARGET_DIR)/otelcol-spanwise)
+collector: plugins ffi
+	cd collector && $(GO_ENV) go build -o $(abspath $(TARGET_DIR))/otelcol-spanwise ./cmd/otelcol-spanwise
+
+## collector-test: the Go tests: the spanwise processor in process, the differential tests
+## against the contrib processors, and the collector binary end to end
+collector-test: collector
+	cd collector && $(GO_ENV) SPANWISE_COMPONENTS=$(abspath $(COMPONENTS)) \
+		SPANWISE_COLLECTOR=$(abspath $(TARGET_DIR))/otelcol-spanwise \
+		SPANWISE_PYTHON=$(CURDIR)/$(VENV)/bin/python go test -count=1 ./...
+
 fmt:
 	$(CARGO) fmt --all
 
@@ -86,7 +111,10 @@ lint: setup
 	cd fuzz && $(CARGO) fmt -- --check && cd config && $(CARGO) fmt -- --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --release --target wasm32-wasip2 $(foreach p,$(WASM_PACKAGES),-p $(p)) -- -D warnings
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps -p spanwise -p spanwise-abi -p spanwise-sdk -p spanwise-batch -p spanwise-ottl -p spanwise-sampling -p spanwise-workload -p spanwise-url -p spanwise-filter -p spanwise-head-sampler -p spanwise-tail-sampler
+	@test -z "$$(gofmt -l collector)" || { gofmt -l collector; echo "gofmt: the files above need formatting"; exit 1; }
+	$(MAKE) ffi
+	cd collector && $(GO_ENV) go vet ./...
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps -p spanwise -p spanwise-abi -p spanwise-sdk -p spanwise-batch -p spanwise-ottl -p spanwise-sampling -p spanwise-workload -p spanwise-url -p spanwise-filter -p spanwise-head-sampler -p spanwise-tail-sampler -p spanwise-ffi
 
 clean:
 	rm -rf dist $(VENV) tests/e2e/node_modules

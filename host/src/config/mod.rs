@@ -504,6 +504,26 @@ fn null_to_empty(value: Value) -> Value {
 }
 
 /// Deserialize `value` into `T`, naming the full dotted key, and where it is, on error.
+impl WasmProcessorConfig {
+    /// Read the block of one WebAssembly processor on its own, as the C ABI receives it from the
+    /// OpenTelemetry Collector (already expanded, as JSON): the same checks as in a config file.
+    /// An error is the key it is about, under `key` (such as `processors.spanwise/redact`, or
+    /// `""` for keys relative to the block), and the reason.
+    pub fn from_value(value: Value, key: &str) -> Result<Self, (String, String)> {
+        let config: Self = typed(value, key, Path::new(""), &Positions::default())
+            .map_err(|e| (e.key, e.reason))?;
+        config.check().map_err(|(field, reason)| {
+            let key = if key.is_empty() {
+                field
+            } else {
+                format!("{key}.{field}")
+            };
+            (key, reason)
+        })?;
+        Ok(config)
+    }
+}
+
 fn typed<T: DeserializeOwned>(
     value: Value,
     prefix: &str,

@@ -64,62 +64,19 @@ pub fn build_pipelines_reusing(
                     )))
                 }
                 ProcessorConfig::Wasm(wasm) => {
-                    if wasm.limits.memory > runtime.settings().max_memory {
-                        return Err(err(
-                            format!("{key}.limits.memory"),
-                            format!(
-                                "{} bytes is more than runtime.max_memory ({} bytes)",
-                                wasm.limits.memory,
-                                runtime.settings().max_memory
-                            ),
-                        ));
-                    }
                     let plugin = match plugins.get(id.as_str()) {
                         Some(plugin) => plugin.clone(),
                         None => {
-                            let plugin = runtime
-                                .load(&wasm.plugin, wasm.sha256.as_deref())
-                                .map_err(|e| load_error(config, &key, e))?;
+                            let plugin = load_plugin(runtime, &key, wasm)
+                                .map_err(|(key, reason)| config.error(key, reason))?;
                             plugins.insert(id, plugin.clone());
                             plugin
                         }
                     };
-                    if plugin.is_sampler() {
-                        return Err(err(
-                            format!("{key}.plugin"),
-                            format!(
-                                "{} is a tail sampler (the tail-sampler world), not a processor",
-                                wasm.plugin.display()
-                            ),
-                        ));
-                    }
-                    let counters = Arc::new(Counters::default());
-                    let context = Arc::new(PluginContext {
-                        name: id.clone(),
-                        counters: counters.clone(),
-                        keys: wasm
-                            .keys
-                            .iter()
-                            .map(|(name, key)| (name.clone(), key.as_bytes().to_vec()))
-                            .collect(),
-                        log: PluginLog::new(id),
-                    });
-                    let config_json = wasm
-                        .config_json()
-                        .map_err(|reason| err(format!("{key}.config"), reason))?;
-                    let pool_size = wasm.instances();
-                    let instances = (0..pool_size)
-                        .map(|_| {
-                            plugin
-                                .instantiate(context.clone(), wasm.limits.to_limits(), &config_json)
-                                .map_err(|e| load_error(config, &key, e))
-                        })
-                        .collect::<Result<Vec<_>, _>>()?;
-                    tracing::info!(processor = %id, pipeline = %pipeline_id, sha256 = %plugin.sha256(), pool_size, "plugin loaded");
-                    Stage::Wasm(Arc::new(
-                        WasmStage::new(id, instances, wasm.on_error, counters)
-                            .with_traps(wasm.traps.unwrap_or_default()),
-                    ))
+                    let stage = wasm_stage(id, &key, wasm, &plugin)
+                        .map_err(|(key, reason)| config.error(key, reason))?;
+                    tracing::info!(processor = %id, pipeline = %pipeline_id, sha256 = %plugin.sha256(), pool_size = stage.pool_size(), "plugin loaded");
+                    Stage::Wasm(Arc::new(stage))
                 }
                 ProcessorConfig::TailSampling(tail) => {
                     let counters = Arc::new(Counters::default());
@@ -158,6 +115,12 @@ pub fn build_pipelines_reusing(
 }
 
 fn load_error(config: &Config, key: &str, error: LoadError) -> ConfigError {
+    let (key, reason) = load_error_key(key, error);
+    config.error(key, reason)
+}
+
+/// The key a [`LoadError`] of the processor at `key` is about, and the reason.
+fn load_error_key(key: &str, error: LoadError) -> (String, String) {
     let key = match &error {
         LoadError::PinMismatch { .. } => format!("{key}.sha256"),
         LoadError::Config { field, .. } if field.is_empty() => format!("{key}.config"),
@@ -172,7 +135,73 @@ fn load_error(config: &Config, key: &str, error: LoadError) -> ConfigError {
         LoadError::Config { message, .. } => format!("the plugin rejected its config: {message}"),
         other => other.to_string(),
     };
-    config.error(key, reason)
+    (key, reason)
+}
+
+/// Load (or take from the compile cache) the plugin of the WebAssembly processor whose block is
+/// `wasm`, at `key` (such as `processors.wasm/url`). An error is the key it is about and why.
+pub fn load_plugin(
+    runtime: &Runtime,
+    key: &str,
+    wasm: &WasmProcessorConfig,
+) -> Result<Plugin, (String, String)> {
+    if wasm.limits.memory > runtime.settings().max_memory {
+        return Err((
+            format!("{key}.limits.memory"),
+            format!(
+                "{} bytes is more than runtime.max_memory ({} bytes)",
+                wasm.limits.memory,
+                runtime.settings().max_memory
+            ),
+        ));
+    }
+    let plugin = runtime
+        .load(&wasm.plugin, wasm.sha256.as_deref())
+        .map_err(|e| load_error_key(key, e))?;
+    if plugin.is_sampler() {
+        return Err((
+            format!("{key}.plugin"),
+            format!(
+                "{} is a tail sampler (the tail-sampler world), not a processor",
+                wasm.plugin.display()
+            ),
+        ));
+    }
+    Ok(plugin)
+}
+
+/// The stage of WebAssembly processor `id` (block `wasm` at `key`): a pool of instances of
+/// `plugin`, each configured with the block's `config`, keys and limits. Also what the C ABI
+/// (`host/ffi`) builds for a processor inside the OpenTelemetry Collector.
+pub fn wasm_stage(
+    id: &str,
+    key: &str,
+    wasm: &WasmProcessorConfig,
+    plugin: &Plugin,
+) -> Result<WasmStage, (String, String)> {
+    let counters = Arc::new(Counters::default());
+    let context = Arc::new(PluginContext {
+        name: id.to_owned(),
+        counters: counters.clone(),
+        keys: wasm
+            .keys
+            .iter()
+            .map(|(name, key)| (name.clone(), key.as_bytes().to_vec()))
+            .collect(),
+        log: PluginLog::new(id),
+    });
+    let config_json = wasm
+        .config_json()
+        .map_err(|reason| (format!("{key}.config"), reason))?;
+    let instances = (0..wasm.instances())
+        .map(|_| {
+            plugin
+                .instantiate(context.clone(), wasm.limits.to_limits(), &config_json)
+                .map_err(|e| load_error_key(key, e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(WasmStage::new(id, instances, wasm.on_error, counters)
+        .with_traps(wasm.traps.unwrap_or_default()))
 }
 
 /// Load, check and configure the samplers of tail sampling processor `id`: the active one

@@ -29,6 +29,12 @@ pub struct RuntimeSettings {
     pub max_memory: usize,
     /// How many plugin instances may exist at once (pooling allocator slots).
     pub max_instances: u32,
+    /// Whether compiled plugins may trap through signals (a fault on a guard page, `ud2`): the
+    /// fastest code, and what a process of its own uses. `false` makes the generated code check
+    /// bounds and divisors itself and keeps wasmtime from installing signal handlers, which is
+    /// what a host that owns the process's signals needs (the Go runtime of the OpenTelemetry
+    /// Collector, through the C ABI).
+    pub signals_based_traps: bool,
 }
 
 impl Default for RuntimeSettings {
@@ -38,6 +44,7 @@ impl Default for RuntimeSettings {
             cache_max_size: 512 << 20,
             max_memory: 1 << 30,
             max_instances: 64,
+            signals_based_traps: true,
         }
     }
 }
@@ -88,6 +95,19 @@ impl Runtime {
         config.epoch_interruption(true);
         config.concurrency_support(false);
         config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        if !settings.signals_based_traps {
+            config.signals_based_traps(false);
+            // Spectre-hardened bounds checks fault on purpose (they load from address 0), so
+            // wasmtime requires them off without signal handlers; every access is still
+            // bounds-checked.
+            #[allow(unsafe_code)]
+            // SAFETY: both are documented Cranelift settings; turning them off is what
+            // `signals_based_traps(false)` asks for.
+            unsafe {
+                config.cranelift_flag_set("enable_heap_access_spectre_mitigation", "false");
+                config.cranelift_flag_set("enable_table_access_spectre_mitigation", "false");
+            }
+        }
         // `SPANWISE_PERFMAP=1` writes /tmp/perf-PID.map, so that `perf report` names the
         // plugins' own functions (compiled code has no symbols otherwise).
         if std::env::var_os("SPANWISE_PERFMAP").is_some_and(|v| !v.is_empty() && v != "0") {

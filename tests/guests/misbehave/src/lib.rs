@@ -53,6 +53,22 @@ impl Processor for Misbehave {
                 tag(batch, "before-panic");
                 panic!("guest panicked on purpose");
             }
+            "oob" => {
+                tag(batch, "before-oob");
+                // An address past the end of any linear memory a plugin gets: the load traps
+                // (a fault on a guard page, or an explicit bounds check without signals).
+                #[allow(unsafe_code)]
+                // SAFETY: none; reading out of bounds is the point, and WebAssembly turns it
+                // into a trap instead of undefined behaviour.
+                let byte = unsafe { std::ptr::read_volatile(0xFFFF_FFF0usize as *const u8) };
+                std::hint::black_box(byte);
+                Ok(())
+            }
+            "recurse" => {
+                tag(batch, "before-recurse");
+                std::hint::black_box(recurse(std::hint::black_box(1)));
+                Ok(())
+            }
             "fail" => {
                 tag(batch, "before-failure");
                 Err(ProcessError::Internal("failed on purpose".into()))
@@ -136,3 +152,10 @@ impl Processor for Misbehave {
 }
 
 spanwise_sdk::export_processor!(Misbehave);
+
+/// Calls itself without end: a stack overflow, which WebAssembly turns into a trap.
+#[allow(unconditional_recursion)]
+fn recurse(depth: u64) -> u64 {
+    let deeper = recurse(std::hint::black_box(depth + 1));
+    std::hint::black_box([depth; 16]).iter().sum::<u64>() + deeper
+}

@@ -1,0 +1,164 @@
+/* The C ABI of the spanwise host: see host/ffi/README.md. */
+
+#ifndef SPANWISE_H
+#define SPANWISE_H
+
+/* Generated from host/ffi/src by cbindgen (make ffi-header). Do not edit. */
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+// The result of a call.
+typedef enum {
+  // It worked.
+  SPANWISE_STATUS_OK = 0,
+  // An argument is wrong: a null pointer, text that is not UTF-8, options or a processor
+  // block that do not parse, or request bytes that are not an `ExportTraceServiceRequest`.
+  // Nothing was changed.
+  SPANWISE_STATUS_INVALID_ARGUMENT = 1,
+  // The processor could not be loaded or configured (the message names the key).
+  SPANWISE_STATUS_LOAD_FAILED = 2,
+  // A bug in spanwise (a Rust panic, caught at the boundary). The handle is still usable.
+  SPANWISE_STATUS_INTERNAL = 3,
+} SpanwiseStatus;
+
+// One processor: a plugin and the pool of configured instances that serve it.
+typedef struct SpanwiseProcessor SpanwiseProcessor;
+
+// A wasmtime engine, its compile cache and its epoch ticker: make one per process.
+typedef struct SpanwiseRuntime SpanwiseRuntime;
+
+// What one request became. The caller owns it and frees it with `spanwise_output_free`.
+typedef struct {
+  // The edited `ExportTraceServiceRequest`, as protobuf bytes (no spans left: a request with
+  // none, possibly zero bytes).
+  uint8_t *data;
+  // How many bytes `data` has.
+  size_t len;
+  // Spans in the request.
+  uint64_t spans_in;
+  // Spans in the edited request.
+  uint64_t spans_out;
+  // Spans dropped: by the plugin, or all of them when the plugin failed and `on_error` is
+  // `drop`.
+  uint64_t spans_dropped;
+  // Why spans were dropped (one line naming the processor), or null when none was.
+  char *dropped_reason;
+  // Whether the plugin failed on this request (trap, deadline, error); `on_error` decided
+  // what `data` is and `dropped_reason` or `failure` says why.
+  bool failed;
+  // When the plugin failed and `on_error` is `pass`: why (the request went on unedited).
+  // Otherwise null.
+  char *failure;
+} SpanwiseOutput;
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+// Create a runtime. `options_json` is null, empty, or a JSON object with any of
+// `cache_dir` (a folder for compiled components; `""` for none; default
+// `~/.cache/spanwise/components`), `cache_max_size` (bytes, default 512 MiB), `max_memory`
+// (the largest linear memory of any plugin, bytes, default 1 GiB), `max_instances` (plugin
+// instances of all processors together, default 64) and `signals_based_traps` (default
+// `false`: generated code checks bounds itself and no signal handler is installed, which a
+// Go program needs; `true` is faster and only for programs whose signals spanwise may own).
+//
+// On success `*runtime` is the new runtime (free it with `spanwise_runtime_free`).
+//
+// # Safety
+// `options_json` is null or a NUL-terminated string; `runtime` and `error` are null or
+// point to writable pointers.
+SpanwiseStatus spanwise_runtime_new(const char *options_json,
+                                    SpanwiseRuntime **runtime,
+                                    char **error);
+
+// Free a runtime (null is allowed).
+//
+// # Safety
+// `runtime` is null or from `spanwise_runtime_new`, not yet freed, with no call on it running.
+void spanwise_runtime_free(SpanwiseRuntime *runtime);
+
+// Check the block of processor `id` as `spanwise_processor_new` would, without loading the
+// plugin: the keys, their types and values. `block_json` is the block as JSON: `plugin`,
+// `sha256`, `on_error`, `limits`, `keys`, `config`, `pool_size`, `traps`, as under
+// `processors.wasm/NAME` in a spanwise config. The error names the key, under
+// `processors.ID` (or relative to the block when `id` is empty).
+//
+// # Safety
+// `id` and `block_json` are NUL-terminated strings; `error` is null or points to a writable
+// pointer.
+SpanwiseStatus spanwise_processor_check(const char *id, const char *block_json, char **error);
+
+// Load and configure processor `id` from its block (see `spanwise_processor_check`): read
+// the plugin (checking `sha256` when given), compile it or take it from the cache, and
+// configure `pool_size` instances with `config`. On success `*processor` is the new
+// processor (free it with `spanwise_processor_free`); otherwise the error names the key
+// (`processors.ID.plugin`, `processors.ID.config.FIELD`, ...) and the reason.
+//
+// # Safety
+// `runtime` is a live runtime; `id` and `block_json` are NUL-terminated strings; `processor`
+// and `error` are null or point to writable pointers.
+SpanwiseStatus spanwise_processor_new(const SpanwiseRuntime *runtime,
+                                      const char *id,
+                                      const char *block_json,
+                                      SpanwiseProcessor **processor,
+                                      char **error);
+
+// Free a processor and its instances (null is allowed).
+//
+// # Safety
+// `processor` is null or from `spanwise_processor_new`, not yet freed, with no call on it
+// running.
+void spanwise_processor_free(SpanwiseProcessor *processor);
+
+// Run one request through the processor: `request` is `len` bytes of a protobuf
+// `ExportTraceServiceRequest` (or `TracesData`, the same message on the wire). On success
+// `*output` holds the edited request and what was dropped (free it with
+// `spanwise_output_free`). Bytes that do not decode are `SPANWISE_STATUS_INVALID_ARGUMENT`,
+// and nothing is run. A failing plugin is not an error of this call: see
+// `SpanwiseOutput::failed`.
+//
+// # Safety
+// `processor` is a live processor; `request` points to `len` readable bytes (or is null with
+// `len` 0); `output` points to writable memory for a `SpanwiseOutput`; `error` is null or
+// points to a writable pointer.
+SpanwiseStatus spanwise_processor_process(const SpanwiseProcessor *processor,
+                                          const uint8_t *request,
+                                          size_t len,
+                                          SpanwiseOutput *output,
+                                          char **error);
+
+// Free what `spanwise_processor_process` put in `*output`, and clear it (null is allowed).
+//
+// # Safety
+// `output` is null or was filled by `spanwise_processor_process` (and possibly freed before).
+void spanwise_output_free(SpanwiseOutput *output);
+
+// The processor's counters, as a JSON object written to `*json` (free it with
+// `spanwise_string_free`): `{"host": {...}, "plugin": {...}}`, the host's counters
+// (`batches`, `spans_in`, `spans_out`, `spans_dropped`, `errors`, `traps`,
+// `deadline_exceeded`, `spans_dropped_on_error`, `spans_passed_on_error`, `call_nanos`, ...)
+// and the plugin's own (from its `count` import), each a name and a count since the processor
+// was made. A counter that never moved may be absent.
+//
+// # Safety
+// `processor` is a live processor; `json` and `error` are null or point to writable pointers.
+SpanwiseStatus spanwise_processor_counters(const SpanwiseProcessor *processor,
+                                           char **json,
+                                           char **error);
+
+// Free a string that spanwise returned (an error message, counters; null is allowed).
+//
+// # Safety
+// `text` is null or a string from spanwise, not yet freed.
+void spanwise_string_free(char *text);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
+
+#endif  /* SPANWISE_H */
