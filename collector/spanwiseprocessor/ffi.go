@@ -156,3 +156,46 @@ func (h *handle) close() {
 		h.ptr = nil
 	}
 }
+
+// sampler is a loaded tail sampler (the tail-sampler world).
+type sampler struct {
+	ptr *C.SpanwiseSampler
+}
+
+func loadSampler(id string, block []byte) (*sampler, error) {
+	rt, err := runtime()
+	if err != nil {
+		return nil, err
+	}
+	cid := C.CString(id)
+	defer C.free(unsafe.Pointer(cid))
+	text := C.CString(string(block))
+	defer C.free(unsafe.Pointer(text))
+	s := &sampler{}
+	var cerr *C.char
+	if status := C.spanwise_sampler_new(rt, cid, text, &s.ptr, &cerr); status != C.SPANWISE_STATUS_OK {
+		return nil, errors.New(takeString(cerr))
+	}
+	return s, nil
+}
+
+func (s *sampler) decide(request []byte) ([]Decision, error) {
+	var data *C.uint8_t
+	if len(request) > 0 {
+		data = (*C.uint8_t)(unsafe.Pointer(&request[0]))
+	}
+	var text, cerr *C.char
+	if status := C.spanwise_sampler_decide(s.ptr, data, C.size_t(len(request)), &text, &cerr); status != C.SPANWISE_STATUS_OK {
+		return nil, errors.New(takeString(cerr))
+	}
+	var decisions []Decision
+	err := json.Unmarshal([]byte(takeString(text)), &decisions)
+	return decisions, err
+}
+
+func (s *sampler) close() {
+	if s.ptr != nil {
+		C.spanwise_sampler_free(s.ptr)
+		s.ptr = nil
+	}
+}

@@ -23,6 +23,8 @@ typedef enum {
   SPANWISE_STATUS_LOAD_FAILED = 2,
   // A bug in spanwise (a Rust panic, caught at the boundary). The handle is still usable.
   SPANWISE_STATUS_INTERNAL = 3,
+  // A tail sampler failed to decide (trap, deadline, error); the message says why.
+  SPANWISE_STATUS_PLUGIN_FAILED = 4,
 } SpanwiseStatus;
 
 // One processor: a plugin and the pool of configured instances that serve it.
@@ -30,6 +32,9 @@ typedef struct SpanwiseProcessor SpanwiseProcessor;
 
 // A wasmtime engine, its compile cache and its epoch ticker: make one per process.
 typedef struct SpanwiseRuntime SpanwiseRuntime;
+
+// A tail sampler: one configured instance, deciding one request at a time.
+typedef struct SpanwiseSampler SpanwiseSampler;
 
 // What one request became. The caller owns it and frees it with `spanwise_output_free`.
 typedef struct {
@@ -156,6 +161,42 @@ SpanwiseStatus spanwise_processor_counters(const SpanwiseProcessor *processor,
 // # Safety
 // `text` is null or a string from spanwise, not yet freed.
 void spanwise_string_free(char *text);
+
+// Load and configure tail sampler `id` from its block (the block of `sampler:` under a
+// spanwise `tail_sampling` processor, as JSON: `plugin`, `sha256`, `limits`, `keys`,
+// `config`). On success `*sampler` is the new sampler (free it with `spanwise_sampler_free`);
+// otherwise the error names the key and the reason.
+//
+// # Safety
+// `runtime` is a live runtime; `id` and `block_json` are NUL-terminated strings; `sampler`
+// and `error` are null or point to writable pointers.
+SpanwiseStatus spanwise_sampler_new(const SpanwiseRuntime *runtime,
+                                    const char *id,
+                                    const char *block_json,
+                                    SpanwiseSampler **sampler,
+                                    char **error);
+
+// Decide on every trace of `request` (`len` bytes of a protobuf `ExportTraceServiceRequest`),
+// taking each trace as complete: its spans are those of the request with its trace id. On
+// success `*decisions_json` is a JSON array, one entry per trace in the order each trace
+// first appears: `{"trace_id": "<32 hex digits>", "keep": bool, "probability": number,
+// "policy": "<name>"}` (free it with `spanwise_string_free`). A sampler that fails (trap,
+// deadline, error) fails the call, with the reason.
+//
+// # Safety
+// `sampler` is a live sampler; `request` points to `len` readable bytes (or is null with
+// `len` 0); `decisions_json` and `error` are null or point to writable pointers.
+SpanwiseStatus spanwise_sampler_decide(const SpanwiseSampler *sampler,
+                                       const uint8_t *request,
+                                       size_t len,
+                                       char **decisions_json,
+                                       char **error);
+
+// Free a sampler (null is allowed).
+//
+// # Safety
+// `sampler` is null or from `spanwise_sampler_new`, not yet freed, with no call on it running.
+void spanwise_sampler_free(SpanwiseSampler *sampler);
 
 #ifdef __cplusplus
 }  // extern "C"

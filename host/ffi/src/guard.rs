@@ -18,6 +18,8 @@ pub enum SpanwiseStatus {
     LoadFailed = 2,
     /// A bug in spanwise (a Rust panic, caught at the boundary). The handle is still usable.
     Internal = 3,
+    /// A tail sampler failed to decide (trap, deadline, error); the message says why.
+    PluginFailed = 4,
 }
 
 /// A failed call: its status and what to tell the user.

@@ -30,11 +30,15 @@
 
 mod guard;
 mod options;
+mod sampler;
 
 pub use guard::SpanwiseStatus;
 use guard::{Failure, bytes, guarded, owned_c_string, put, text};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
+pub use sampler::{
+    SpanwiseSampler, spanwise_sampler_decide, spanwise_sampler_free, spanwise_sampler_new,
+};
 use spanwise::batch::Batch;
 use spanwise::config::WasmProcessorConfig;
 use spanwise::pipeline::{WasmStage, load_plugin, wasm_stage};
@@ -133,7 +137,10 @@ pub unsafe extern "C" fn spanwise_runtime_free(runtime: *mut SpanwiseRuntime) {
 /// checked without loading anything. An empty `id` makes the keys of errors relative to the
 /// block.
 /// An empty `id` makes the keys of errors relative to the block (`limits.memory`).
-fn parse_block(id: &str, block_json: &str) -> Result<(String, WasmProcessorConfig), Failure> {
+pub(crate) fn parse_block(
+    id: &str,
+    block_json: &str,
+) -> Result<(String, WasmProcessorConfig), Failure> {
     let key = if id.is_empty() {
         String::new()
     } else {
@@ -147,7 +154,7 @@ fn parse_block(id: &str, block_json: &str) -> Result<(String, WasmProcessorConfi
 }
 
 /// `key: reason`, or the reason alone when the key is empty (the whole block).
-fn keyed(key: &str, reason: &str) -> String {
+pub(crate) fn keyed(key: &str, reason: &str) -> String {
     if key.is_empty() {
         reason.to_owned()
     } else {

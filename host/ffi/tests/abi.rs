@@ -567,3 +567,70 @@ fn every_way_a_plugin_fails_is_contained_without_signal_handlers() {
         );
     }
 }
+
+#[test]
+fn a_tail_sampler_decides_on_whole_traces() {
+    let runtime = Runtime::new();
+    let id = CString::new("tail_sampling").unwrap();
+    let block = CString::new(serde_json::json!({"plugin": plugin("sampler")}).to_string()).unwrap();
+    let mut sampler = null_mut();
+    let mut error = null_mut();
+    // SAFETY: valid strings and out-pointers.
+    let status = unsafe {
+        spanwise_ffi::spanwise_sampler_new(
+            runtime.0,
+            id.as_ptr(),
+            block.as_ptr(),
+            &mut sampler,
+            &mut error,
+        )
+    };
+    assert_eq!(status, SpanwiseStatus::Ok, "{}", take(error));
+    // Two traces: one with an error span (kept with probability 1 by the test sampler).
+    let mut batch = BatchBuilder::new()
+        .span("ok", vec![])
+        .span("failed", vec![])
+        .status(2, "boom")
+        .build()
+        .into_request();
+    let spans = &mut batch.resource_spans[0].scope_spans[0].spans;
+    spans[0].trace_id = vec![1; 16];
+    spans[1].trace_id = vec![2; 16];
+    let request = batch.encode_to_vec();
+    let mut json = null_mut();
+    // SAFETY: a live sampler, `request.len()` bytes, out-pointers.
+    let status = unsafe {
+        spanwise_ffi::spanwise_sampler_decide(
+            sampler,
+            request.as_ptr(),
+            request.len(),
+            &mut json,
+            &mut error,
+        )
+    };
+    assert_eq!(status, SpanwiseStatus::Ok, "{}", take(error));
+    let decisions: serde_json::Value = serde_json::from_str(&take(json)).unwrap();
+    assert_eq!(decisions.as_array().unwrap().len(), 2, "{decisions}");
+    assert_eq!(decisions[0]["trace_id"], "01".repeat(16));
+    assert_eq!(decisions[1]["trace_id"], "02".repeat(16));
+    assert_eq!(decisions[1]["keep"], true);
+    assert_eq!(decisions[1]["probability"], 1.0);
+    assert_eq!(decisions[1]["policy"], "errors");
+    // A processor is not a sampler, and the error says so.
+    let block = CString::new(serde_json::json!({"plugin": plugin("url")}).to_string()).unwrap();
+    let mut other = null_mut();
+    // SAFETY: as above.
+    let status = unsafe {
+        spanwise_ffi::spanwise_sampler_new(
+            runtime.0,
+            id.as_ptr(),
+            block.as_ptr(),
+            &mut other,
+            &mut error,
+        )
+    };
+    assert_eq!(status, SpanwiseStatus::LoadFailed);
+    assert!(take(error).contains("is a processor, not a tail sampler"));
+    // SAFETY: made above, freed once.
+    unsafe { spanwise_ffi::spanwise_sampler_free(sampler) };
+}

@@ -10,7 +10,7 @@ use crate::config::{
     Config, ConfigError, ProcessorConfig, TailSamplingConfig, WasmProcessorConfig,
 };
 use crate::exporter::{self, Exporter};
-use crate::runtime::{LoadError, Plugin, PluginContext, PluginLog, Runtime};
+use crate::runtime::{LoadError, Plugin, PluginContext, PluginInstance, PluginLog, Runtime};
 use crate::telemetry::Counters;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -114,11 +114,6 @@ pub fn build_pipelines_reusing(
     Ok(pipelines)
 }
 
-fn load_error(config: &Config, key: &str, error: LoadError) -> ConfigError {
-    let (key, reason) = load_error_key(key, error);
-    config.error(key, reason)
-}
-
 /// The key a [`LoadError`] of the processor at `key` is about, and the reason.
 fn load_error_key(key: &str, error: LoadError) -> (String, String) {
     let key = match &error {
@@ -216,35 +211,12 @@ pub fn load_samplers(
     let key = format!("processors.{id}");
     let load = |which: &str, sampler: &WasmProcessorConfig, counters: Arc<Counters>| {
         let key = format!("{key}.{which}");
-        let plugin = runtime
-            .load(&sampler.plugin, sampler.sha256.as_deref())
-            .map_err(|e| load_error(config, &key, e))?;
-        if !plugin.is_sampler() {
-            return Err(config.error(
-                format!("{key}.plugin"),
-                format!(
-                    "{} is a processor, not a tail sampler (the tail-sampler world)",
-                    sampler.plugin.display()
-                ),
-            ));
-        }
-        let context = Arc::new(PluginContext {
-            name: id.to_owned(),
-            counters,
-            keys: sampler
-                .keys
-                .iter()
-                .map(|(name, key)| (name.clone(), key.as_bytes().to_vec()))
-                .collect(),
-            log: PluginLog::new(id),
-        });
         let config_json = tail
             .sampler_config_json(sampler)
             .map_err(|reason| config.error(format!("{key}.config"), reason))?;
-        let instance = plugin
-            .instantiate(context, sampler.limits.to_limits(), &config_json)
-            .map_err(|e| load_error(config, &key, e))?;
-        tracing::debug!(processor = %id, sampler = which, sha256 = %plugin.sha256(), "sampler configured");
+        let instance = sampler_instance(runtime, id, &key, sampler, &config_json, counters)
+            .map_err(|(key, reason)| config.error(key, reason))?;
+        tracing::debug!(processor = %id, sampler = which, "sampler configured");
         Ok(instance)
     };
     let active = load("sampler", &tail.sampler, counters)?;
@@ -253,4 +225,42 @@ pub fn load_samplers(
         None => None,
     };
     Ok(Samplers { active, shadow })
+}
+
+/// A configured instance of the tail sampler whose block is `sampler`, at `key`, for processor
+/// `id`, given `config_json` and reporting its own counters to `counters`. Also what the C ABI
+/// builds for a sampler. An error is the key it is about and why.
+pub fn sampler_instance(
+    runtime: &Runtime,
+    id: &str,
+    key: &str,
+    sampler: &WasmProcessorConfig,
+    config_json: &str,
+    counters: Arc<Counters>,
+) -> Result<PluginInstance, (String, String)> {
+    let plugin = runtime
+        .load(&sampler.plugin, sampler.sha256.as_deref())
+        .map_err(|e| load_error_key(key, e))?;
+    if !plugin.is_sampler() {
+        return Err((
+            format!("{key}.plugin"),
+            format!(
+                "{} is a processor, not a tail sampler (the tail-sampler world)",
+                sampler.plugin.display()
+            ),
+        ));
+    }
+    let context = Arc::new(PluginContext {
+        name: id.to_owned(),
+        counters,
+        keys: sampler
+            .keys
+            .iter()
+            .map(|(name, key)| (name.clone(), key.as_bytes().to_vec()))
+            .collect(),
+        log: PluginLog::new(id),
+    });
+    plugin
+        .instantiate(context, sampler.limits.to_limits(), config_json)
+        .map_err(|e| load_error_key(key, e))
 }

@@ -21,7 +21,9 @@ pub mod traps;
 mod wasm;
 
 pub use batcher::Batcher;
-pub use build::{BuildError, build_pipelines, build_pipelines_reusing, load_plugin, wasm_stage};
+pub use build::{
+    BuildError, build_pipelines, build_pipelines_reusing, load_plugin, sampler_instance, wasm_stage,
+};
 pub use memory::MemoryLimiter;
 pub use tail::TailSampler;
 pub use wasm::WasmStage;
