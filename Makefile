@@ -14,7 +14,7 @@ VENV := .venv
 # Every crate under plugins/ but the SDK, and every test guest: clippy checks them for wasm32.
 WASM_PACKAGES := $(shell sed -n 's/^name = "\(.*\)"/\1/p' $(filter-out plugins/sdk/Cargo.toml,$(wildcard plugins/*/Cargo.toml)) $(wildcard tests/guests/*/Cargo.toml) plugins/sdk/template/Cargo.toml)
 
-.PHONY: setup plugins demo test bench load soak fuzz fmt lint clean ffi ffi-header collector collector-test
+.PHONY: setup plugins demo test bench load soak fuzz fmt lint clean ffi ffi-header collector collector-test collector-bench
 
 ## setup: install what a new machine lacks (the wasm32-wasip2 target, the Python and Node.js
 ## OTLP clients)
@@ -101,6 +101,11 @@ collector-test: collector
 	cd collector && $(GO_ENV) SPANWISE_COMPONENTS=$(abspath $(COMPONENTS)) \
 		SPANWISE_COLLECTOR=$(abspath $(TARGET_DIR))/otelcol-spanwise \
 		SPANWISE_PYTHON=$(CURDIR)/$(VENV)/bin/python go test -count=1 ./...
+
+## collector-bench: the platform's chain inside the collector, from the collector's processors
+## and from spanwise plugins, on the same batches: spans per second of each and the ratio
+collector-bench: collector
+	cd collector && $(GO_ENV) go run ./cmd/sidebyside -components $(abspath $(COMPONENTS))
 
 fmt:
 	$(CARGO) fmt --all

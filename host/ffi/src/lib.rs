@@ -28,6 +28,11 @@
 // `unsafe` block says what the caller promises.
 #![allow(unsafe_code)]
 
+/// The allocator of Rust's side of the process, as in the `spanwise` binary: a batch is a tree of
+/// small strings, which glibc's allocator handles slowly (the Go side keeps its own heap).
+#[global_allocator]
+static GLOBAL: spanwise::Allocator = spanwise::ALLOCATOR;
+
 mod guard;
 mod options;
 mod sampler;
