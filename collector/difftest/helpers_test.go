@@ -46,6 +46,9 @@ func bothBlock(t *testing.T, contrib processor.Factory, contribConfig map[string
 		t.Fatalf("the collector's %s: %v", contrib.Type(), err)
 	}
 	block["plugin"] = plugin(t, name)
+	// One call holds all ~10,000 spans: far past what the default deadline (100ms) is for, on a
+	// busy machine. These tests are about results, not time.
+	block["limits"] = map[string]any{"deadline": "10s"}
 	ours, err := Run(spanwiseprocessor.NewFactory(), "spanwise/"+name, block, input)
 	if err != nil {
 		t.Fatalf("spanwise %s: %v", name, err)

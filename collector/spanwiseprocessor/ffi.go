@@ -94,7 +94,12 @@ func load(id string, block []byte) (*handle, error) {
 
 // result is what one request became.
 type result struct {
-	request       []byte
+	// request is the edited request; nil when keptOnly.
+	request []byte
+	// keptOnly: the plugins only dropped spans; kept says which remain (1), in the request's
+	// order.
+	keptOnly      bool
+	kept          []byte
 	spansIn       uint64
 	spansOut      uint64
 	spansDropped  uint64
@@ -103,7 +108,10 @@ type result struct {
 	failure       string
 }
 
-// process runs one OTLP ExportTraceServiceRequest (protobuf bytes) through the processor.
+// process runs one OTLP ExportTraceServiceRequest (protobuf bytes) through the processor. When
+// its plugins only dropped spans, the result says which spans remain instead of carrying a new
+// request (the caller still has the batch, and removing spans from it is far cheaper than
+// unmarshalling a new one).
 func (h *handle) process(request []byte) (result, error) {
 	var data *C.uint8_t
 	if len(request) > 0 {
@@ -111,7 +119,7 @@ func (h *handle) process(request []byte) (result, error) {
 	}
 	var out C.SpanwiseOutput
 	var cerr *C.char
-	if status := C.spanwise_processor_process(h.ptr, data, C.size_t(len(request)), &out, &cerr); status != C.SPANWISE_STATUS_OK {
+	if status := C.spanwise_processor_process(h.ptr, data, C.size_t(len(request)), C.SPANWISE_PROCESS_KEPT, &out, &cerr); status != C.SPANWISE_STATUS_OK {
 		return result{}, errors.New(takeString(cerr))
 	}
 	defer C.spanwise_output_free(&out)
@@ -120,6 +128,10 @@ func (h *handle) process(request []byte) (result, error) {
 		spansOut:     uint64(out.spans_out),
 		spansDropped: uint64(out.spans_dropped),
 		failed:       bool(out.failed),
+		keptOnly:     bool(out.kept_only),
+	}
+	if out.kept_len > 0 {
+		r.kept = C.GoBytes(unsafe.Pointer(out.kept), C.int(out.kept_len))
 	}
 	if out.len > 0 {
 		r.request = C.GoBytes(unsafe.Pointer(out.data), C.int(out.len))
@@ -133,10 +145,13 @@ func (h *handle) process(request []byte) (result, error) {
 	return r, nil
 }
 
-// counters are the processor's counters: the host's and the plugin's own.
+// counters are a processor's counters: the host's and the plugin's own, or, for a chain, those
+// of each of its plugins.
 type counters struct {
-	Host   map[string]uint64 `json:"host"`
-	Plugin map[string]uint64 `json:"plugin"`
+	ID     string            `json:"id,omitempty"`
+	Host   map[string]uint64 `json:"host,omitempty"`
+	Plugin map[string]uint64 `json:"plugin,omitempty"`
+	Chain  []counters        `json:"chain,omitempty"`
 }
 
 func (h *handle) counters() (counters, error) {

@@ -43,7 +43,11 @@ func (p *spanwise) shutdown(context.Context) error {
 		return nil
 	}
 	if c, err := p.handle.counters(); err == nil {
-		p.logger.Info("spanwise processor counters", zap.Any("host", c.Host), zap.Any("plugin", c.Plugin))
+		for _, link := range append([]counters{c}, c.Chain...) {
+			if link.ID != "" {
+				p.logger.Info("spanwise plugin counters", zap.String("plugin", link.ID), zap.Any("host", link.Host), zap.Any("own", link.Plugin))
+			}
+		}
 	}
 	p.handle.close()
 	p.handle = nil
@@ -79,9 +83,32 @@ func (p *spanwise) processTraces(_ context.Context, td ptrace.Traces) (ptrace.Tr
 	if r.spansOut == 0 {
 		return td, processorhelper.ErrSkipProcessingData
 	}
+	if r.keptOnly {
+		if r.spansDropped > 0 {
+			keep(td, r.kept)
+		}
+		return td, nil
+	}
 	out, err := unmarshaler.UnmarshalTraces(r.request)
 	if err != nil {
 		return td, fmt.Errorf("cannot decode what %s returned: %w", p.id, err)
 	}
 	return out, nil
+}
+
+// keep removes from td the spans whose byte in kept is 0 (one byte per span, in td's order),
+// and the scopes and resources left without spans.
+func keep(td ptrace.Traces, kept []byte) {
+	i := 0
+	td.ResourceSpans().RemoveIf(func(rs ptrace.ResourceSpans) bool {
+		rs.ScopeSpans().RemoveIf(func(ss ptrace.ScopeSpans) bool {
+			ss.Spans().RemoveIf(func(ptrace.Span) bool {
+				gone := i < len(kept) && kept[i] == 0
+				i++
+				return gone
+			})
+			return ss.Spans().Len() == 0
+		})
+		return rs.ScopeSpans().Len() == 0
+	})
 }

@@ -165,3 +165,29 @@ func TestConcurrentBatches(t *testing.T) {
 		}
 	}
 }
+
+// A chain runs its plugins in order behind one crossing: the filter drops, the URL plugin edits
+// what is left.
+func TestAChainOfPlugins(t *testing.T) {
+	p, sink := started(t, "spanwise/platform", map[string]any{"chain": []any{
+		map[string]any{"plugin": wasmFile(t, "filter"), "config": map[string]any{"traces": map[string]any{"span": []any{`name == "GET /health"`}}}},
+		map[string]any{"plugin": wasmFile(t, "url"), "config": map[string]any{"collapse_ids": true}},
+	}})
+	td := traces("GET /health", 2)
+	traces("GET /cart", 3).ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
+	if err := p.ConsumeTraces(context.Background(), td); err != nil {
+		t.Fatal(err)
+	}
+	got := urls(sink.AllTraces()[0])
+	if len(got) != 3 {
+		t.Fatalf("%d spans went on, want the 3 that are not health checks", len(got))
+	}
+	for _, u := range got {
+		if u != "https://shop.example/cart/{id}" {
+			t.Errorf("url.full is %q", u)
+		}
+	}
+	if err := newConfig(t, map[string]any{"chain": []any{map[string]any{"plugin": "a.wasm", "pool_size": 0}}}).Validate(); err == nil || !strings.HasPrefix(err.Error(), "chain.0.pool_size: ") {
+		t.Errorf("got %v, want an error about chain.0.pool_size", err)
+	}
+}

@@ -59,6 +59,15 @@ func chains(components string) (contrib, spanwise []difftest.Link) {
 	return contrib, spanwise
 }
 
+// oneProcessor is the spanwise chain as one processor (`chain:`): one crossing for the three.
+func oneProcessor(spanwise []difftest.Link) []difftest.Link {
+	var chain []any
+	for _, link := range spanwise {
+		chain = append(chain, link.Config)
+	}
+	return []difftest.Link{{Factory: spanwiseprocessor.NewFactory(), ID: "spanwise/platform", Config: map[string]any{"chain": chain}}}
+}
+
 // floor is three spanwise processors whose plugin does nothing: what crossing into spanwise
 // costs (OTLP encoding in Go, decoding in Rust, the call, and back) before any plugin works.
 func floor(components string) []difftest.Link {
@@ -155,12 +164,21 @@ func main() {
 	check(err)
 	spanwiseRate, err := bench(spanwise, batches, spans)
 	check(err)
+	chained, err := run(oneProcessor(spanwise), batches)
+	check(err)
+	if !reflect.DeepEqual(difftest.Spans(want), difftest.Spans(chained)) {
+		fmt.Fprintln(os.Stderr, "the spanwise chain in one processor disagrees with the collector's chain")
+		os.Exit(1)
+	}
+	chainRate, err := bench(oneProcessor(spanwise), batches, spans)
+	check(err)
 	floorRate, err := bench(floor(*components), batches, spans)
 	check(err)
 	fmt.Printf("collector processors (attributes -> filter -> probabilistic_sampler): %10.0f spans/s\n", contribRate)
 	fmt.Printf("spanwise plugins     (redact -> filter -> head_sampler):               %10.0f spans/s\n", spanwiseRate)
-	fmt.Printf("spanwise floor       (three plugins that do nothing):                  %10.0f spans/s\n", floorRate)
-	fmt.Printf("spanwise / collector: %.2f (floor / collector: %.2f)\n", spanwiseRate/contribRate, floorRate/contribRate)
+	fmt.Printf("spanwise, one processor (chain: [redact, filter, head_sampler]):       %10.0f spans/s\n", chainRate)
+	fmt.Printf("spanwise floor       (three processors whose plugin does nothing):     %10.0f spans/s\n", floorRate)
+	fmt.Printf("spanwise / collector: %.2f; as one processor: %.2f; floor: %.2f\n", spanwiseRate/contribRate, chainRate/contribRate, floorRate/contribRate)
 }
 
 func check(err error) {

@@ -11,6 +11,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+// A flag of `spanwise_processor_process`: when the plugins did nothing but drop spans, do not
+// encode the request again; say which spans remain (`SpanwiseOutput::kept`). A caller that
+// still holds the request in its own form removes those spans itself, which is much cheaper
+// than reading a new request (for a filter, or a sampler that dropped and wrote nothing).
+#define SPANWISE_PROCESS_KEPT 1
+
 // The result of a call.
 typedef enum {
   // It worked.
@@ -27,7 +33,8 @@ typedef enum {
   SPANWISE_STATUS_PLUGIN_FAILED = 4,
 } SpanwiseStatus;
 
-// One processor: a plugin and the pool of configured instances that serve it.
+// One processor: one plugin, or a chain of plugins run in order on the same decoded batch,
+// each served by its pool of configured instances.
 typedef struct SpanwiseProcessor SpanwiseProcessor;
 
 // A wasmtime engine, its compile cache and its epoch ticker: make one per process.
@@ -47,17 +54,26 @@ typedef struct {
   uint64_t spans_in;
   // Spans in the edited request.
   uint64_t spans_out;
-  // Spans dropped: by the plugin, or all of them when the plugin failed and `on_error` is
+  // Spans dropped: by the plugins, or all those a failing plugin had when its `on_error` is
   // `drop`.
   uint64_t spans_dropped;
-  // Why spans were dropped (one line naming the processor), or null when none was.
+  // Why spans were dropped (one line per plugin that dropped some, naming it), or null when
+  // none was.
   char *dropped_reason;
-  // Whether the plugin failed on this request (trap, deadline, error); `on_error` decided
-  // what `data` is and `dropped_reason` or `failure` says why.
+  // Whether a plugin failed on this request (trap, deadline, memory, error); its `on_error`
+  // decided, and `dropped_reason` (drop) or `failure` (pass) says why.
   bool failed;
-  // When the plugin failed and `on_error` is `pass`: why (the request went on unedited).
-  // Otherwise null.
+  // For each plugin that failed with `on_error: pass`: which, and why (the batch went on
+  // unedited by it). Otherwise null.
   char *failure;
+  // Asked for with `SPANWISE_PROCESS_KEPT`: the plugins did nothing but drop spans, so
+  // `data` is null and `kept` says which spans of the request remain.
+  bool kept_only;
+  // With `kept_only`: one byte per span of the request, in its order (resource by resource,
+  // scope by scope), 1 for a span that remains and 0 for one dropped. Otherwise null.
+  uint8_t *kept;
+  // How many bytes `kept` has (`spans_in` with `kept_only`, else 0).
+  size_t kept_len;
 } SpanwiseOutput;
 
 #ifdef __cplusplus
@@ -87,11 +103,19 @@ SpanwiseStatus spanwise_runtime_new(const char *options_json,
 // `runtime` is null or from `spanwise_runtime_new`, not yet freed, with no call on it running.
 void spanwise_runtime_free(SpanwiseRuntime *runtime);
 
-// Check the block of processor `id` as `spanwise_processor_new` would, without loading the
+// Free a string that spanwise returned (an error message, counters; null is allowed).
+//
+// # Safety
+// `text` is null or a string from spanwise, not yet freed.
+void spanwise_string_free(char *text);
+
+// Check the block of processor `id` as `spanwise_processor_new` would, without loading a
 // plugin: the keys, their types and values. `block_json` is the block as JSON: `plugin`,
 // `sha256`, `on_error`, `limits`, `keys`, `config`, `pool_size`, `traps`, as under
-// `processors.wasm/NAME` in a spanwise config. The error names the key, under
-// `processors.ID` (or relative to the block when `id` is empty).
+// `processors.wasm/NAME` in a spanwise config; or `{"chain": [block, ...]}`, plugins run one
+// after the other on the same decoded request. The error names the key, under
+// `processors.ID` (`processors.ID.chain.N.` in a chain), or relative to the block when `id` is
+// empty.
 //
 // # Safety
 // `id` and `block_json` are NUL-terminated strings; `error` is null or points to a writable
@@ -99,7 +123,7 @@ void spanwise_runtime_free(SpanwiseRuntime *runtime);
 SpanwiseStatus spanwise_processor_check(const char *id, const char *block_json, char **error);
 
 // Load and configure processor `id` from its block (see `spanwise_processor_check`): read
-// the plugin (checking `sha256` when given), compile it or take it from the cache, and
+// each plugin (checking `sha256` when given), compile it or take it from the cache, and
 // configure `pool_size` instances with `config`. On success `*processor` is the new
 // processor (free it with `spanwise_processor_free`); otherwise the error names the key
 // (`processors.ID.plugin`, `processors.ID.config.FIELD`, ...) and the reason.
@@ -121,11 +145,12 @@ SpanwiseStatus spanwise_processor_new(const SpanwiseRuntime *runtime,
 void spanwise_processor_free(SpanwiseProcessor *processor);
 
 // Run one request through the processor: `request` is `len` bytes of a protobuf
-// `ExportTraceServiceRequest` (or `TracesData`, the same message on the wire). On success
-// `*output` holds the edited request and what was dropped (free it with
-// `spanwise_output_free`). Bytes that do not decode are `SPANWISE_STATUS_INVALID_ARGUMENT`,
-// and nothing is run. A failing plugin is not an error of this call: see
-// `SpanwiseOutput::failed`.
+// `ExportTraceServiceRequest` (or `TracesData`, the same message on the wire), decoded once,
+// run through each plugin in order and encoded once. `flags` is 0 or `SPANWISE_PROCESS_KEPT`.
+// On success `*output` holds the edited request (or, with `SPANWISE_PROCESS_KEPT` and only
+// drops, which spans remain) and what was dropped (free it with `spanwise_output_free`). Bytes that do not
+// decode are `SPANWISE_STATUS_INVALID_ARGUMENT`, and nothing is run. A failing plugin is not
+// an error of this call: see `SpanwiseOutput::failed`.
 //
 // # Safety
 // `processor` is a live processor; `request` points to `len` readable bytes (or is null with
@@ -134,6 +159,7 @@ void spanwise_processor_free(SpanwiseProcessor *processor);
 SpanwiseStatus spanwise_processor_process(const SpanwiseProcessor *processor,
                                           const uint8_t *request,
                                           size_t len,
+                                          uint32_t flags,
                                           SpanwiseOutput *output,
                                           char **error);
 
@@ -148,19 +174,14 @@ void spanwise_output_free(SpanwiseOutput *output);
 // (`batches`, `spans_in`, `spans_out`, `spans_dropped`, `errors`, `traps`,
 // `deadline_exceeded`, `spans_dropped_on_error`, `spans_passed_on_error`, `call_nanos`, ...)
 // and the plugin's own (from its `count` import), each a name and a count since the processor
-// was made. A counter that never moved may be absent.
+// was made; for a chain, `{"chain": [{"id": ..., "host": {...}, "plugin": {...}}, ...]}`. A
+// counter that never moved may be absent.
 //
 // # Safety
 // `processor` is a live processor; `json` and `error` are null or point to writable pointers.
 SpanwiseStatus spanwise_processor_counters(const SpanwiseProcessor *processor,
                                            char **json,
                                            char **error);
-
-// Free a string that spanwise returned (an error message, counters; null is allowed).
-//
-// # Safety
-// `text` is null or a string from spanwise, not yet freed.
-void spanwise_string_free(char *text);
 
 // Load and configure tail sampler `id` from its block (the block of `sampler:` under a
 // spanwise `tail_sampling` processor, as JSON: `plugin`, `sha256`, `limits`, `keys`,

@@ -3,8 +3,9 @@
 //! processor does it in the host); the collector's tests use this to compare the sampler with
 //! the collector's `tail_sampling` processor on the same traces.
 
+use crate::block::{self, keyed};
 use crate::guard::{Failure, bytes, guarded, owned_c_string, put, text};
-use crate::{SpanwiseRuntime, SpanwiseStatus, keyed, parse_block};
+use crate::{SpanwiseRuntime, SpanwiseStatus};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use spanwise::batch::Batch;
@@ -43,7 +44,14 @@ pub unsafe extern "C" fn spanwise_sampler_new(
         // SAFETY: a live runtime from `spanwise_runtime_new`.
         let runtime = unsafe { &(*runtime).runtime };
         let id = text(id, "id")?;
-        let (key, config) = parse_block(id, text(block_json, "block_json")?)?;
+        let mut links = block::parse(id, text(block_json, "block_json")?)?;
+        if links.len() != 1 {
+            return Err(Failure::invalid(keyed(
+                &links[0].key,
+                "a tail sampler is one plugin, not a chain",
+            )));
+        }
+        let block::Link { key, config, .. } = links.remove(0);
         let config_json = config
             .config_json()
             .map_err(|reason| Failure::invalid(keyed(&format!("{key}.config"), &reason)))?;

@@ -62,8 +62,19 @@ mod c {
         output: *mut SpanwiseOutput,
         error: *mut *mut c_char,
     ) -> SpanwiseStatus {
+        processor_process_with(processor, request, len, 0, output, error)
+    }
+
+    pub fn processor_process_with(
+        processor: *const SpanwiseProcessor,
+        request: *const u8,
+        len: usize,
+        flags: u32,
+        output: *mut SpanwiseOutput,
+        error: *mut *mut c_char,
+    ) -> SpanwiseStatus {
         // SAFETY: the tests pass what each function's safety section asks for, or null.
-        unsafe { spanwise_processor_process(processor, request, len, output, error) }
+        unsafe { spanwise_processor_process(processor, request, len, flags, output, error) }
     }
 
     pub fn output_free(output: *mut SpanwiseOutput) {
@@ -633,4 +644,155 @@ fn a_tail_sampler_decides_on_whole_traces() {
     assert!(take(error).contains("is a processor, not a tail sampler"));
     // SAFETY: made above, freed once.
     unsafe { spanwise_ffi::spanwise_sampler_free(sampler) };
+}
+
+#[test]
+fn a_chain_runs_its_plugins_in_order_behind_one_crossing() {
+    let runtime = Runtime::new();
+    let chain = runtime
+        .processor(
+            "spanwise/platform",
+            serde_json::json!({"chain": [
+                {"plugin": plugin("filter"), "config": {"traces": {"span": ["name == \"GET /health\""]}}},
+                {"plugin": plugin("url"), "pool_size": 1},
+            ]}),
+        )
+        .unwrap();
+    let mut both = ExportTraceServiceRequest::decode(request("GET /health", 2).as_slice()).unwrap();
+    let cart = ExportTraceServiceRequest::decode(request("GET /cart", 3).as_slice()).unwrap();
+    both.resource_spans.extend(cart.resource_spans);
+    let output = chain.process(&both.encode_to_vec()).unwrap();
+    assert_eq!(
+        (output.spans_in, output.spans_out, output.spans_dropped),
+        (5, 3, 2)
+    );
+    let reason = output.dropped_reason.clone().unwrap();
+    assert!(
+        reason.starts_with("2 spans dropped by spanwise/platform.chain.0"),
+        "{reason}"
+    );
+    for i in 0..3 {
+        assert_eq!(url_of(&output, i), format!("https://shop.example/cart/{i}"));
+    }
+    let counters = chain.counters();
+    assert_eq!(counters["chain"][0]["id"], "spanwise/platform.chain.0");
+    assert_eq!(counters["chain"][0]["host"]["spans_dropped"], 2);
+    assert_eq!(counters["chain"][1]["host"]["spans_in"], 3);
+
+    // What is wrong with a chain is named, down to the key inside one of its plugins.
+    let url = plugin("url");
+    for (block, start) in [
+        (
+            serde_json::json!({"chain": []}),
+            "processors.spanwise/c.chain: must be a list",
+        ),
+        (
+            serde_json::json!({"chain": [{"plugin": url}], "on_error": "pass"}),
+            "processors.spanwise/c.on_error: a block with `chain` has nothing else",
+        ),
+        (
+            serde_json::json!({"chain": [{"plugin": url}, {"plugin": url, "limits": {"memory": "2GiB"}}]}),
+            "processors.spanwise/c.chain.1.limits.memory: ",
+        ),
+        (
+            serde_json::json!({"chain": [{"plugin": url}, {"plugin": url, "colour": 1}]}),
+            "processors.spanwise/c.chain.1.colour: unknown field",
+        ),
+    ] {
+        let (_, message) = runtime
+            .processor("spanwise/c", block.clone())
+            .err()
+            .unwrap_or_else(|| panic!("{block} was accepted"));
+        assert!(
+            message.starts_with(start),
+            "{block}: {message:?} should start with {start:?}"
+        );
+    }
+}
+
+/// With `SPANWISE_PROCESS_KEPT`, the kept spans of `request`, or `None` when the plugins
+/// edited more than that (then the request came back encoded).
+fn kept(processor: &Processor, request: &[u8]) -> Option<Vec<u8>> {
+    let mut output = std::mem::MaybeUninit::<SpanwiseOutput>::uninit();
+    let mut error = null_mut();
+    let status = c::processor_process_with(
+        processor.0,
+        request.as_ptr(),
+        request.len(),
+        spanwise_ffi::SPANWISE_PROCESS_KEPT,
+        output.as_mut_ptr(),
+        &mut error,
+    );
+    assert_eq!(status, SpanwiseStatus::Ok, "{}", take(error));
+    // SAFETY: written by the call, which succeeded.
+    let mut output = unsafe { output.assume_init() };
+    let kept = output.kept_only.then(|| {
+        assert!(output.data.is_null() && output.len == 0);
+        // SAFETY: `kept_len` bytes at `kept`, owned by the output until it is freed.
+        unsafe { std::slice::from_raw_parts(output.kept, output.kept_len) }.to_vec()
+    });
+    if kept.is_none() {
+        assert!(output.kept.is_null() && !output.data.is_null());
+    }
+    c::output_free(&mut output);
+    kept
+}
+
+#[test]
+fn when_plugins_only_drop_spans_the_caller_can_be_told_which_remain() {
+    let runtime = Runtime::new();
+    let filter = runtime
+        .processor(
+            "spanwise/filter",
+            serde_json::json!({"plugin": plugin("filter"), "config": {"traces": {"span": ["attributes[\"index\"] == 1 or attributes[\"index\"] == 3"]}}}),
+        )
+        .unwrap();
+    assert_eq!(kept(&filter, &request("a", 5)), Some(vec![1, 0, 1, 0, 1]));
+    assert_eq!(kept(&filter, &request("a", 1)), Some(vec![1]));
+    // Editing anything else sends the request back encoded.
+    let url = runtime
+        .processor("spanwise/url", serde_json::json!({"plugin": plugin("url")}))
+        .unwrap();
+    assert_eq!(kept(&url, &request("a", 2)), None);
+    // A chain of a filter and a plugin that edits nothing but drops, in two steps.
+    let chain = runtime
+        .processor(
+            "spanwise/two",
+            serde_json::json!({"chain": [
+                {"plugin": plugin("filter"), "config": {"traces": {"span": ["attributes[\"index\"] == 0"]}}},
+                {"plugin": plugin("filter"), "config": {"traces": {"span": ["attributes[\"index\"] == 2"]}}},
+            ]}),
+        )
+        .unwrap();
+    assert_eq!(kept(&chain, &request("a", 4)), Some(vec![0, 1, 0, 1]));
+    // A failing plugin under on_error: drop keeps nothing, under pass everything.
+    for (on_error, want) in [("drop", vec![0, 0]), ("pass", vec![1, 1])] {
+        let misbehave = runtime
+            .processor(
+                "spanwise/m",
+                serde_json::json!({"plugin": plugin("misbehave"), "on_error": on_error}),
+            )
+            .unwrap();
+        assert_eq!(
+            kept(&misbehave, &request("fail", 2)),
+            Some(want),
+            "{on_error}"
+        );
+    }
+    // Unknown flags are refused.
+    let mut output = std::mem::MaybeUninit::<SpanwiseOutput>::uninit();
+    let mut error = null_mut();
+    let bytes = request("a", 1);
+    assert_eq!(
+        c::processor_process_with(
+            filter.0,
+            bytes.as_ptr(),
+            bytes.len(),
+            6,
+            output.as_mut_ptr(),
+            &mut error
+        ),
+        SpanwiseStatus::InvalidArgument
+    );
+    assert_eq!(take(error), "unknown flags 0x6");
 }

@@ -18,6 +18,12 @@ pub struct StageOutcome {
     pub batch: Batch,
     /// Spans dropped here, if any.
     pub dropped: Option<Dropped>,
+    /// Why the plugin failed on this batch, when it did (`on_error` then decided what `batch`
+    /// is).
+    pub failure: Option<String>,
+    /// When `batch` is the batch given minus some spans and nothing else changed: the rows
+    /// (as numbered in the batch given) that are gone. `None` when anything else was edited.
+    pub only_dropped: Option<Vec<u32>>,
 }
 
 /// A WebAssembly processor in a pipeline, served by a pool of configured instances of the same
@@ -98,6 +104,11 @@ impl WasmStage {
         &self.id
     }
 
+    /// What happens to a batch the plugin fails on.
+    pub fn on_error(&self) -> OnError {
+        self.on_error
+    }
+
     /// How many instances serve this processor: the most batches it runs at once.
     pub fn pool_size(&self) -> usize {
         self.size
@@ -141,6 +152,7 @@ impl WasmStage {
         let first = instance.calls() == 0;
         let started = Instant::now();
         let result = instance.process(&mut batch);
+        let only_dropped = instance.only_dropped();
         let took = started.elapsed();
         let nanos = took.as_nanos() as u64;
         drop(borrowed);
@@ -178,6 +190,8 @@ impl WasmStage {
                         spans: dropped,
                         reason: "dropped by the plugin".into(),
                     }),
+                    failure: None,
+                    only_dropped,
                 }
             }
             Err(error) => self.failed(batch, error),
@@ -218,6 +232,8 @@ impl WasmStage {
                         spans,
                         reason: format!("plugin failed and on_error is drop: {error}"),
                     }),
+                    failure: Some(error.to_string()),
+                    only_dropped: Some((0..spans as u32).collect()),
                 }
             }
             OnError::Pass => {
@@ -227,6 +243,8 @@ impl WasmStage {
                 StageOutcome {
                     batch,
                     dropped: None,
+                    failure: Some(error.to_string()),
+                    only_dropped: Some(Vec::new()),
                 }
             }
         }

@@ -9,7 +9,7 @@ use super::engine::{EPOCH_TICK, Ticker};
 use super::error::{CallError, LoadError, chain};
 use super::state::{BatchHandle, PluginContext, PluginState};
 use spanwise_abi::TraceDecision;
-use spanwise_batch::{Batch, LentBatch};
+use spanwise_batch::{Batch, Edit, LentBatch};
 use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::component::Resource;
@@ -77,6 +77,9 @@ pub struct PluginInstance {
     instantiations: u64,
     /// Calls made on the current instance (since it was made, or remade after a trap).
     calls: u64,
+    /// After a call that succeeded: the span rows it dropped, when dropping spans is all it did
+    /// (`None` when it edited anything else). See [`PluginInstance::only_dropped`].
+    only_dropped: Option<Vec<u32>>,
 }
 
 impl std::fmt::Debug for PluginInstance {
@@ -108,6 +111,7 @@ impl PluginInstance {
             live: None,
             instantiations: 0,
             calls: 0,
+            only_dropped: None,
         };
         instance.live = Some(instance.instantiate()?);
         Ok(instance)
@@ -122,6 +126,14 @@ impl PluginInstance {
     /// replaced it. Its first call pays for warming up (see `spanwise demo`).
     pub fn calls(&self) -> u64 {
         self.calls
+    }
+
+    /// After the last call, if it succeeded and all it did was drop spans (or nothing): the
+    /// rows it dropped, as numbered in the batch it was given. `None` after a failed call or
+    /// one that edited anything else. Lets a caller that holds the batch in another form (the
+    /// C ABI's caller, in Go) drop the same spans itself instead of re-reading the whole batch.
+    pub fn only_dropped(&mut self) -> Option<Vec<u32>> {
+        self.only_dropped.take()
     }
 
     /// The processor id.
@@ -228,6 +240,7 @@ impl PluginInstance {
             }
         }
         self.calls += 1;
+        self.only_dropped = None;
         let live = self.live.as_mut().expect("instantiated above");
         let state = live.store.data_mut();
         state.lent = Some(LentBatch::new(std::mem::take(batch), self.limits.output));
@@ -250,12 +263,23 @@ impl PluginInstance {
                 // applies in full.
                 let journal = journal
                     .map_err(|e| CallError::Failed(format!("edits could not be applied: {e}")))?;
+                let only_dropped = journal
+                    .edits()
+                    .iter()
+                    .try_fold(Vec::new(), |mut rows, edit| match edit {
+                        Edit::DropSpans { rows: dropped } => {
+                            rows.extend_from_slice(dropped);
+                            Some(rows)
+                        }
+                        _ => None,
+                    });
                 let applied = batch
                     .apply(journal)
                     .map_err(|e| CallError::Failed(format!("edits could not be applied: {e}")))?;
                 if applied.hashed > 0 {
                     self.context.counters.add("hashed", applied.hashed);
                 }
+                self.only_dropped = only_dropped;
                 Ok(value)
             }
             Ok(Err(error)) => Err(CallError::Failed(match error {
