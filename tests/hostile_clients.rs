@@ -78,16 +78,6 @@ async fn still_served(running: &Running, name: &str) {
     assert_eq!(status, 200, "{body}");
 }
 
-fn exported(output: &Path) -> Vec<String> {
-    spanwise_tests::read_jsonl(output)
-        .iter()
-        .flat_map(|r| &r.resource_spans)
-        .flat_map(|r| &r.scope_spans)
-        .flat_map(|s| &s.spans)
-        .map(|s| s.name.clone())
-        .collect()
-}
-
 /// A request whose one span has an attribute nested `depth` key-value lists deep.
 fn nested(depth: usize) -> ExportTraceServiceRequest {
     let mut value = AnyValue {
@@ -144,7 +134,10 @@ async fn a_message_nested_150_deep_is_refused_on_every_protocol() {
     client.export(nested(20)).await.expect("20 deep is fine");
     still_served(&running, "after-nesting").await;
     running.shutdown().await;
-    assert_eq!(exported(&output), ["nested", "after-nesting"]);
+    assert_eq!(
+        spanwise_tests::span_names(&output),
+        ["nested", "after-nesting"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -190,7 +183,7 @@ async fn a_flood_of_reset_http2_streams_is_cut_off_and_others_are_served() {
     let _ = tokio::time::timeout(Duration::from_secs(5), connection).await;
     still_served(&running, "after-resets").await;
     running.shutdown().await;
-    assert_eq!(exported(&output), ["after-resets"]);
+    assert_eq!(spanwise_tests::span_names(&output), ["after-resets"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -226,7 +219,7 @@ async fn headers_sent_one_byte_at_a_time_are_timed_out() {
     );
     still_served(&running, "after-slow-loris").await;
     running.shutdown().await;
-    assert_eq!(exported(&output), ["after-slow-loris"]);
+    assert_eq!(spanwise_tests::span_names(&output), ["after-slow-loris"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -272,6 +265,6 @@ async fn a_client_that_never_reads_its_answers_is_cut_off() {
     eprintln!("the deaf client was cut off after {sent} requests");
     still_served(&running, "after-deaf-client").await;
     running.shutdown().await;
-    let names = exported(&output);
+    let names = spanwise_tests::span_names(&output);
     assert_eq!(names.last().map(String::as_str), Some("after-deaf-client"));
 }

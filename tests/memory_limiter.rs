@@ -14,7 +14,6 @@ use spanwise::pipeline::memory::resident_memory;
 use spanwise_batch::{BatchBuilder, kv};
 use spanwise_tests::{python, root};
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
 const MIB: u64 = 1 << 20;
@@ -62,18 +61,6 @@ fn ballast(bytes: u64) -> Vec<u8> {
 /// Wait past the check interval so that the next request sees a fresh measurement.
 async fn next_measurement() {
     tokio::time::sleep(Duration::from_millis(60)).await;
-}
-
-fn spans_named(output: &Path) -> Vec<String> {
-    let mut names: Vec<String> = spanwise_tests::read_jsonl(output)
-        .iter()
-        .flat_map(|r| &r.resource_spans)
-        .flat_map(|r| &r.scope_spans)
-        .flat_map(|s| &s.spans)
-        .map(|s| s.name.clone())
-        .collect();
-    names.sort();
-    names
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,7 +146,7 @@ service:
         limiter["spans_refused"] > 5,
         "the Python SDK was never refused: {limiter:?}"
     );
-    let names = spans_named(&output);
+    let names = spanwise_tests::sorted_span_names(&output);
     assert!(names.iter().all(|n| !n.starts_with("refused")), "{names:?}");
     let (python, ours): (Vec<String>, Vec<String>) = names
         .into_iter()

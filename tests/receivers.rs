@@ -13,7 +13,6 @@ use prost::Message;
 use spanwise_batch::{BatchBuilder, kv};
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 use tonic::Code;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
@@ -117,16 +116,6 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     gz.finish().unwrap()
 }
 
-fn exported_spans(path: &Path) -> Vec<String> {
-    spanwise_tests::read_jsonl(path)
-        .iter()
-        .flat_map(|r| &r.resource_spans)
-        .flat_map(|r| &r.scope_spans)
-        .flat_map(|s| &s.spans)
-        .map(|s| s.name.clone())
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_accepts_protobuf_json_and_gzip_and_reports_partial_success() {
     let service = start().await;
@@ -185,7 +174,7 @@ async fn http_accepts_protobuf_json_and_gzip_and_reports_partial_success() {
     );
 
     service.running.shutdown().await;
-    let names = exported_spans(&service.output);
+    let names = spanwise_tests::span_names(&service.output);
     assert_eq!(names, vec!["proto", "proto", "json", "gzipped"]);
     let text = std::fs::read_to_string(&service.output).unwrap();
     assert!(
@@ -276,7 +265,10 @@ async fn http_bad_input_gets_clear_errors_and_the_host_keeps_serving() {
     .await;
     assert_eq!(status, 200);
     service.running.shutdown().await;
-    assert_eq!(exported_spans(&service.output), vec!["still-serving"]);
+    assert_eq!(
+        spanwise_tests::span_names(&service.output),
+        vec!["still-serving"]
+    );
 }
 
 /// Sends arbitrary bytes as the request message, to test what the server does with them.
@@ -389,7 +381,7 @@ async fn grpc_accepts_exports_and_refuses_bad_input_with_the_otlp_codes() {
     assert_eq!(answer.partial_success, None);
     service.running.shutdown().await;
     assert_eq!(
-        exported_spans(&service.output),
+        spanwise_tests::span_names(&service.output),
         vec!["grpc", "grpc", "grpc-still-serving"]
     );
 }

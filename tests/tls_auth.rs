@@ -457,39 +457,39 @@ async fn tls_and_auth_mistakes_name_the_key() {
         );
         assert!(error.contains(reason), "{error} does not say {reason:?}");
     };
-    let missing = format!(
-        "{{ cert_file: \"{}\", key_file: \"{}\" }}",
-        pki.file("server.pem").display(),
-        dir.path().join("absent.pem").display()
-    );
-    refused(
-        backend_yaml(&missing, false, &output),
-        "receivers.otlp/secure.protocols.grpc.tls.key_file",
-        "cannot read",
-    )
-    .await;
-    let swapped = format!(
-        "{{ cert_file: \"{}\", key_file: \"{}\" }}",
-        pki.file("server-key.pem").display(),
-        pki.file("server.pem").display()
-    );
-    refused(
-        backend_yaml(&swapped, false, &output),
-        "receivers.otlp/secure.protocols.grpc.tls.cert_file",
-        "no PEM certificate",
-    )
-    .await;
-    let mismatched = format!(
-        "{{ cert_file: \"{}\", key_file: \"{}\" }}",
-        pki.file("server.pem").display(),
-        pki.file("client-key.pem").display()
-    );
-    refused(
-        backend_yaml(&mismatched, false, &output),
-        "receivers.otlp/secure.protocols.grpc.tls.key_file",
-        "cannot be used with cert_file",
-    )
-    .await;
+    // A certificate and key that cannot be used: each case names the file at fault.
+    for (cert, key, field, reason) in [
+        (
+            pki.file("server.pem"),
+            dir.path().join("absent.pem"),
+            "key_file",
+            "cannot read",
+        ),
+        (
+            pki.file("server-key.pem"),
+            pki.file("server.pem"),
+            "cert_file",
+            "no PEM certificate",
+        ),
+        (
+            pki.file("server.pem"),
+            pki.file("client-key.pem"),
+            "key_file",
+            "cannot be used with cert_file",
+        ),
+    ] {
+        let tls = format!(
+            "{{ cert_file: \"{}\", key_file: \"{}\" }}",
+            cert.display(),
+            key.display()
+        );
+        refused(
+            backend_yaml(&tls, false, &output),
+            &format!("receivers.otlp/secure.protocols.grpc.tls.{field}"),
+            reason,
+        )
+        .await;
+    }
     let good = server_tls(&pki, false);
     refused(
         backend_yaml(&good, true, &output).replace("  extensions: [bearertokenauth]\n", ""),

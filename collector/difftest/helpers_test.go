@@ -1,32 +1,18 @@
 package difftest
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"go.opentelemetry.io/collector/processor"
 
+	"example.invalid/spanwise/collector/internal/components"
 	"example.invalid/spanwise/collector/spanwiseprocessor"
 )
 
 // plugin is the path of plugin name's component (url, filter, redact, head_sampler, ...).
-func plugin(t testing.TB, name string) string {
-	dir := os.Getenv("SPANWISE_COMPONENTS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "target", "wasm-components", "wasm32-wasip2", "release")
-	}
-	path, err := filepath.Abs(filepath.Join(dir, "spanwise_"+name+".wasm"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("%s is missing: build the components first (make plugins): %v", path, err)
-	}
-	return path
-}
+func plugin(t testing.TB, name string) string { return components.Path(t, name) }
 
 // input is the generated traces every differential test uses: 1,500 traces, about 9,700 spans.
 var input = Generate(20261127, 1500)

@@ -16,16 +16,12 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"example.invalid/spanwise/collector/internal/components"
 )
 
 // repo is the repository's root (the collector runs there, so dist/plugins resolves).
-func repo(t *testing.T) string {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
+func repo(*testing.T) string { return components.Repo() }
 
 func binary(t *testing.T) string {
 	path := os.Getenv("SPANWISE_COLLECTOR")

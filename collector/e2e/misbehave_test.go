@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+
+	"example.invalid/spanwise/collector/internal/components"
 )
 
 // post sends one span named name over OTLP/HTTP (protobuf) and returns the status code.
@@ -42,10 +44,6 @@ func TestARunningCollectorSurvivesMisbehavingPlugins(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "spans.jsonl")
 	httpAddr := freePort(t)
-	misbehave := os.Getenv("SPANWISE_COMPONENTS")
-	if misbehave == "" {
-		misbehave = filepath.Join(repo(t), "target", "wasm-components", "wasm32-wasip2", "release")
-	}
 	config := fmt.Sprintf(`
 receivers:
   otlp:
@@ -71,7 +69,7 @@ service:
       receivers: [otlp]
       processors: [spanwise/misbehave]
       exporters: [file]
-`, httpAddr, filepath.Join(misbehave, "spanwise_guest_misbehave.wasm"), out)
+`, httpAddr, components.Path(t, "guest_misbehave"), out)
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 		t.Fatal(err)

@@ -76,20 +76,40 @@ type handle struct {
 
 // load loads processor id (such as "spanwise/redact") from its block, as JSON.
 func load(id string, block []byte) (*handle, error) {
-	rt, err := runtime()
+	h := &handle{}
+	err := create(id, block, func(rt *C.SpanwiseRuntime, cid, text *C.char, cerr **C.char) C.SpanwiseStatus {
+		return C.spanwise_processor_new(rt, cid, text, &h.ptr, cerr)
+	})
 	if err != nil {
 		return nil, err
+	}
+	return h, nil
+}
+
+// create runs one of the ABI's constructors on the process's runtime with id and block as C
+// strings, turning a failed status into its message.
+func create(id string, block []byte, call func(rt *C.SpanwiseRuntime, id, block *C.char, cerr **C.char) C.SpanwiseStatus) error {
+	rt, err := runtime()
+	if err != nil {
+		return err
 	}
 	cid := C.CString(id)
 	defer C.free(unsafe.Pointer(cid))
 	text := C.CString(string(block))
 	defer C.free(unsafe.Pointer(text))
-	h := &handle{}
 	var cerr *C.char
-	if status := C.spanwise_processor_new(rt, cid, text, &h.ptr, &cerr); status != C.SPANWISE_STATUS_OK {
-		return nil, errors.New(takeString(cerr))
+	if status := call(rt, cid, text, &cerr); status != C.SPANWISE_STATUS_OK {
+		return errors.New(takeString(cerr))
 	}
-	return h, nil
+	return nil
+}
+
+// pointer is the address of request's bytes for C, or nil when there are none.
+func pointer(request []byte) *C.uint8_t {
+	if len(request) == 0 {
+		return nil
+	}
+	return (*C.uint8_t)(unsafe.Pointer(&request[0]))
 }
 
 // result is what one request became.
@@ -113,13 +133,9 @@ type result struct {
 // request (the caller still has the batch, and removing spans from it is far cheaper than
 // unmarshalling a new one).
 func (h *handle) process(request []byte) (result, error) {
-	var data *C.uint8_t
-	if len(request) > 0 {
-		data = (*C.uint8_t)(unsafe.Pointer(&request[0]))
-	}
 	var out C.SpanwiseOutput
 	var cerr *C.char
-	if status := C.spanwise_processor_process(h.ptr, data, C.size_t(len(request)), C.SPANWISE_PROCESS_KEPT, &out, &cerr); status != C.SPANWISE_STATUS_OK {
+	if status := C.spanwise_processor_process(h.ptr, pointer(request), C.size_t(len(request)), C.SPANWISE_PROCESS_KEPT, &out, &cerr); status != C.SPANWISE_STATUS_OK {
 		return result{}, errors.New(takeString(cerr))
 	}
 	defer C.spanwise_output_free(&out)
@@ -178,29 +194,19 @@ type sampler struct {
 }
 
 func loadSampler(id string, block []byte) (*sampler, error) {
-	rt, err := runtime()
+	s := &sampler{}
+	err := create(id, block, func(rt *C.SpanwiseRuntime, cid, text *C.char, cerr **C.char) C.SpanwiseStatus {
+		return C.spanwise_sampler_new(rt, cid, text, &s.ptr, cerr)
+	})
 	if err != nil {
 		return nil, err
-	}
-	cid := C.CString(id)
-	defer C.free(unsafe.Pointer(cid))
-	text := C.CString(string(block))
-	defer C.free(unsafe.Pointer(text))
-	s := &sampler{}
-	var cerr *C.char
-	if status := C.spanwise_sampler_new(rt, cid, text, &s.ptr, &cerr); status != C.SPANWISE_STATUS_OK {
-		return nil, errors.New(takeString(cerr))
 	}
 	return s, nil
 }
 
 func (s *sampler) decide(request []byte) ([]Decision, error) {
-	var data *C.uint8_t
-	if len(request) > 0 {
-		data = (*C.uint8_t)(unsafe.Pointer(&request[0]))
-	}
 	var text, cerr *C.char
-	if status := C.spanwise_sampler_decide(s.ptr, data, C.size_t(len(request)), &text, &cerr); status != C.SPANWISE_STATUS_OK {
+	if status := C.spanwise_sampler_decide(s.ptr, pointer(request), C.size_t(len(request)), &text, &cerr); status != C.SPANWISE_STATUS_OK {
 		return nil, errors.New(takeString(cerr))
 	}
 	var decisions []Decision

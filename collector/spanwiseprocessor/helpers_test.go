@@ -2,8 +2,6 @@ package spanwiseprocessor
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -13,24 +11,12 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
+
+	"example.invalid/spanwise/collector/internal/components"
 )
 
-// wasmFile is the path of a WebAssembly component the Rust build made (`url`, `filter`,
-// `guest_misbehave`, ...): in $SPANWISE_COMPONENTS, else in the repository's target folder.
-func wasmFile(t testing.TB, name string) string {
-	dir := os.Getenv("SPANWISE_COMPONENTS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "target", "wasm-components", "wasm32-wasip2", "release")
-	}
-	path, err := filepath.Abs(filepath.Join(dir, "spanwise_"+name+".wasm"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("%s is missing: build the components first (make plugins): %v", path, err)
-	}
-	return path
-}
+// wasmFile is the path of a WebAssembly component the Rust build made.
+func wasmFile(t testing.TB, name string) string { return components.Path(t, name) }
 
 // newConfig is the processor's config made from block, as the collector would unmarshal it.
 func newConfig(t testing.TB, block map[string]any) *Config {

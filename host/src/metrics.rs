@@ -42,6 +42,29 @@ fn metric_name(prefix: &str, counter: &str) -> String {
 /// The labels of a series: `pipeline`, and `processor` or `exporter`.
 type Labels = [(&'static str, String); 2];
 
+/// Two gauge families read from the same rows: the first value of each row under the first
+/// name, the second under the second (a queue's size and capacity, a pool's size and busy
+/// instances).
+fn encode_gauge_pair(
+    encoder: &mut DescriptorEncoder,
+    families: [(&str, &str); 2],
+    rows: &[(Labels, (usize, usize))],
+) -> Result<(), std::fmt::Error> {
+    for (pick, (name, help)) in families.into_iter().enumerate() {
+        let mut family = encoder.encode_descriptor(
+            name,
+            help,
+            None,
+            prometheus_client::metrics::MetricType::Gauge,
+        )?;
+        for (labels, (first, second)) in rows {
+            let value = if pick == 0 { *first } else { *second };
+            ConstGauge::new(value as i64).encode(family.encode_family(labels)?)?;
+        }
+    }
+    Ok(())
+}
+
 /// Series of one family: labels and value.
 type Series = Vec<(Labels, u64)>;
 
@@ -154,29 +177,20 @@ impl Collector for Scrape {
                 })
             })
             .collect();
-        for (name, help, pick) in [
-            (
-                "spanwise_exporter_queue_size",
-                "Batches waiting in an exporter's sending queue.",
-                0,
-            ),
-            (
-                "spanwise_exporter_queue_capacity",
-                "Batches an exporter's sending queue may hold.",
-                1,
-            ),
-        ] {
-            let mut family = encoder.encode_descriptor(
-                name,
-                help,
-                None,
-                prometheus_client::metrics::MetricType::Gauge,
-            )?;
-            for (labels, (size, capacity)) in &queues {
-                let value = if pick == 0 { *size } else { *capacity };
-                ConstGauge::new(value as i64).encode(family.encode_family(labels)?)?;
-            }
-        }
+        encode_gauge_pair(
+            &mut encoder,
+            [
+                (
+                    "spanwise_exporter_queue_size",
+                    "Batches waiting in an exporter's sending queue.",
+                ),
+                (
+                    "spanwise_exporter_queue_capacity",
+                    "Batches an exporter's sending queue may hold.",
+                ),
+            ],
+            &queues,
+        )?;
         let pools: Vec<(Labels, (usize, usize))> = self
             .pipelines
             .iter()
@@ -193,29 +207,20 @@ impl Collector for Scrape {
                 })
             })
             .collect();
-        for (name, help, pick) in [
-            (
-                "spanwise_processor_instances",
-                "Instances in a plugin processor's pool.",
-                0,
-            ),
-            (
-                "spanwise_processor_instances_busy",
-                "Instances of a plugin processor's pool running a call now.",
-                1,
-            ),
-        ] {
-            let mut family = encoder.encode_descriptor(
-                name,
-                help,
-                None,
-                prometheus_client::metrics::MetricType::Gauge,
-            )?;
-            for (labels, (size, busy)) in &pools {
-                let value = if pick == 0 { *size } else { *busy };
-                ConstGauge::new(value as i64).encode(family.encode_family(labels)?)?;
-            }
-        }
+        encode_gauge_pair(
+            &mut encoder,
+            [
+                (
+                    "spanwise_processor_instances",
+                    "Instances in a plugin processor's pool.",
+                ),
+                (
+                    "spanwise_processor_instances_busy",
+                    "Instances of a plugin processor's pool running a call now.",
+                ),
+            ],
+            &pools,
+        )?;
         let mut family = encoder.encode_descriptor(
             "spanwise_plugin_call_duration_seconds",
             "How long each call of a plugin took.",

@@ -40,18 +40,6 @@ fn batch_files(dir: &Path) -> usize {
     })
 }
 
-fn names(output: &Path) -> Vec<String> {
-    let mut names: Vec<String> = spanwise_tests::read_jsonl(output)
-        .iter()
-        .flat_map(|r| &r.resource_spans)
-        .flat_map(|r| &r.scope_spans)
-        .flat_map(|s| &s.spans)
-        .map(|s| s.name.clone())
-        .collect();
-    names.sort();
-    names
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batches_queued_before_kill_9_are_sent_once_after_the_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -138,7 +126,11 @@ service:
     let expected: Vec<String> = (0..5)
         .flat_map(|batch| (0..2).map(move |span| format!("batch-{batch}-span-{span}")))
         .collect();
-    assert_eq!(names(&output), expected, "every span once, none twice");
+    assert_eq!(
+        spanwise_tests::sorted_span_names(&output),
+        expected,
+        "every span once, none twice"
+    );
     assert!(
         queue.join("corrupt/00000000000000000100.batch").exists(),
         "the corrupt file is kept aside for a look"

@@ -273,6 +273,25 @@ pub fn read_jsonl(
         .collect()
 }
 
+/// The names of the spans of an OTLP-JSON lines file, in the file's order (empty when the file
+/// does not exist yet).
+pub fn span_names(path: &Path) -> Vec<String> {
+    read_jsonl(path)
+        .iter()
+        .flat_map(|r| &r.resource_spans)
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+        .map(|s| s.name.clone())
+        .collect()
+}
+
+/// [`span_names`], sorted.
+pub fn sorted_span_names(path: &Path) -> Vec<String> {
+    let mut names = span_names(path);
+    names.sort();
+    names
+}
+
 /// The spans of an OTLP-JSON lines file, by trace id (lowercase hex).
 pub fn spans_by_trace(
     path: &Path,

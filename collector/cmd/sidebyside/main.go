@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"example.invalid/spanwise/collector/difftest"
+	"example.invalid/spanwise/collector/internal/components"
 	"example.invalid/spanwise/collector/spanwiseprocessor"
 )
 
@@ -135,7 +136,7 @@ func bench(links []difftest.Link, batches []ptrace.Traces, spans int) (float64, 
 }
 
 func main() {
-	components := flag.String("components", filepath.Join("..", "target", "wasm-components", "wasm32-wasip2", "release"), "the folder of the built components")
+	components := flag.String("components", components.Dir(), "the folder of the built components")
 	batchCount := flag.Int("batches", 10, "batches per round")
 	tracesPerBatch := flag.Int("traces-per-batch", 150, "traces per batch (about 6.6 spans each)")
 	flag.Parse()

@@ -127,3 +127,30 @@ pub(crate) fn put<T>(out: *mut T, value: T, what: &str) -> Result<(), Failure> {
     }
     Ok(())
 }
+
+/// Drop the box behind `pointer` (made with `Box::into_raw`), if it is not null; a `*_free`
+/// function's body.
+///
+/// # Safety
+/// `pointer` is null or came from `Box::into_raw`, and nothing uses it afterwards.
+pub(crate) unsafe fn free_box<T>(pointer: *mut T) {
+    if !pointer.is_null() {
+        guarded(std::ptr::null_mut(), || {
+            // SAFETY: as the caller promises.
+            drop(unsafe { Box::from_raw(pointer) });
+            Ok(())
+        });
+    }
+}
+
+/// The value behind `pointer`, naming `what` when it is null.
+///
+/// # Safety
+/// `pointer` is null or points to a live value that outlives `'a`.
+pub(crate) unsafe fn live<'a, T>(pointer: *const T, what: &str) -> Result<&'a T, Failure> {
+    if pointer.is_null() {
+        return Err(Failure::invalid(format!("{what} is a null pointer")));
+    }
+    // SAFETY: as the caller promises.
+    Ok(unsafe { &*pointer })
+}

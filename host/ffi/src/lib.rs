@@ -100,13 +100,8 @@ pub unsafe extern "C" fn spanwise_runtime_new(
 /// `runtime` is null or from `spanwise_runtime_new`, not yet freed, with no call on it running.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn spanwise_runtime_free(runtime: *mut SpanwiseRuntime) {
-    if !runtime.is_null() {
-        guarded(std::ptr::null_mut(), || {
-            // SAFETY: made by `spanwise_runtime_new` and, as documented, freed once.
-            drop(unsafe { Box::from_raw(runtime) });
-            Ok(())
-        });
-    }
+    // SAFETY: made by `spanwise_runtime_new` and, as documented, freed once.
+    unsafe { guard::free_box(runtime) }
 }
 
 /// Free a string that spanwise returned (an error message, counters; null is allowed).

@@ -2,7 +2,7 @@
 //! through it, read its counters.
 
 use crate::block::{self, keyed};
-use crate::guard::{Failure, bytes, guarded, owned_c_string, put, text};
+use crate::guard::{self, Failure, bytes, guarded, owned_c_string, put, text};
 use crate::{SpanwiseRuntime, SpanwiseStatus};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
@@ -98,11 +98,8 @@ pub unsafe extern "C" fn spanwise_processor_new(
     error: *mut *mut c_char,
 ) -> SpanwiseStatus {
     guarded(error, || {
-        if runtime.is_null() {
-            return Err(Failure::invalid("runtime is a null pointer"));
-        }
-        // SAFETY: a live runtime from `spanwise_runtime_new`.
-        let runtime = unsafe { &(*runtime).runtime };
+        // SAFETY: a live runtime from `spanwise_runtime_new`, or null.
+        let runtime = &unsafe { guard::live(runtime, "runtime") }?.runtime;
         let links = block::parse(text(id, "id")?, text(block_json, "block_json")?)?;
         let mut stages = Vec::with_capacity(links.len());
         let mut plugins = Vec::with_capacity(links.len());
@@ -132,13 +129,8 @@ pub unsafe extern "C" fn spanwise_processor_new(
 /// running.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn spanwise_processor_free(processor: *mut SpanwiseProcessor) {
-    if !processor.is_null() {
-        guarded(std::ptr::null_mut(), || {
-            // SAFETY: made by `spanwise_processor_new` and, as documented, freed once.
-            drop(unsafe { Box::from_raw(processor) });
-            Ok(())
-        });
-    }
+    // SAFETY: made by `spanwise_processor_new` and, as documented, freed once.
+    unsafe { guard::free_box(processor) }
 }
 
 /// Run one request through the processor: `request` is `len` bytes of a protobuf
@@ -163,17 +155,14 @@ pub unsafe extern "C" fn spanwise_processor_process(
     error: *mut *mut c_char,
 ) -> SpanwiseStatus {
     guarded(error, || {
-        if processor.is_null() {
-            return Err(Failure::invalid("processor is a null pointer"));
-        }
+        // SAFETY: a live processor from `spanwise_processor_new`, or null.
+        let processor = unsafe { guard::live(processor, "processor") }?;
         if flags & !SPANWISE_PROCESS_KEPT != 0 {
             return Err(Failure::invalid(format!("unknown flags {flags:#x}")));
         }
         if output.is_null() {
             return Err(Failure::invalid("output is a null pointer"));
         }
-        // SAFETY: a live processor from `spanwise_processor_new`.
-        let processor = unsafe { &*processor };
         let request =
             ExportTraceServiceRequest::decode(bytes(request, len, "request")?).map_err(|e| {
                 Failure::invalid(format!(
@@ -324,11 +313,8 @@ pub unsafe extern "C" fn spanwise_processor_counters(
     error: *mut *mut c_char,
 ) -> SpanwiseStatus {
     guarded(error, || {
-        if processor.is_null() {
-            return Err(Failure::invalid("processor is a null pointer"));
-        }
-        // SAFETY: a live processor from `spanwise_processor_new`.
-        let stages = unsafe { &(*processor).stages };
+        // SAFETY: a live processor from `spanwise_processor_new`, or null.
+        let stages = &unsafe { guard::live(processor, "processor") }?.stages;
         let counters = |stage: &WasmStage| {
             serde_json::json!({
                 "id": stage.id(),

@@ -4,7 +4,7 @@
 //! the collector's `tail_sampling` processor on the same traces.
 
 use crate::block::{self, keyed};
-use crate::guard::{Failure, bytes, guarded, owned_c_string, put, text};
+use crate::guard::{self, Failure, bytes, guarded, owned_c_string, put, text};
 use crate::{SpanwiseRuntime, SpanwiseStatus};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
@@ -38,11 +38,8 @@ pub unsafe extern "C" fn spanwise_sampler_new(
     error: *mut *mut c_char,
 ) -> SpanwiseStatus {
     guarded(error, || {
-        if runtime.is_null() {
-            return Err(Failure::invalid("runtime is a null pointer"));
-        }
-        // SAFETY: a live runtime from `spanwise_runtime_new`.
-        let runtime = unsafe { &(*runtime).runtime };
+        // SAFETY: a live runtime from `spanwise_runtime_new`, or null.
+        let runtime = &unsafe { guard::live(runtime, "runtime") }?.runtime;
         let id = text(id, "id")?;
         let mut links = block::parse(id, text(block_json, "block_json")?)?;
         if links.len() != 1 {
@@ -93,11 +90,8 @@ pub unsafe extern "C" fn spanwise_sampler_decide(
     error: *mut *mut c_char,
 ) -> SpanwiseStatus {
     guarded(error, || {
-        if sampler.is_null() {
-            return Err(Failure::invalid("sampler is a null pointer"));
-        }
-        // SAFETY: a live sampler from `spanwise_sampler_new`.
-        let sampler = unsafe { &*sampler };
+        // SAFETY: a live sampler from `spanwise_sampler_new`, or null.
+        let sampler = unsafe { guard::live(sampler, "sampler") }?;
         let request =
             ExportTraceServiceRequest::decode(bytes(request, len, "request")?).map_err(|e| {
                 Failure::invalid(format!(
@@ -156,11 +150,6 @@ fn hex(bytes: &[u8]) -> String {
 /// `sampler` is null or from `spanwise_sampler_new`, not yet freed, with no call on it running.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn spanwise_sampler_free(sampler: *mut SpanwiseSampler) {
-    if !sampler.is_null() {
-        guarded(std::ptr::null_mut(), || {
-            // SAFETY: made by `spanwise_sampler_new` and, as documented, freed once.
-            drop(unsafe { Box::from_raw(sampler) });
-            Ok(())
-        });
-    }
+    // SAFETY: made by `spanwise_sampler_new` and, as documented, freed once.
+    unsafe { guard::free_box(sampler) }
 }
