@@ -44,9 +44,11 @@ plugins: setup
 demo: plugins
 	$(CARGO) run --release -p spanwise -- demo
 
-## test: every test (unit, WebAssembly integration, end-to-end with real OTLP clients)
+## test: every test (unit, WebAssembly integration, end-to-end with real OTLP clients, and the
+## Go tests of spanwise inside the OpenTelemetry Collector)
 test: setup
 	SPANWISE_PYTHON=$(CURDIR)/$(VENV)/bin/python $(CARGO) test --release --workspace
+	$(MAKE) collector-test
 
 ## bench: criterion benches (every plugin native and WebAssembly on W1 and W2, the platform
 ## pipeline against pass-through, fixed costs, the batch), the overhead gate (benches/gate.txt)
@@ -93,6 +95,7 @@ GO_ENV = CGO_LDFLAGS="-L$(abspath $(TARGET_DIR))/release" \
 ## collector: otelcol-spanwise, the OpenTelemetry Collector with the spanwise processor and the
 ## contrib processors it is compared with (collector/ -> $(TARGET_DIR)/otelcol-spanwise)
 collector: plugins ffi
+	@command -v go >/dev/null || { echo "Go 1.26 or later is needed for the collector build (https://go.dev/dl/)"; exit 1; }
 	cd collector && $(GO_ENV) go build -o $(abspath $(TARGET_DIR))/otelcol-spanwise ./cmd/otelcol-spanwise
 
 ## collector-test: the Go tests: the spanwise processor in process, the differential tests
