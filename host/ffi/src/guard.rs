@@ -154,3 +154,29 @@ pub(crate) unsafe fn live<'a, T>(pointer: *const T, what: &str) -> Result<&'a T,
     // SAFETY: as the caller promises.
     Ok(unsafe { &*pointer })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic inside an entry point comes out as `Internal` with its message, and the next
+    /// call works: nothing unwinds into the caller.
+    #[test]
+    fn a_panic_becomes_a_status_and_a_message() {
+        let mut error: *mut c_char = std::ptr::null_mut();
+        let status = guarded(&mut error, || panic!("a bug on purpose"));
+        assert_eq!(status, SpanwiseStatus::Internal);
+        // SAFETY: set by `guarded` to a string it made.
+        let message = unsafe { CString::from_raw(error) };
+        assert_eq!(
+            message.to_str().unwrap(),
+            "internal error in spanwise: a bug on purpose"
+        );
+        let status = guarded(&mut error, || Ok(()));
+        assert_eq!(status, SpanwiseStatus::Ok);
+        assert!(error.is_null(), "a success clears the error");
+        // A failure without a place for the message still gives its status.
+        let status = guarded(std::ptr::null_mut(), || Err(Failure::invalid("no")));
+        assert_eq!(status, SpanwiseStatus::InvalidArgument);
+    }
+}
