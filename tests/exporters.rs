@@ -117,10 +117,7 @@ service:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_queue_or_retries_a_destination_that_is_down_makes_the_receiver_answer_503() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = spanwise_tests::free_address();
     let forwarder = start(&format!(
         r#"
 receivers:
@@ -185,11 +182,7 @@ async fn a_backend_down_for_a_while_gets_every_span_once_it_is_up() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("received.jsonl");
     // A port with nothing on it yet.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = spanwise_tests::free_address().port();
     let forwarder = start(&forwarder_yaml(
         "otlp",
         &format!(
@@ -411,10 +404,7 @@ async fn http_failures_are_retried_as_the_collector_retries_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_queue_refuses_with_503_and_shutdown_ends_the_waits_counting_the_lost() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = spanwise_tests::free_address();
     let forwarder = start(&forwarder_yaml(
         "otlp",
         &format!(

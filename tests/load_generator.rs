@@ -158,11 +158,7 @@ async fn a_rate_is_kept_and_a_duration_ends_the_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_that_is_not_there_fails_every_request() {
     // A port that was free a moment ago; nothing listens on it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = spanwise_tests::free_address().port();
     for protocol in [Protocol::Http, Protocol::Grpc] {
         let options = Options {
             stop: Stop::Spans(300),

@@ -35,10 +35,7 @@ fn value(text: &str, series: &str) -> Option<f64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_what_each_part_did_and_health_says_serving() {
     let dir = tempfile::tempdir().unwrap();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = spanwise_tests::free_address();
     let running = spanwise_tests::start_service(
         &format!(
             r#"
@@ -190,10 +187,7 @@ async fn health_answers_503_once_spanwise_is_not_serving() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_answers_503_while_exporters_keep_failing_and_200_once_they_stop() {
     let dir = tempfile::tempdir().unwrap();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = spanwise_tests::free_address();
     let running = spanwise_tests::start_service(
         &format!(
             r#"

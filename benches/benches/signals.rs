@@ -9,26 +9,13 @@
 static GLOBAL: spanwise::Allocator = spanwise::ALLOCATOR;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use spanwise::runtime::{Limits, PluginContext, PluginInstance, Runtime, RuntimeSettings};
+use spanwise::runtime::{Runtime, RuntimeSettings};
+use spanwise_benches::pairs::instance;
 use spanwise_benches::{
-    HEAD_SAMPLER_CONFIG, PLATFORM_FILTER_CONFIG, PLATFORM_KEY, PLATFORM_REDACT_CONFIG, URL_CONFIG,
-    Workload, workload_batch,
+    HEAD_SAMPLER_CONFIG, PLATFORM_FILTER_CONFIG, PLATFORM_REDACT_CONFIG, URL_CONFIG, Workload,
+    workload_batch,
 };
-use std::sync::Arc;
 use std::time::Duration;
-
-fn instance(runtime: &Runtime, name: &str, config: &str) -> PluginInstance {
-    let plugin = runtime
-        .load(&spanwise_test_components::path(name), None)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut context = PluginContext::new(name);
-    context
-        .keys
-        .insert(PLATFORM_KEY.0.to_owned(), PLATFORM_KEY.1.to_vec());
-    plugin
-        .instantiate(Arc::new(context), Limits::default(), config)
-        .expect("the plugin accepts its config")
-}
 
 fn benches(c: &mut Criterion) {
     let runtime = |signals_based_traps| {

@@ -47,6 +47,21 @@ pub struct Pair {
     pub second: Side,
 }
 
+/// A configured instance of test component `name` (`url`, `noop`, ...) in `runtime`, given the
+/// platform's hashing key.
+pub fn instance(runtime: &Runtime, name: &str, config: &str) -> PluginInstance {
+    let plugin = runtime
+        .load(&spanwise_test_components::path(name), None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut context = PluginContext::new(name);
+    context
+        .keys
+        .insert(PLATFORM_KEY.0.to_owned(), PLATFORM_KEY.1.to_vec());
+    plugin
+        .instantiate(Arc::new(context), Limits::default(), config)
+        .expect("the plugin accepts its config")
+}
+
 /// The runtime every pair's components are loaded into, with its compile cache.
 pub struct Setup {
     runtime: Runtime,
@@ -82,17 +97,7 @@ impl Setup {
     /// A configured instance of test component `name` (`url`, `noop`, ...), given the
     /// platform's hashing key.
     pub fn instance(&self, name: &str, config: &str) -> PluginInstance {
-        let plugin = self
-            .runtime
-            .load(&spanwise_test_components::path(name), None)
-            .unwrap_or_else(|e| panic!("{e}"));
-        let mut context = PluginContext::new(name);
-        context
-            .keys
-            .insert(PLATFORM_KEY.0.to_owned(), PLATFORM_KEY.1.to_vec());
-        plugin
-            .instantiate(Arc::new(context), Limits::default(), config)
-            .expect("the plugin accepts its config")
+        instance(&self.runtime, name, config)
     }
 
     /// Every plugin pair: `empty_call`, then each plugin on W1, then on W2.

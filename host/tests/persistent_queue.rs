@@ -45,11 +45,7 @@ async fn batches_queued_before_kill_9_are_sent_once_after_the_restart() {
     let dir = tempfile::tempdir().unwrap();
     let queue = dir.path().join("queue");
     // The destination's port, free now; nothing listens there until the restart.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = spanwise_tests::free_address().port();
     let config = dir.path().join("spanwise.yaml");
     std::fs::write(
         &config,
@@ -141,10 +137,7 @@ service:
 async fn a_clean_shutdown_keeps_what_it_could_not_deliver_for_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
     let queue = dir.path().join("queue");
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = spanwise_tests::free_address();
     let yaml = format!(
         r#"
 receivers:

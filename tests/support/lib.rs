@@ -273,6 +273,14 @@ pub fn read_jsonl(
         .collect()
 }
 
+/// An address on 127.0.0.1 with nothing listening: a port that was free a moment ago, for a
+/// destination that is down (or not up yet).
+pub fn free_address() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port on 127.0.0.1")
+}
+
 /// The names of the spans of an OTLP-JSON lines file, in the file's order (empty when the file
 /// does not exist yet).
 pub fn span_names(path: &Path) -> Vec<String> {
