@@ -84,3 +84,17 @@ func urls(td ptrace.Traces) []string {
 	}
 	return out
 }
+
+// wantURLs fails the test unless the sink's first batch has n spans, each with url.full want.
+func wantURLs(t *testing.T, sink *consumertest.TracesSink, n int, want string) {
+	t.Helper()
+	got := urls(sink.AllTraces()[0])
+	if len(got) != n {
+		t.Fatalf("%d spans went on, want %d", len(got), n)
+	}
+	for _, u := range got {
+		if u != want {
+			t.Errorf("url.full is %q, want %q", u, want)
+		}
+	}
+}

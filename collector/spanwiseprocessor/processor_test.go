@@ -66,15 +66,7 @@ func TestTheURLPluginEditsSpansInsideTheCollector(t *testing.T) {
 	if err := p.ConsumeTraces(context.Background(), traces("GET /cart", 3)); err != nil {
 		t.Fatal(err)
 	}
-	got := urls(sink.AllTraces()[0])
-	if len(got) != 3 {
-		t.Fatalf("got %d spans, want 3", len(got))
-	}
-	for _, u := range got {
-		if u != "https://shop.example/cart/{id}?page=2" {
-			t.Errorf("url.full is %q", u)
-		}
-	}
+	wantURLs(t, sink, 3, "https://shop.example/cart/{id}?page=2")
 }
 
 func TestDroppedBatchesGoNoFurther(t *testing.T) {
@@ -178,15 +170,7 @@ func TestAChainOfPlugins(t *testing.T) {
 	if err := p.ConsumeTraces(context.Background(), td); err != nil {
 		t.Fatal(err)
 	}
-	got := urls(sink.AllTraces()[0])
-	if len(got) != 3 {
-		t.Fatalf("%d spans went on, want the 3 that are not health checks", len(got))
-	}
-	for _, u := range got {
-		if u != "https://shop.example/cart/{id}" {
-			t.Errorf("url.full is %q", u)
-		}
-	}
+	wantURLs(t, sink, 3, "https://shop.example/cart/{id}")
 	if err := newConfig(t, map[string]any{"chain": []any{map[string]any{"plugin": "a.wasm", "pool_size": 0}}}).Validate(); err == nil || !strings.HasPrefix(err.Error(), "chain.0.pool_size: ") {
 		t.Errorf("got %v, want an error about chain.0.pool_size", err)
 	}
