@@ -23,7 +23,7 @@ pub use errors::{ConfigError, LogLevel, ProcessError};
 pub use span_batch::{Edited, SpanBatch, StrEdit};
 pub use types::{
     BoolColumn, BytesColumn, ColumnError, DoubleColumn, HashFunction, IntColumn, Level, StrColumn,
-    StrField, Value,
+    StrField, StrRows, Value,
 };
 
 /// The version of the WIT package this crate mirrors (`wit/v<VERSION>/`).

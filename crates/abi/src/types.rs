@@ -438,6 +438,16 @@ impl StrColumn {
     /// every column a plugin sends.
     pub fn validate(&self) -> Result<(), ColumnError> {
         check_shape(&self.offsets, self.data.len(), &self.present, "str-column")?;
+        // One pass over all the bytes, then a look at each boundary: the rows are UTF-8 when
+        // the whole is and no boundary falls inside a character.
+        if let Ok(text) = std::str::from_utf8(&self.data)
+            && self
+                .offsets
+                .iter()
+                .all(|&at| text.is_char_boundary(at as usize))
+        {
+            return Ok(());
+        }
         for row in 0..self.present.len() {
             if self.present[row] != 0 {
                 let (start, end) = (self.offsets[row] as usize, self.offsets[row + 1] as usize);
@@ -450,9 +460,98 @@ impl StrColumn {
     }
 }
 
+/// A [`StrColumn`] whose bytes were checked as UTF-8 once, so that reading a row is a slice
+/// (`StrColumn::get` checks the row's bytes on every read). Made by [`StrColumn::into_rows`],
+/// which moves the column's buffers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StrRows {
+    offsets: Vec<u32>,
+    text: String,
+    present: Vec<u8>,
+}
+
+impl StrRows {
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.present.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.present.is_empty()
+    }
+
+    /// The value of row `row`: `None` where it is absent or out of range.
+    #[inline]
+    pub fn get(&self, row: usize) -> Option<&str> {
+        if *self.present.get(row)? == 0 {
+            return None;
+        }
+        let start = *self.offsets.get(row)? as usize;
+        let end = *self.offsets.get(row + 1)? as usize;
+        self.text.get(start..end)
+    }
+
+    /// Whether row `row` holds a value.
+    #[inline]
+    pub fn is_present(&self, row: usize) -> bool {
+        self.present.get(row).is_some_and(|&p| p != 0)
+    }
+}
+
+impl StrColumn {
+    /// The column as [`StrRows`], checked once. A column that does not validate (which one the
+    /// host sends never is) is packed again first, its rows that are not UTF-8 absent, as
+    /// [`StrColumn::get`] reads them.
+    pub fn into_rows(self) -> StrRows {
+        let column = match self.validate() {
+            Ok(()) => self,
+            Err(_) => StrColumn::from_options(self.iter()),
+        };
+        let StrColumn {
+            offsets,
+            data,
+            present,
+        } = column;
+        let text = String::from_utf8(data)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        StrRows {
+            offsets,
+            text,
+            present,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_read_what_the_column_holds() {
+        let values = [Some("a"), None, Some(""), Some("héllo"), Some("x")];
+        let rows = StrColumn::from_options(values).into_rows();
+        assert_eq!(rows.len(), 5);
+        assert_eq!(
+            (0..6).map(|r| rows.get(r)).collect::<Vec<_>>(),
+            [&values[..], &[None]].concat()
+        );
+        assert!(rows.is_present(2) && !rows.is_present(1));
+        assert!(StrColumn::new().into_rows().is_empty());
+        // A row split inside a character: each half is not UTF-8 (the whole is), so both read as
+        // absent, as `StrColumn::get` reads them.
+        let split = StrColumn {
+            offsets: vec![0, 1, 2, 3],
+            data: "éa".as_bytes().to_vec(),
+            present: vec![1, 1, 1],
+        };
+        assert!(split.validate().unwrap_err().0.contains("row 0"));
+        let rows = split.into_rows();
+        assert_eq!(
+            (0..3).map(|r| rows.get(r)).collect::<Vec<_>>(),
+            [None, None, Some("a")]
+        );
+    }
 
     #[test]
     fn column_round_trips_present_and_absent_values() {

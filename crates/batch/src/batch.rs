@@ -2,7 +2,7 @@
 //! `span-batch` resource.
 
 use crate::journal::{Edit, Journal};
-use crate::keys::KeyIndex;
+use crate::keys::{DistinctKeys, RowKeys};
 use crate::value;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
@@ -386,16 +386,9 @@ impl Batch {
 
     /// The distinct attribute keys at a level, in first-seen order.
     pub fn attribute_keys(&self, level: Level) -> Vec<String> {
-        let mut seen = std::collections::HashSet::<&str, foldhash::fast::RandomState>::default();
-        let mut keys = Vec::new();
-        self.for_each_attributes(level, |attributes| {
-            for kv in attributes {
-                if seen.insert(kv.key.as_str()) {
-                    keys.push(kv.key.clone());
-                }
-            }
-        });
-        keys
+        let mut keys = DistinctKeys::new();
+        self.for_each_attributes(level, |attributes| keys.row(attributes));
+        keys.into_keys()
     }
 
     /// One attribute as strings over every row of a level: absent where missing or not a string.
@@ -414,18 +407,16 @@ impl Batch {
     /// For each of `keys`, the rows of a level that have it, whatever its type, ascending.
     pub fn attribute_rows(&self, level: Level, keys: &[&str]) -> Vec<Vec<u32>> {
         let mut out = vec![Vec::new(); keys.len()];
-        let index = KeyIndex::new(keys);
+        let mut index = RowKeys::new(keys);
         let mut row = 0u32;
         self.for_each_attributes(level, |attributes| {
-            for kv in attributes {
-                index.each(&kv.key, |i| {
-                    // A key twice in one row (which OTLP forbids but a client may send) counts
-                    // the row once.
-                    if out[i].last() != Some(&row) {
-                        out[i].push(row);
-                    }
-                });
-            }
+            index.each(attributes, |i, _| {
+                // A key twice in one row (which OTLP forbids but a client may send) counts the
+                // row once.
+                if out[i].last() != Some(&row) {
+                    out[i].push(row);
+                }
+            });
             row += 1;
         });
         out
@@ -486,20 +477,18 @@ impl Batch {
             .collect();
         // Per key: not seen yet (`None`), or the first value seen (a string or not).
         let mut found: Vec<Option<Option<&str>>> = vec![None; keys.len()];
-        let index = KeyIndex::new(keys);
+        let mut index = RowKeys::new(keys);
         self.for_each_attributes(level, |attributes| {
             found.iter_mut().for_each(|f| *f = None);
-            for kv in attributes {
-                index.each(&kv.key, |i| {
-                    // The first occurrence wins, as `str_attribute` finds it.
-                    if found[i].is_none() {
-                        found[i] = Some(match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
-                            Some(any_value::Value::StringValue(text)) => Some(text.as_str()),
-                            _ => None,
-                        });
-                    }
-                });
-            }
+            index.each(attributes, |i, kv| {
+                // The first occurrence wins, as `str_attribute` finds it.
+                if found[i].is_none() {
+                    found[i] = Some(match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                        Some(any_value::Value::StringValue(text)) => Some(text.as_str()),
+                        _ => None,
+                    });
+                }
+            });
             for (column, value) in out.iter_mut().zip(&found) {
                 column.push(value.flatten());
             }

@@ -3,7 +3,7 @@
 
 use crate::config::{self, ActionConfig, Digest, LevelName};
 use crate::digest::{digests_of, push_hash_input};
-use crate::working::Working;
+use crate::working::{Val, Working};
 use regex::Regex;
 use spanwise_sdk::value::AttrValue;
 use spanwise_sdk::{BytesColumn, ConfigError, HashFunction, Level};
@@ -368,7 +368,7 @@ impl Action {
                 let targets: Vec<usize> =
                     names.iter().map(|n| working.column_or_create(n)).collect();
                 for &row in &rows {
-                    let Some(AttrValue::Str(text)) = working.get(source, row) else {
+                    let Some(Val::Str(text)) = working.get(source, row) else {
                         continue;
                     };
                     let Some(captures) = regex.captures(text) else {
@@ -391,7 +391,7 @@ impl Action {
                     let Some(value) = working.get(column, row) else {
                         continue;
                     };
-                    if let Some(converted) = convert(value, *to) {
+                    if let Some(converted) = convert(&value.to_value(), *to) {
                         working.set(column, row, Some(converted));
                         counts.converted += 1;
                     }
@@ -425,7 +425,7 @@ impl Source {
         if let Some(from) = &self.from_attribute
             && let Some(value) = working.get_key(from, row)
         {
-            return Some(value.clone());
+            return Some(value.to_value());
         }
         self.default.clone()
     }

@@ -2,6 +2,7 @@
 //! key never enters the plugin). One host call per batch of values.
 
 use crate::config::Digest;
+use crate::working::Val;
 use spanwise_sdk::BytesColumn;
 use spanwise_sdk::value::AttrValue;
 
@@ -9,7 +10,14 @@ use spanwise_sdk::value::AttrValue;
 /// UTF-8, one byte for a boolean, 8 bytes little-endian for an integer or a double's IEEE-754
 /// bits. `false` (nothing appended) for the types it does not hash (empty, bytes, arrays,
 /// maps), which become `""`.
-pub fn push_hash_input(value: &AttrValue, column: &mut BytesColumn) -> bool {
+pub fn push_hash_input(value: Val<'_>, column: &mut BytesColumn) -> bool {
+    let value = match value {
+        Val::Str(s) => {
+            column.push(Some(s.as_bytes()));
+            return true;
+        }
+        Val::Other(value) => value,
+    };
     match value {
         AttrValue::Str(s) => column.push(Some(s.as_bytes())),
         AttrValue::Bool(b) => column.push(Some(&[u8::from(*b)])),

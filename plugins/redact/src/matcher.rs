@@ -3,7 +3,7 @@
 //! resource attributes, instrumentation scopes; every given property must match).
 
 use crate::config::{self, AttributeMatch, MatchConfig};
-use crate::working::Working;
+use crate::working::{Val, Working};
 use regex::Regex;
 use spanwise_sdk::value::AttrValue;
 use spanwise_sdk::{ConfigError, Level, SpanBatch, StrField};
@@ -246,7 +246,7 @@ impl Properties {
             narrow(&|row| {
                 let name = resource
                     .get_for_span("service.name", row)
-                    .map_or_else(|| "<nil-service-name>".to_owned(), AttrValue::as_string);
+                    .map_or_else(|| "<nil-service-name>".to_owned(), Val::as_string);
                 services.matches(&name)
             });
         }
@@ -286,7 +286,7 @@ impl Properties {
                         None => false,
                         Some(value) => match &c.value {
                             None => true,
-                            Some(Expected::Equal(expected)) => same(expected, value),
+                            Some(Expected::Equal(expected)) => same_val(expected, value),
                             Some(Expected::Matches(regex)) => {
                                 string_form(value).is_some_and(|text| regex.is_match(&text))
                             }
@@ -313,7 +313,11 @@ fn kind_name(kind: u8) -> &'static str {
 
 /// A value as regexp matching sees it: strings, booleans, integers and doubles (Go's `'f', -1`
 /// format); other types never match.
-fn string_form(value: &AttrValue) -> Option<String> {
+fn string_form(value: Val<'_>) -> Option<String> {
+    let value = match value {
+        Val::Str(s) => return Some(s.to_owned()),
+        Val::Other(value) => value,
+    };
     match value {
         AttrValue::Str(s) => Some(s.clone()),
         AttrValue::Bool(b) => Some(b.to_string()),
@@ -328,6 +332,15 @@ fn string_form(value: &AttrValue) -> Option<String> {
             "-Inf".into()
         }),
         _ => None,
+    }
+}
+
+/// [`same`] against a value of a [`Working`] set.
+fn same_val(expected: &AttrValue, value: Val<'_>) -> bool {
+    match (expected, value) {
+        (AttrValue::Str(a), Val::Str(b)) => a == b,
+        (_, Val::Str(_)) => false,
+        (expected, Val::Other(value)) => same(expected, value),
     }
 }
 

@@ -5,7 +5,7 @@
 
 use crate::config::{self, Digest, LevelName, RedactionConfig};
 use crate::digest::digests;
-use crate::working::Working;
+use crate::working::{Val, Working};
 use regex::Regex;
 use spanwise_sdk::value::AttrValue;
 use spanwise_sdk::{ConfigError, Level, SpanBatch, StrField};
@@ -348,14 +348,11 @@ impl Redaction {
 
     /// The text the value rules see: a string as it is, other types as their string form
     /// with `redact_all_types`, else empty.
-    fn text_of<'v>(&self, value: &'v AttrValue) -> Cow<'v, str> {
-        if self.redact_all_types {
-            match value {
-                AttrValue::Str(s) => Cow::Borrowed(s),
-                other => Cow::Owned(other.as_string()),
-            }
-        } else {
-            Cow::Borrowed(value.str_or_empty())
+    fn text_of<'v>(&self, value: Val<'v>) -> Cow<'v, str> {
+        match value {
+            Val::Str(s) => Cow::Borrowed(s),
+            Val::Other(other) if self.redact_all_types => Cow::Owned(other.as_string()),
+            Val::Other(_) => Cow::Borrowed(""),
         }
     }
 
@@ -376,7 +373,7 @@ impl Redaction {
         if self.summary == Summary::Debug
             && let Some(attribute) = keys_attribute
         {
-            if let Some(AttrValue::Str(existing)) = working.get_key(attribute, row)
+            if let Some(Val::Str(existing)) = working.get_key(attribute, row)
                 && !existing.is_empty()
             {
                 keys.extend(existing.split(',').map(String::from));
@@ -386,7 +383,9 @@ impl Redaction {
             working.set(column, row, Some(AttrValue::Str(keys.join(","))));
         }
         if self.summary != Summary::Silent {
-            if let Some(AttrValue::Int(existing)) = working.get_key(count_attribute, row) {
+            if let Some(Val::Other(AttrValue::Int(existing))) =
+                working.get_key(count_attribute, row)
+            {
                 count += existing;
             }
             let column = working.column_or_create(count_attribute);

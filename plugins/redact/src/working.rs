@@ -3,8 +3,64 @@
 //! collector), and written back as the few edits that make the difference.
 
 use spanwise_sdk::value::AttrValue;
-use spanwise_sdk::{Level, SpanBatch, StrColumn, Value};
+use spanwise_sdk::{Level, SpanBatch, StrColumn, StrRows, Value};
 use std::collections::HashMap;
+
+/// A value in a [`Working`] set, borrowed: a string as read stays in the column the host sent
+/// (no copy per value), anything else is the [`AttrValue`] held.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Val<'a> {
+    /// A string.
+    Str(&'a str),
+    /// Any other type (never [`AttrValue::Str`]).
+    Other(&'a AttrValue),
+}
+
+impl<'a> From<&'a AttrValue> for Val<'a> {
+    fn from(value: &'a AttrValue) -> Self {
+        match value {
+            AttrValue::Str(s) => Val::Str(s),
+            other => Val::Other(other),
+        }
+    }
+}
+
+impl<'a> Val<'a> {
+    /// The string, if it is one.
+    pub fn as_str(self) -> Option<&'a str> {
+        match self {
+            Val::Str(s) => Some(s),
+            Val::Other(_) => None,
+        }
+    }
+
+    /// The value, owned.
+    pub fn to_value(self) -> AttrValue {
+        match self {
+            Val::Str(s) => AttrValue::Str(s.to_owned()),
+            Val::Other(v) => v.clone(),
+        }
+    }
+
+    /// The string form the collector gives it (see [`AttrValue::as_string`]).
+    pub fn as_string(self) -> String {
+        match self {
+            Val::Str(s) => s.to_owned(),
+            Val::Other(v) => v.as_string(),
+        }
+    }
+}
+
+/// One key's values: as read (strings in the host's column, other types held), and the cells
+/// set since.
+struct Column {
+    /// The strings as read, by batch row (empty for a key created here).
+    strings: StrRows,
+    /// The values as read that are not strings, by row here; empty when there are none.
+    others: Vec<Option<AttrValue>>,
+    /// By row here: the value now of each cell set since loading. Empty until the first set.
+    set: Vec<Option<Option<AttrValue>>>,
+}
 
 /// The current value of every loaded key on every row of one level. At the resource and scope
 /// levels a row is one resource (scope), not one span: the first span row of each stands for
@@ -19,11 +75,7 @@ pub struct Working {
     /// Keys in the order they were loaded, then in the order rules created them.
     keys: Vec<String>,
     index: HashMap<String, usize>,
-    /// The values now.
-    current: Vec<Vec<Option<AttrValue>>>,
-    /// For each column, the values as read of the cells changed since, moved here when a cell
-    /// is first set (nothing is copied for cells never touched).
-    before: Vec<Vec<Option<Option<AttrValue>>>>,
+    columns: Vec<Column>,
 }
 
 impl Working {
@@ -55,8 +107,7 @@ impl Working {
             groups,
             keys: Vec::new(),
             index: HashMap::new(),
-            current: Vec::new(),
-            before: Vec::new(),
+            columns: Vec::new(),
         };
         if keys.is_empty() || rows == 0 {
             return working;
@@ -64,29 +115,29 @@ impl Working {
         let names: Vec<&str> = keys.iter().map(String::as_str).collect();
         let strings = batch.str_attributes(level, &names);
         let present = batch.attribute_rows(level, &names);
-        let span_rows: Vec<usize> = match &working.batch_rows {
-            Some(firsts) => firsts.iter().map(|&r| r as usize).collect(),
-            None => (0..rows).collect(),
-        };
         for ((key, column), with_key) in keys.iter().zip(strings).zip(present) {
-            let mut values: Vec<Option<AttrValue>> = span_rows
-                .iter()
-                .map(|&r| column.get(r).map(|s| AttrValue::Str(s.to_owned())))
-                .collect();
+            let strings = column.into_rows();
+            let mut others = Vec::new();
             // Rows that have the key with another type than a string: read them the slow way.
-            let strings_only = with_key.iter().all(|&r| column.is_present(r as usize));
-            if !strings_only {
+            if !with_key.iter().all(|&r| strings.is_present(r as usize)) {
                 let all = batch.attribute(level, key);
-                for (row, &span_row) in span_rows.iter().enumerate() {
-                    if values[row].is_none() {
-                        values[row] = all[span_row].as_ref().map(AttrValue::from_wire);
-                    }
-                }
+                others = (0..rows)
+                    .map(|row| {
+                        let at = working.batch_row(row) as usize;
+                        match &all[at] {
+                            Some(Value::Str(_)) | None => None,
+                            Some(value) => Some(AttrValue::from_wire(value)),
+                        }
+                    })
+                    .collect();
             }
             working.index.insert(key.clone(), working.keys.len());
             working.keys.push(key.clone());
-            working.current.push(values);
-            working.before.push(Vec::new());
+            working.columns.push(Column {
+                strings,
+                others,
+                set: Vec::new(),
+            });
         }
         working
     }
@@ -132,62 +183,76 @@ impl Working {
         let i = self.keys.len();
         self.index.insert(key.to_owned(), i);
         self.keys.push(key.to_owned());
-        self.current.push(vec![None; self.rows]);
-        self.before.push(Vec::new());
+        self.columns.push(Column {
+            strings: StrRows::default(),
+            others: Vec::new(),
+            set: Vec::new(),
+        });
         i
     }
 
+    /// The value of column `column` on `row` as it was read.
+    fn read(&self, column: usize, row: usize) -> Option<Val<'_>> {
+        let values = &self.columns[column];
+        if let Some(s) = values.strings.get(self.batch_row(row) as usize) {
+            return Some(Val::Str(s));
+        }
+        values.others.get(row)?.as_ref().map(Val::from)
+    }
+
     /// The value of column `column` on `row`.
-    pub fn get(&self, column: usize, row: usize) -> Option<&AttrValue> {
-        self.current[column][row].as_ref()
+    pub fn get(&self, column: usize, row: usize) -> Option<Val<'_>> {
+        match self.columns[column].set.get(row) {
+            Some(Some(now)) => now.as_ref().map(Val::from),
+            _ => self.read(column, row),
+        }
     }
 
     /// The value of `key` on `row`.
-    pub fn get_key(&self, key: &str, row: usize) -> Option<&AttrValue> {
+    pub fn get_key(&self, key: &str, row: usize) -> Option<Val<'_>> {
         self.column(key).and_then(|c| self.get(c, row))
     }
 
     /// The value of `key` for span row `span`: through its resource or scope at those levels.
-    pub fn get_for_span(&self, key: &str, span: usize) -> Option<&AttrValue> {
+    pub fn get_for_span(&self, key: &str, span: usize) -> Option<Val<'_>> {
         let row = self.groups.as_ref().map_or(span, |groups| groups[span]);
         self.get_key(key, row)
     }
 
     /// Set (or with `None` remove) the value of column `column` on `row`.
     pub fn set(&mut self, column: usize, row: usize, value: Option<AttrValue>) {
-        let before = &mut self.before[column];
-        if before.is_empty() {
-            before.resize(self.rows, None);
+        let rows = self.rows;
+        let set = &mut self.columns[column].set;
+        if set.is_empty() {
+            set.resize(rows, None);
         }
-        let old = std::mem::replace(&mut self.current[column][row], value);
-        if before[row].is_none() {
-            before[row] = Some(old);
-        }
+        set[row] = Some(value);
     }
 
     /// Record, on `batch`, the edits that turn what was read into what is now: per key, one
     /// edit for the string values set, one for the others, one for the removals.
     pub fn write<B: SpanBatch + ?Sized>(&self, batch: &mut B) {
         for (column, key) in self.keys.iter().enumerate() {
-            let before = &self.before[column];
-            if before.is_empty() {
+            let set = &self.columns[column].set;
+            if set.is_empty() {
                 continue;
             }
             let (mut str_rows, mut strs) = (Vec::new(), StrColumn::new());
             let (mut other_rows, mut others) = (Vec::new(), Vec::<Value>::new());
             let mut removed = Vec::new();
-            for (row, was) in before.iter().enumerate() {
+            for (row, now) in set.iter().enumerate() {
                 // Only cells set since loading can differ from what was read.
-                let Some(was) = was else { continue };
+                let Some(now) = now else { continue };
                 let at = self.batch_row(row);
-                match (was.as_ref(), self.current[column][row].as_ref()) {
+                let was = self.read(column, row);
+                match (was, now.as_ref().map(Val::from)) {
                     (Some(_), None) => removed.push(at),
                     (was, Some(now)) if was != Some(now) => match now {
-                        AttrValue::Str(s) => {
+                        Val::Str(s) => {
                             str_rows.push(at);
                             strs.push(Some(s));
                         }
-                        other => {
+                        Val::Other(other) => {
                             other_rows.push(at);
                             others.push(other.to_wire());
                         }

@@ -58,7 +58,7 @@ pub mod native;
 pub use config::parse_config;
 pub use spanwise_abi::{
     BoolColumn, BytesColumn, ConfigError, DoubleColumn, Edited, HashFunction, IntColumn, Level,
-    LogLevel, ProcessError, SpanBatch, StrColumn, StrEdit, StrField, TraceDecision, Value,
+    LogLevel, ProcessError, SpanBatch, StrColumn, StrEdit, StrField, StrRows, TraceDecision, Value,
 };
 
 #[cfg(target_arch = "wasm32")]
