@@ -16,7 +16,6 @@ use crate::{
     TAIL_SAMPLER_CONFIG, URL_CONFIG, Workload, http_batch, trace_rows, workload_batch,
     workload_request,
 };
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use spanwise::runtime::{Limits, PluginContext, PluginInstance, Runtime, RuntimeSettings};
 use spanwise_batch::Batch;
@@ -301,7 +300,7 @@ fn timed_loop(mut run: impl FnMut() + 'static) -> Side {
 }
 
 fn decode(bytes: &[u8]) -> Batch {
-    Batch::from_request(ExportTraceServiceRequest::decode(bytes).expect("a valid request"))
+    Batch::from_request(spanwise_batch::decode_request(bytes).expect("a valid request"))
 }
 
 /// How many times the second side of `group` runs per iteration: 8 for the group named by

@@ -1,6 +1,7 @@
 //! An OTLP/protobuf export request as the receivers take it (gRPC and HTTP): decoded with the
-//! recursion limit, indexed into a batch, and encoded back. Nothing may panic, and what decoded
-//! must encode to bytes that decode to the same request (compared as bytes: a NaN double is a
+//! recursion limit (by prost, and by the receivers' faster decoder, which must agree with it),
+//! indexed into a batch, and encoded back. Nothing may panic, and what decoded must encode to
+//! bytes that decode to the same request (compared as bytes: a NaN double is a
 //! legal attribute value and never equal to itself).
 #![no_main]
 
@@ -10,9 +11,20 @@ use prost::Message;
 use spanwise_batch::Batch;
 
 fuzz_target!(|data: &[u8]| {
+    // The receivers' decoder gives what prost gives: the same request, or an error.
+    let fast = spanwise_batch::decode_request(data);
     let Ok(request) = ExportTraceServiceRequest::decode(data) else {
+        assert!(
+            fast.is_err(),
+            "the receivers' decoder took what prost refuses"
+        );
         return;
     };
+    assert_eq!(
+        fast.expect("the receivers' decoder takes what prost takes")
+            .encode_to_vec(),
+        request.encode_to_vec()
+    );
     let again = request.encode_to_vec();
     let decoded =
         ExportTraceServiceRequest::decode(again.as_slice()).expect("re-encoded request decodes");

@@ -3,10 +3,12 @@
 //! [`Batch`] holds decoded OTLP spans and answers columnar reads. A processor call gets a
 //! [`LentBatch`]: the batch as it was when the call began, plus a [`Journal`] that checks every
 //! edit in full as it is recorded. [`Batch::apply`] then applies the journal all at once, and
-//! cannot fail half-way. The boundary types themselves live in `spanwise-abi`.
+//! cannot fail half-way. [`decode_request`] decodes what receivers take, faster than prost and
+//! to the same result. The boundary types themselves live in `spanwise-abi`.
 
 mod batch;
 pub mod builder;
+pub mod decode;
 pub mod hash;
 mod journal;
 mod keys;
@@ -17,6 +19,7 @@ mod value;
 
 pub use batch::{Applied, Batch};
 pub use builder::{BatchBuilder, kv};
+pub use decode::decode_request;
 pub use journal::{Edit, EditError, Journal, Secret};
 pub use lent::LentBatch;
 pub use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;

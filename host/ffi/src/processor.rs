@@ -4,7 +4,6 @@
 use crate::block::{self, keyed};
 use crate::guard::{self, Failure, bytes, guarded, owned_c_string, put, text};
 use crate::{SpanwiseRuntime, SpanwiseStatus};
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use spanwise::batch::Batch;
 use spanwise::pipeline::{WasmStage, load_plugin, wasm_stage};
@@ -164,7 +163,7 @@ pub unsafe extern "C" fn spanwise_processor_process(
             return Err(Failure::invalid("output is a null pointer"));
         }
         let request =
-            ExportTraceServiceRequest::decode(bytes(request, len, "request")?).map_err(|e| {
+            spanwise::batch::decode_request(bytes(request, len, "request")?).map_err(|e| {
                 Failure::invalid(format!(
                     "the request is not an OTLP ExportTraceServiceRequest: {e}"
                 ))

@@ -6,8 +6,6 @@
 use crate::block::{self, keyed};
 use crate::guard::{self, Failure, bytes, guarded, owned_c_string, put, text};
 use crate::{SpanwiseRuntime, SpanwiseStatus};
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use prost::Message;
 use spanwise::batch::Batch;
 use spanwise::pipeline::sampler_instance;
 use spanwise::runtime::PluginInstance;
@@ -93,7 +91,7 @@ pub unsafe extern "C" fn spanwise_sampler_decide(
         // SAFETY: a live sampler from `spanwise_sampler_new`, or null.
         let sampler = unsafe { guard::live(sampler, "sampler") }?;
         let request =
-            ExportTraceServiceRequest::decode(bytes(request, len, "request")?).map_err(|e| {
+            spanwise::batch::decode_request(bytes(request, len, "request")?).map_err(|e| {
                 Failure::invalid(format!(
                     "the request is not an OTLP ExportTraceServiceRequest: {e}"
                 ))

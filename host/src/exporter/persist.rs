@@ -134,7 +134,7 @@ fn read(path: &Path) -> Result<ExportTraceServiceRequest, String> {
     if xxhash_rust::xxh3::xxh3_64(payload) != hash {
         return Err("the checksum does not match".into());
     }
-    ExportTraceServiceRequest::decode(payload).map_err(|e| format!("not an OTLP request: {e}"))
+    spanwise_batch::decode_request(payload).map_err(|e| format!("not an OTLP request: {e}"))
 }
 
 fn create_private(dir: &Path) -> std::io::Result<()> {

@@ -163,7 +163,7 @@ impl Decoder for OtlpCodec {
     type Error = Status;
 
     fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Self::Item>, Status> {
-        let request = ExportTraceServiceRequest::decode(src.copy_to_bytes(src.remaining()))
+        let request = spanwise_batch::decode_request(&src.copy_to_bytes(src.remaining()))
             .map_err(|e| Status::invalid_argument(format!("malformed OTLP protobuf: {e}")))?;
         Ok(Some(request))
     }

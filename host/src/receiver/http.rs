@@ -15,7 +15,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, Limited};
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use spanwise_batch::Batch;
 use std::io::Read;
@@ -172,7 +171,7 @@ async fn receive(
         }
     };
     let request = match encoding {
-        Encoding::Proto => ExportTraceServiceRequest::decode(plain.as_ref()).map_err(|e| {
+        Encoding::Proto => spanwise_batch::decode_request(plain.as_ref()).map_err(|e| {
             Failure::new(
                 StatusCode::BAD_REQUEST,
                 INVALID_ARGUMENT,
