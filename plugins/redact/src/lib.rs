@@ -16,6 +16,7 @@ pub mod config;
 mod digest;
 pub mod matcher;
 pub mod redaction;
+mod scan;
 mod working;
 
 use actions::Action;

@@ -5,6 +5,7 @@
 
 use crate::config::{self, Digest, LevelName, RedactionConfig};
 use crate::digest::digests;
+use crate::scan::Scan;
 use crate::working::{Val, Working};
 use regex::Regex;
 use spanwise_sdk::value::AttrValue;
@@ -39,7 +40,7 @@ pub struct Redaction {
     ignored_keys: HashSet<String>,
     ignored_key_patterns: Vec<Regex>,
     blocked_key_patterns: Vec<Regex>,
-    blocked_values: Vec<Regex>,
+    blocked_values: Vec<Scan>,
     allowed_values: Vec<Regex>,
     digest: Digest,
     redact_all_types: bool,
@@ -138,7 +139,10 @@ impl Redaction {
                 &at("blocked_key_patterns"),
                 &c.blocked_key_patterns,
             )?,
-            blocked_values: config::regexes(&at("blocked_values"), &c.blocked_values)?,
+            blocked_values: config::regexes(&at("blocked_values"), &c.blocked_values)?
+                .into_iter()
+                .map(Scan::new)
+                .collect(),
             allowed_values: config::regexes(&at("allowed_values"), &c.allowed_values)?,
             digest: config::digest(
                 &at("hash_function"),
@@ -277,11 +281,10 @@ impl Redaction {
     /// masked form, or `None` when no pattern changed it.
     fn mask_values(&self, texts: &[Cow<'_, str>]) -> Result<Vec<Option<String>>, String> {
         let mut now: Vec<Option<String>> = vec![None; texts.len()];
-        for regex in &self.blocked_values {
+        for scan in &self.blocked_values {
+            let regex = scan.regex();
             let current = |i: usize| now[i].as_deref().unwrap_or(&texts[i]);
-            let matching: Vec<usize> = (0..texts.len())
-                .filter(|&i| regex.is_match(current(i)))
-                .collect();
+            let matching = scan.matching(texts.len(), current);
             if matching.is_empty() {
                 continue;
             }
