@@ -104,14 +104,14 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
-    fn fixed64(&mut self) -> Option<u64> {
+    fn raw_fixed64(&mut self) -> Option<u64> {
         let (value, rest) = self.bytes.split_first_chunk::<8>()?;
         self.bytes = rest;
         Some(u64::from_le_bytes(*value))
     }
 
     #[inline]
-    fn fixed32(&mut self) -> Option<u32> {
+    fn raw_fixed32(&mut self) -> Option<u32> {
         let (value, rest) = self.bytes.split_first_chunk::<4>()?;
         self.bytes = rest;
         Some(u32::from_le_bytes(*value))
@@ -122,9 +122,9 @@ impl<'a> Reader<'a> {
     fn skip(&mut self, wire: u8) -> Option<()> {
         match wire {
             VARINT => self.varint().map(drop),
-            FIXED64 => self.fixed64().map(drop),
+            FIXED64 => self.raw_fixed64().map(drop),
             LEN => self.len_delimited().map(drop),
-            FIXED32 => self.fixed32().map(drop),
+            FIXED32 => self.raw_fixed32().map(drop),
             _ => None,
         }
     }
@@ -161,13 +161,28 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
+    fn varint_field(&mut self, wire: u8) -> Option<u64> {
+        self.expect(wire, VARINT, Self::varint)
+    }
+
+    #[inline]
     fn uint32(&mut self, wire: u8) -> Option<u32> {
-        self.expect(wire, VARINT, Self::varint).map(|v| v as u32)
+        self.varint_field(wire).map(|v| v as u32)
     }
 
     #[inline]
     fn int32(&mut self, wire: u8) -> Option<i32> {
-        self.expect(wire, VARINT, Self::varint).map(|v| v as i32)
+        self.varint_field(wire).map(|v| v as i32)
+    }
+
+    #[inline]
+    fn fixed64(&mut self, wire: u8) -> Option<u64> {
+        self.expect(wire, FIXED64, Self::raw_fixed64)
+    }
+
+    #[inline]
+    fn fixed32(&mut self, wire: u8) -> Option<u32> {
+        self.expect(wire, FIXED32, Self::raw_fixed32)
     }
 }
 
@@ -195,17 +210,41 @@ fn once<T>(slot: &mut Option<T>, value: Option<T>) -> Option<()> {
     Some(())
 }
 
-fn request(bytes: &[u8]) -> Option<ExportTraceServiceRequest> {
-    let [n] = count(bytes, [1])?;
-    let mut resource_spans = Vec::with_capacity(n);
+/// Read each field of a message with `field` (number, wire type); `None` from it (a field this
+/// decoder does not take) stops the walk.
+#[inline]
+fn fields<'a>(
+    bytes: &'a [u8],
+    mut field: impl FnMut(&mut Reader<'a>, u32, u8) -> Option<()>,
+) -> Option<()> {
     let mut reader = Reader::new(bytes);
     while !reader.done() {
-        match reader.key()? {
-            (1, wire) => resource_spans.push(resource_spans_of(reader.message(wire)?)?),
-            _ => return None,
-        }
+        let (number, wire) = reader.key()?;
+        field(&mut reader, number, wire)?;
     }
-    Some(ExportTraceServiceRequest { resource_spans })
+    Some(())
+}
+
+/// A message whose only field is the repeated message field 1 (the request, an array, a map),
+/// each item decoded by `item`.
+#[inline]
+fn list<T>(bytes: &[u8], item: impl Fn(&[u8]) -> Option<T>) -> Option<Vec<T>> {
+    let [n] = count(bytes, [1])?;
+    let mut items = Vec::with_capacity(n);
+    fields(bytes, |reader, number, wire| match number {
+        1 => {
+            items.push(item(reader.message(wire)?)?);
+            Some(())
+        }
+        _ => None,
+    })?;
+    Some(items)
+}
+
+fn request(bytes: &[u8]) -> Option<ExportTraceServiceRequest> {
+    Some(ExportTraceServiceRequest {
+        resource_spans: list(bytes, resource_spans_of)?,
+    })
 }
 
 fn resource_spans_of(bytes: &[u8]) -> Option<ResourceSpans> {
@@ -214,18 +253,15 @@ fn resource_spans_of(bytes: &[u8]) -> Option<ResourceSpans> {
         scope_spans: Vec::with_capacity(n),
         ..Default::default()
     };
-    let mut reader = Reader::new(bytes);
-    while !reader.done() {
-        match reader.key()? {
-            (1, wire) => once(
-                &mut out.resource,
-                reader.message(wire).and_then(resource_of),
-            )?,
-            (2, wire) => out.scope_spans.push(scope_spans_of(reader.message(wire)?)?),
-            (3, wire) => out.schema_url = reader.string(wire)?,
+    fields(bytes, |r, number, wire| {
+        match number {
+            1 => once(&mut out.resource, r.message(wire).and_then(resource_of))?,
+            2 => out.scope_spans.push(scope_spans_of(r.message(wire)?)?),
+            3 => out.schema_url = r.string(wire)?,
             _ => return None,
         }
-    }
+        Some(())
+    })?;
     Some(out)
 }
 
@@ -235,14 +271,14 @@ fn resource_of(bytes: &[u8]) -> Option<Resource> {
         attributes: Vec::with_capacity(n),
         ..Default::default()
     };
-    let mut reader = Reader::new(bytes);
-    while !reader.done() {
-        match reader.key()? {
-            (1, wire) => out.attributes.push(key_value(reader.message(wire)?, 0)?),
-            (2, wire) => out.dropped_attributes_count = reader.uint32(wire)?,
+    fields(bytes, |r, number, wire| {
+        match number {
+            1 => out.attributes.push(key_value(r.message(wire)?, 0)?),
+            2 => out.dropped_attributes_count = r.uint32(wire)?,
             _ => return None,
         }
-    }
+        Some(())
+    })?;
     Some(out)
 }
 
@@ -252,15 +288,15 @@ fn scope_spans_of(bytes: &[u8]) -> Option<ScopeSpans> {
         spans: Vec::with_capacity(n),
         ..Default::default()
     };
-    let mut reader = Reader::new(bytes);
-    while !reader.done() {
-        match reader.key()? {
-            (1, wire) => once(&mut out.scope, reader.message(wire).and_then(scope_of))?,
-            (2, wire) => out.spans.push(span_of(reader.message(wire)?)?),
-            (3, wire) => out.schema_url = reader.string(wire)?,
+    fields(bytes, |r, number, wire| {
+        match number {
+            1 => once(&mut out.scope, r.message(wire).and_then(scope_of))?,
+            2 => out.spans.push(span_of(r.message(wire)?)?),
+            3 => out.schema_url = r.string(wire)?,
             _ => return None,
         }
-    }
+        Some(())
+    })?;
     Some(out)
 }
 
@@ -270,16 +306,16 @@ fn scope_of(bytes: &[u8]) -> Option<InstrumentationScope> {
         attributes: Vec::with_capacity(n),
         ..Default::default()
     };
-    let mut reader = Reader::new(bytes);
-    while !reader.done() {
-        match reader.key()? {
-            (1, wire) => out.name = reader.string(wire)?,
-            (2, wire) => out.version = reader.string(wire)?,
-            (3, wire) => out.attributes.push(key_value(reader.message(wire)?, 0)?),
-            (4, wire) => out.dropped_attributes_count = reader.uint32(wire)?,
+    fields(bytes, |r, number, wire| {
+        match number {
+            1 => out.name = r.string(wire)?,
+            2 => out.version = r.string(wire)?,
+            3 => out.attributes.push(key_value(r.message(wire)?, 0)?),
+            4 => out.dropped_attributes_count = r.uint32(wire)?,
             _ => return None,
         }
-    }
+        Some(())
+    })?;
     Some(out)
 }
 
@@ -291,30 +327,28 @@ fn span_of(bytes: &[u8]) -> Option<Span> {
         links: Vec::with_capacity(links),
         ..Default::default()
     };
-    let mut reader = Reader::new(bytes);
-    while !reader.done() {
-        match reader.key()? {
-            (1, wire) => out.trace_id = reader.bytes(wire)?,
-            (2, wire) => out.span_id = reader.bytes(wire)?,
-            (3, wire) => out.trace_state = reader.string(wire)?,
-            (4, wire) => out.parent_span_id = reader.bytes(wire)?,
-            (5, wire) => out.name = reader.string(wire)?,
-            (6, wire) => out.kind = reader.int32(wire)?,
-            (7, wire) => {
-                out.start_time_unix_nano = reader.expect(wire, FIXED64, Reader::fixed64)?
-            }
-            (8, wire) => out.end_time_unix_nano = reader.expect(wire, FIXED64, Reader::fixed64)?,
-            (9, wire) => out.attributes.push(key_value(reader.message(wire)?, 0)?),
-            (10, wire) => out.dropped_attributes_count = reader.uint32(wire)?,
-            (11, wire) => out.events.push(event_of(reader.message(wire)?)?),
-            (12, wire) => out.dropped_events_count = reader.uint32(wire)?,
-            (13, wire) => out.links.push(link_of(reader.message(wire)?)?),
-            (14, wire) => out.dropped_links_count = reader.uint32(wire)?,
-            (15, wire) => once(&mut out.status, reader.message(wire).and_then(status_of))?,
-            (16, wire) => out.flags = reader.expect(wire, FIXED32, Reader::fixed32)?,
+    fields(bytes, |r, number, wire| {
+        match number {
+            1 => out.trace_id = r.bytes(wire)?,
+            2 => out.span_id = r.bytes(wire)?,
+            3 => out.trace_state = r.string(wire)?,
+            4 => out.parent_span_id = r.bytes(wire)?,
+            5 => out.name = r.string(wire)?,
+            6 => out.kind = r.int32(wire)?,
+            7 => out.start_time_unix_nano = r.fixed64(wire)?,
+            8 => out.end_time_unix_nano = r.fixed64(wire)?,
+            9 => out.attributes.push(key_value(r.message(wire)?, 0)?),
+            10 => out.dropped_attributes_count = r.uint32(wire)?,
+            11 => out.events.push(event_of(r.message(wire)?)?),
+            12 => out.dropped_events_count = r.uint32(wire)?,
+            13 => out.links.push(link_of(r.message(wire)?)?),
+            14 => out.dropped_links_count = r.uint32(wire)?,
+            15 => once(&mut out.status, r.message(wire).and_then(status_of))?,
+            16 => out.flags = r.fixed32(wire)?,
             _ => return None,
         }
-    }
+        Some(())
+    })?;
     Some(out)
 }
 
@@ -324,16 +358,16 @@ fn event_of(bytes: &[u8]) -> Option<Event> {
         attributes: Vec::with_capacity(n),
         ..Default::default()
     };
-    let mut reader = Reader::new(bytes);
-    while !reader.done() {
-        match reader.key()? {
-            (1, wire) => out.time_unix_nano = reader.expect(wire, FIXED64, Reader::fixed64)?,
-            (2, wire) => out.name = reader.string(wire)?,
-            (3, wire) => out.attributes.push(key_value(reader.message(wire)?, 0)?),
-            (4, wire) => out.dropped_attributes_count = reader.uint32(wire)?,
+    fields(bytes, |r, number, wire| {
+        match number {
+            1 => out.time_unix_nano = r.fixed64(wire)?,
+            2 => out.name = r.string(wire)?,
+            3 => out.attributes.push(key_value(r.message(wire)?, 0)?),
+            4 => out.dropped_attributes_count = r.uint32(wire)?,
             _ => return None,
         }
-    }
+        Some(())
+    })?;
     Some(out)
 }
 
@@ -343,49 +377,49 @@ fn link_of(bytes: &[u8]) -> Option<Link> {
         attributes: Vec::with_capacity(n),
         ..Default::default()
     };
-    let mut reader = Reader::new(bytes);
-    while !reader.done() {
-        match reader.key()? {
-            (1, wire) => out.trace_id = reader.bytes(wire)?,
-            (2, wire) => out.span_id = reader.bytes(wire)?,
-            (3, wire) => out.trace_state = reader.string(wire)?,
-            (4, wire) => out.attributes.push(key_value(reader.message(wire)?, 0)?),
-            (5, wire) => out.dropped_attributes_count = reader.uint32(wire)?,
-            (6, wire) => out.flags = reader.expect(wire, FIXED32, Reader::fixed32)?,
+    fields(bytes, |r, number, wire| {
+        match number {
+            1 => out.trace_id = r.bytes(wire)?,
+            2 => out.span_id = r.bytes(wire)?,
+            3 => out.trace_state = r.string(wire)?,
+            4 => out.attributes.push(key_value(r.message(wire)?, 0)?),
+            5 => out.dropped_attributes_count = r.uint32(wire)?,
+            6 => out.flags = r.fixed32(wire)?,
             _ => return None,
         }
-    }
+        Some(())
+    })?;
     Some(out)
 }
 
 fn status_of(bytes: &[u8]) -> Option<Status> {
     let mut out = Status::default();
-    let mut reader = Reader::new(bytes);
-    while !reader.done() {
-        match reader.key()? {
-            (2, wire) => out.message = reader.string(wire)?,
-            (3, wire) => out.code = reader.int32(wire)?,
+    fields(bytes, |r, number, wire| {
+        match number {
+            2 => out.message = r.string(wire)?,
+            3 => out.code = r.int32(wire)?,
             _ => return None,
         }
-    }
+        Some(())
+    })?;
     Some(out)
 }
 
 #[inline]
 fn key_value(bytes: &[u8], depth: usize) -> Option<KeyValue> {
     let mut out = KeyValue::default();
-    let mut reader = Reader::new(bytes);
-    while !reader.done() {
-        match reader.key()? {
-            (1, wire) => out.key = reader.string(wire)?,
-            (2, wire) => once(
+    fields(bytes, |r, number, wire| {
+        match number {
+            1 => out.key = r.string(wire)?,
+            2 => once(
                 &mut out.value,
-                reader.message(wire).and_then(|v| any_value_of(v, depth)),
+                r.message(wire).and_then(|v| any_value_of(v, depth)),
             )?,
-            (3, wire) => out.key_strindex = reader.int32(wire)?,
+            3 => out.key_strindex = r.int32(wire)?,
             _ => return None,
         }
-    }
+        Some(())
+    })?;
     Some(out)
 }
 
@@ -393,50 +427,24 @@ fn key_value(bytes: &[u8], depth: usize) -> Option<KeyValue> {
 fn any_value_of(bytes: &[u8], depth: usize) -> Option<AnyValue> {
     use any_value::Value as V;
     let mut value = None;
-    let mut reader = Reader::new(bytes);
-    while !reader.done() {
-        let (field, wire) = reader.key()?;
-        let next = match field {
-            1 => V::StringValue(reader.string(wire)?),
-            2 => V::BoolValue(reader.expect(wire, VARINT, Reader::varint)? != 0),
-            3 => V::IntValue(reader.expect(wire, VARINT, Reader::varint)? as i64),
-            4 => V::DoubleValue(f64::from_bits(reader.expect(
-                wire,
-                FIXED64,
-                Reader::fixed64,
-            )?)),
+    fields(bytes, |r, number, wire| {
+        let next = match number {
+            1 => V::StringValue(r.string(wire)?),
+            2 => V::BoolValue(r.varint_field(wire)? != 0),
+            3 => V::IntValue(r.varint_field(wire)? as i64),
+            4 => V::DoubleValue(f64::from_bits(r.fixed64(wire)?)),
             5 | 6 if depth >= MAX_DEPTH => return None,
-            5 => {
-                let bytes = reader.message(wire)?;
-                let [n] = count(bytes, [1])?;
-                let mut values = Vec::with_capacity(n);
-                let mut items = Reader::new(bytes);
-                while !items.done() {
-                    match items.key()? {
-                        (1, wire) => values.push(any_value_of(items.message(wire)?, depth + 1)?),
-                        _ => return None,
-                    }
-                }
-                V::ArrayValue(ArrayValue { values })
-            }
-            6 => {
-                let bytes = reader.message(wire)?;
-                let [n] = count(bytes, [1])?;
-                let mut values = Vec::with_capacity(n);
-                let mut items = Reader::new(bytes);
-                while !items.done() {
-                    match items.key()? {
-                        (1, wire) => values.push(key_value(items.message(wire)?, depth + 1)?),
-                        _ => return None,
-                    }
-                }
-                V::KvlistValue(KeyValueList { values })
-            }
-            7 => V::BytesValue(reader.bytes(wire)?),
+            5 => V::ArrayValue(ArrayValue {
+                values: list(r.message(wire)?, |v| any_value_of(v, depth + 1))?,
+            }),
+            6 => V::KvlistValue(KeyValueList {
+                values: list(r.message(wire)?, |kv| key_value(kv, depth + 1))?,
+            }),
+            7 => V::BytesValue(r.bytes(wire)?),
             _ => return None,
         };
-        once(&mut value, Some(next))?;
-    }
+        once(&mut value, Some(next))
+    })?;
     Some(AnyValue { value })
 }
 
