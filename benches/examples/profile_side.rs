@@ -2,7 +2,8 @@
 //! one side of a measured pair (`url_w2 wasm`, `pipeline_w1 platform`, ...) in a loop for
 //! SECONDS after the set-up, for a profiler to attach to, e.g.
 //! `SPANWISE_PERFMAP=1 perf record -g -D 15000 target/release/examples/profile_side url_w2 wasm 10`
-//! (the set-up compiles every component first: `-D` skips it).
+//! (the set-up compiles every component first: `-D` skips it; `SPANWISE_BENCH_CACHE=DIR` keeps
+//! the compiled code in DIR, where `perf report` finds its function names).
 
 #[global_allocator]
 static GLOBAL: spanwise::Allocator = spanwise::ALLOCATOR;

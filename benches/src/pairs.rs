@@ -68,12 +68,16 @@ pub struct Setup {
 }
 
 impl Setup {
-    /// An engine with a compile cache in a temporary folder, and the platform's hashing key set
-    /// for native plugins of this thread.
+    /// An engine with a compile cache in a temporary folder (or in `SPANWISE_BENCH_CACHE` when
+    /// set: kept, so that `perf report` can name the compiled functions after the run), and the
+    /// platform's hashing key set for native plugins of this thread.
     pub fn new() -> Self {
         let cache = tempfile::tempdir().expect("a temporary folder");
+        let cache_dir = std::env::var_os("SPANWISE_BENCH_CACHE")
+            .filter(|dir| !dir.is_empty())
+            .map_or_else(|| cache.path().to_owned(), Into::into);
         let runtime = Runtime::new(RuntimeSettings {
-            cache_dir: Some(cache.path().to_owned()),
+            cache_dir: Some(cache_dir),
             ..Default::default()
         })
         .expect("the engine starts");

@@ -407,7 +407,7 @@ impl StrColumn {
     /// The value of row `row`: `None` where it is absent, out of range, or not UTF-8 (which a
     /// column built by [`StrColumn::push`] or checked by [`StrColumn::validate`] never is).
     pub fn get(&self, row: usize) -> Option<&str> {
-        std::str::from_utf8(get_packed(&self.offsets, &self.data, &self.present, row)?).ok()
+        simdutf8::basic::from_utf8(get_packed(&self.offsets, &self.data, &self.present, row)?).ok()
     }
 
     /// Every row in order.
@@ -438,20 +438,13 @@ impl StrColumn {
     /// every column a plugin sends.
     pub fn validate(&self) -> Result<(), ColumnError> {
         check_shape(&self.offsets, self.data.len(), &self.present, "str-column")?;
-        // One pass over all the bytes, then a look at each boundary: the rows are UTF-8 when
-        // the whole is and no boundary falls inside a character.
-        if let Ok(text) = std::str::from_utf8(&self.data)
-            && self
-                .offsets
-                .iter()
-                .all(|&at| text.is_char_boundary(at as usize))
-        {
+        if self.is_whole_text() {
             return Ok(());
         }
         for row in 0..self.present.len() {
             if self.present[row] != 0 {
                 let (start, end) = (self.offsets[row] as usize, self.offsets[row + 1] as usize);
-                if std::str::from_utf8(&self.data[start..end]).is_err() {
+                if simdutf8::basic::from_utf8(&self.data[start..end]).is_err() {
                     return Err(ColumnError(format!("row {row} is not valid UTF-8")));
                 }
             }
@@ -504,22 +497,47 @@ impl StrColumn {
     /// host sends never is) is packed again first, its rows that are not UTF-8 absent, as
     /// [`StrColumn::get`] reads them.
     pub fn into_rows(self) -> StrRows {
-        let column = match self.validate() {
-            Ok(()) => self,
-            Err(_) => StrColumn::from_options(self.iter()),
+        let whole = check_shape(&self.offsets, self.data.len(), &self.present, "str-column")
+            .is_ok()
+            && self.is_whole_text();
+        let column = if whole {
+            self
+        } else {
+            StrColumn::from_options(self.iter())
         };
         let StrColumn {
             offsets,
             data,
             present,
         } = column;
-        let text = String::from_utf8(data)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let text = if whole {
+            #[allow(unsafe_code)]
+            // SAFETY: `is_whole_text` has just checked that every byte of `data` is UTF-8
+            // (with simdutf8, vectorised where std's check is not, as on WebAssembly); std's
+            // check would only repeat it.
+            unsafe {
+                String::from_utf8_unchecked(data)
+            }
+        } else {
+            String::from_utf8(data)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        };
         StrRows {
             offsets,
             text,
             present,
         }
+    }
+
+    /// Whether the column's bytes are UTF-8 as a whole and no row boundary falls inside a
+    /// character, so that every row is UTF-8: one pass over the bytes and a look at each
+    /// boundary. Assumes the shape is checked.
+    fn is_whole_text(&self) -> bool {
+        simdutf8::basic::from_utf8(&self.data).is_ok_and(|text| {
+            self.offsets
+                .iter()
+                .all(|&at| text.is_char_boundary(at as usize))
+        })
     }
 }
 
@@ -550,6 +568,18 @@ mod tests {
         assert_eq!(
             (0..3).map(|r| rows.get(r)).collect::<Vec<_>>(),
             [None, None, Some("a")]
+        );
+        // Bytes that are not UTF-8 anywhere, and offsets past the data: such rows read as
+        // absent, the others as they are.
+        let bad = StrColumn {
+            offsets: vec![0, 1, 3, 9],
+            data: vec![0xff, b'o', b'k'],
+            present: vec![1, 1, 1],
+        };
+        let rows = bad.into_rows();
+        assert_eq!(
+            (0..3).map(|r| rows.get(r)).collect::<Vec<_>>(),
+            [None, Some("ok"), None]
         );
     }
 

@@ -45,6 +45,7 @@ impl RuntimeOptions {
             max_memory: self.max_memory.unwrap_or(defaults.max_memory),
             max_instances: self.max_instances.unwrap_or(defaults.max_instances),
             signals_based_traps: self.signals_based_traps,
+            epoch_deadlines: true,
         }
     }
 }

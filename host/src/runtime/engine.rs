@@ -35,6 +35,12 @@ pub struct RuntimeSettings {
     /// what a host that owns the process's signals needs (the Go runtime of the OpenTelemetry
     /// Collector, through the C ABI).
     pub signals_based_traps: bool,
+    /// Whether plugin calls have deadlines (`limits.deadline`): wasmtime's epoch interruption,
+    /// a check compiled in at every function entry and loop header. Always `true` in what
+    /// ships (no config key turns it off); `false` exists to measure what the checks cost
+    /// (`cargo bench -p spanwise-benches --bench deadlines`), and a plugin that loops forever
+    /// then never returns.
+    pub epoch_deadlines: bool,
 }
 
 impl Default for RuntimeSettings {
@@ -45,6 +51,7 @@ impl Default for RuntimeSettings {
             max_memory: 1 << 30,
             max_instances: 64,
             signals_based_traps: true,
+            epoch_deadlines: true,
         }
     }
 }
@@ -92,7 +99,7 @@ impl Runtime {
     /// with nothing granted and the spanwise imports, and start the epoch ticker.
     pub fn new(settings: RuntimeSettings) -> Result<Self, LoadError> {
         let mut config = Config::new();
-        config.epoch_interruption(true);
+        config.epoch_interruption(settings.epoch_deadlines);
         config.concurrency_support(false);
         config.cranelift_opt_level(wasmtime::OptLevel::Speed);
         if !settings.signals_based_traps {
