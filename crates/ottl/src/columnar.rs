@@ -109,12 +109,7 @@ fn select<T: Table + ?Sized>(
         },
         Cond::Compare(left, op, right) => {
             match (ints(left, table, rows), ints(right, table, rows)) {
-                (Some(left), Some(right)) => rows
-                    .iter()
-                    .zip(left.iter().zip(&right))
-                    .filter(|(_, (l, r))| holds(l, *op, r))
-                    .map(|(&row, _)| row)
-                    .collect(),
+                (Some(left), Some(right)) => compare(rows, &left, *op, &right),
                 _ => row_by_row(cond, table, rows, errors),
             }
         }
@@ -139,51 +134,119 @@ fn row_by_row<T: Table + ?Sized>(
     out
 }
 
+/// Integer values over a selection of rows: one per row, or one for every row (a literal, or
+/// arithmetic on literals only), which is never copied out per row.
+#[derive(Debug)]
+enum Ints {
+    /// The same value on every row.
+    All(i64),
+    /// One value per row of the selection, in order.
+    Each(Vec<i64>),
+}
+
 /// The integer values of `expr` on `rows`, when it is integer arithmetic that cannot fail over
 /// integer columns and literals (division only by a non-zero literal): Go's wrapping integer
 /// arithmetic, as [`crate::arithmetic`] does it.
-fn ints<T: Table + ?Sized>(expr: &Expr, table: &T, rows: &[u32]) -> Option<Vec<i64>> {
+fn ints<T: Table + ?Sized>(expr: &Expr, table: &T, rows: &[u32]) -> Option<Ints> {
     Some(match expr {
-        Expr::Literal(Val::Int(i)) => vec![*i; rows.len()],
+        Expr::Literal(Val::Int(i)) => Ints::All(*i),
         Expr::Read { slot, keys } if keys.is_empty() => match table.column(*slot) {
-            Column::Ints(values) => rows.iter().map(|&row| values[row as usize]).collect(),
+            Column::Ints(values) => {
+                Ints::Each(rows.iter().map(|&row| values[row as usize]).collect())
+            }
             _ => return None,
         },
-        Expr::Neg(a) => {
-            let mut values = ints(a, table, rows)?;
-            values.iter_mut().for_each(|v| *v = v.wrapping_neg());
-            values
-        }
+        Expr::Neg(a) => map(ints(a, table, rows)?, i64::wrapping_neg),
         Expr::Math(a, op, b) => {
             if *op == MathOp::Div && !matches!(**b, Expr::Literal(Val::Int(d)) if d != 0) {
                 return None;
             }
-            let mut values = ints(a, table, rows)?;
-            let right = ints(b, table, rows)?;
-            let apply: fn(i64, i64) -> i64 = match op {
-                MathOp::Add => i64::wrapping_add,
-                MathOp::Sub => i64::wrapping_sub,
-                MathOp::Mul => i64::wrapping_mul,
-                MathOp::Div => i64::wrapping_div,
-            };
-            values
-                .iter_mut()
-                .zip(&right)
-                .for_each(|(v, r)| *v = apply(*v, *r));
-            values
+            let (a, b) = (ints(a, table, rows)?, ints(b, table, rows)?);
+            // One loop per operator, so that each is a loop of plain arithmetic.
+            match op {
+                MathOp::Add => combine(a, b, i64::wrapping_add),
+                MathOp::Sub => combine(a, b, i64::wrapping_sub),
+                MathOp::Mul => combine(a, b, i64::wrapping_mul),
+                MathOp::Div => combine(a, b, i64::wrapping_div),
+            }
         }
         _ => return None,
     })
 }
 
-fn holds(left: &i64, op: CompareOp, right: &i64) -> bool {
+fn map(values: Ints, f: impl Fn(i64) -> i64) -> Ints {
+    match values {
+        Ints::All(v) => Ints::All(f(v)),
+        Ints::Each(mut values) => {
+            values.iter_mut().for_each(|v| *v = f(*v));
+            Ints::Each(values)
+        }
+    }
+}
+
+fn combine(left: Ints, right: Ints, f: impl Fn(i64, i64) -> i64) -> Ints {
+    match (left, right) {
+        (Ints::All(l), Ints::All(r)) => Ints::All(f(l, r)),
+        (Ints::Each(mut l), Ints::All(r)) => {
+            l.iter_mut().for_each(|v| *v = f(*v, r));
+            Ints::Each(l)
+        }
+        (Ints::All(l), Ints::Each(mut r)) => {
+            r.iter_mut().for_each(|v| *v = f(l, *v));
+            Ints::Each(r)
+        }
+        (Ints::Each(mut l), Ints::Each(r)) => {
+            l.iter_mut().zip(&r).for_each(|(v, r)| *v = f(*v, *r));
+            Ints::Each(l)
+        }
+    }
+}
+
+/// The rows of `rows` where `left op right` holds.
+fn compare(rows: &[u32], left: &Ints, op: CompareOp, right: &Ints) -> Vec<u32> {
+    // One loop per operator, as in `ints`.
     match op {
-        CompareOp::Eq => left == right,
-        CompareOp::Ne => left != right,
-        CompareOp::Lt => left < right,
-        CompareOp::Le => left <= right,
-        CompareOp::Gt => left > right,
-        CompareOp::Ge => left >= right,
+        CompareOp::Eq => rows_where(rows, left, right, |l, r| l == r),
+        CompareOp::Ne => rows_where(rows, left, right, |l, r| l != r),
+        CompareOp::Lt => rows_where(rows, left, right, |l, r| l < r),
+        CompareOp::Le => rows_where(rows, left, right, |l, r| l <= r),
+        CompareOp::Gt => rows_where(rows, left, right, |l, r| l > r),
+        CompareOp::Ge => rows_where(rows, left, right, |l, r| l >= r),
+    }
+}
+
+fn rows_where(
+    rows: &[u32],
+    left: &Ints,
+    right: &Ints,
+    holds: impl Fn(i64, i64) -> bool,
+) -> Vec<u32> {
+    match (left, right) {
+        (Ints::All(l), Ints::All(r)) => {
+            if holds(*l, *r) {
+                rows.to_vec()
+            } else {
+                Vec::new()
+            }
+        }
+        (Ints::Each(l), Ints::All(r)) => rows
+            .iter()
+            .zip(l)
+            .filter(|&(_, &v)| holds(v, *r))
+            .map(|(&row, _)| row)
+            .collect(),
+        (Ints::All(l), Ints::Each(r)) => rows
+            .iter()
+            .zip(r)
+            .filter(|&(_, &v)| holds(*l, v))
+            .map(|(&row, _)| row)
+            .collect(),
+        (Ints::Each(l), Ints::Each(r)) => rows
+            .iter()
+            .zip(l.iter().zip(r))
+            .filter(|&(_, (&l, &r))| holds(l, r))
+            .map(|(&row, _)| row)
+            .collect(),
     }
 }
 

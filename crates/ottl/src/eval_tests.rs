@@ -591,6 +591,15 @@ fn column_by_column_agrees_with_row_by_row_on_mixed_rows() {
         r#"(attributes["n"] * 2 > 3 and 8 / attributes["n"] > 1) or end_time_unix_nano < 0"#,
         r#"not (8 / attributes["n"] > 1 or attributes["http.route"] == "/orders")"#,
         r#"IsMatch(attributes["http.route"], "^/health") and -end_time_unix_nano < 0"#,
+        // Literals on either side, literal arithmetic, every operator.
+        "1000000 > end_time_unix_nano - start_time_unix_nano",
+        "2 * 3 == 6",
+        "2 * 3 != 6",
+        "-(10 - 4) / 2 <= end_time_unix_nano",
+        "end_time_unix_nano - 0 != start_time_unix_nano * 1",
+        "end_time_unix_nano + start_time_unix_nano == start_time_unix_nano + end_time_unix_nano",
+        "-start_time_unix_nano >= -end_time_unix_nano",
+        "start_time_unix_nano * 2 > 1 + 1",
     ];
     for text in conditions {
         let (program, sources) = compile(Context::Span, text).expect("compiles");
