@@ -35,6 +35,33 @@ pub fn http_batch(spans: usize) -> Batch {
     builder.build()
 }
 
+/// A batch of `spans` spans of twenty attributes each, ten of them identifiers (`id.0` ..
+/// `id.9`, patient ids) and ten plain values: issue 6's masking shape, with
+/// [`HASHED_REDACT_CONFIG`].
+pub fn identifier_batch(spans: usize) -> Batch {
+    let mut builder = BatchBuilder::new().resource(vec![kv("service.name", "sleep-api")]);
+    for i in 0..spans {
+        let mut attributes = Vec::with_capacity(20);
+        for k in 0..10 {
+            let id = format!("patient-{:08}-{k}", 10_000_000 + i);
+            attributes.push(kv(&format!("id.{k}"), id.as_str()));
+            attributes.push(kv(&format!("plain.{k}"), format!("value {i} {k}").as_str()));
+        }
+        builder = builder.span(&format!("POST /v1/sleep-logs/{i}"), attributes);
+    }
+    builder.build()
+}
+
+/// The masking config of issue 6's shape: the collector's `hash` action (SHA-256) on the ten
+/// identifier keys of [`identifier_batch`].
+pub const HASHED_REDACT_CONFIG: &str = r#"{"actions": [
+    {"key": "id.0", "action": "hash"}, {"key": "id.1", "action": "hash"},
+    {"key": "id.2", "action": "hash"}, {"key": "id.3", "action": "hash"},
+    {"key": "id.4", "action": "hash"}, {"key": "id.5", "action": "hash"},
+    {"key": "id.6", "action": "hash"}, {"key": "id.7", "action": "hash"},
+    {"key": "id.8", "action": "hash"}, {"key": "id.9", "action": "hash"}
+]}"#;
+
 /// The URL plugin's config used by the benches: every feature on.
 pub const URL_CONFIG: &str =
     r#"{"keep_params": ["page"], "collapse_ids": true, "span_names": true, "max_length": 512}"#;

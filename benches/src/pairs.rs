@@ -4,7 +4,9 @@
 //!
 //! - Plugin groups `PLUGIN_WORKLOAD` (`url_w1`, `redact_w2`, ...): `native` (through the SDK's
 //!   native batch) and `wasm` (the component, through the host), over 1,000 spans of W1 or W2
-//!   with the platform's configs; `empty_call` is one call into a processor that does nothing.
+//!   with the platform's configs; `empty_call` is one call into a processor that does nothing;
+//!   `redact_hashed` is the masking plugin hashing ten of the twenty attributes of each of
+//!   1,000 spans (issue 6's shape, [`crate::identifier_batch`]).
 //! - Pipeline groups `pipeline_w1`, `pipeline_w2`: `pass_through` (decode and encode the OTLP
 //!   request) and `platform` (decode, filter, masking, head sampler, URL as components, encode).
 //!
@@ -12,9 +14,9 @@
 //! iteration (over the same batch): the gate's self-test checks that the gate fails on it.
 
 use crate::{
-    HEAD_SAMPLER_CONFIG, PLATFORM_FILTER_CONFIG, PLATFORM_KEY, PLATFORM_REDACT_CONFIG,
-    TAIL_SAMPLER_CONFIG, URL_CONFIG, Workload, http_batch, trace_rows, workload_batch,
-    workload_request,
+    HASHED_REDACT_CONFIG, HEAD_SAMPLER_CONFIG, PLATFORM_FILTER_CONFIG, PLATFORM_KEY,
+    PLATFORM_REDACT_CONFIG, TAIL_SAMPLER_CONFIG, URL_CONFIG, Workload, http_batch,
+    identifier_batch, trace_rows, workload_batch, workload_request,
 };
 use prost::Message;
 use spanwise::runtime::{Limits, PluginContext, PluginInstance, Runtime, RuntimeSettings};
@@ -103,7 +105,7 @@ impl Setup {
         instance(&self.runtime, name, config)
     }
 
-    /// Every plugin pair: `empty_call`, then each plugin on W1, then on W2.
+    /// Every plugin pair: `empty_call`, `redact_hashed`, then each plugin on W1, then on W2.
     pub fn plugin_pairs(&self) -> Vec<Pair> {
         let mut noop = Noop;
         let mut wasm_noop = self.instance("noop", "{}");
@@ -114,6 +116,16 @@ impl Setup {
             move |batch| native::process(&mut noop, batch).unwrap(),
             move |batch| wasm_noop.process(batch).unwrap(),
         )];
+        // Issue 6's shape: twenty attributes per span, ten hashed.
+        let mut redact = Redact::configure(HASHED_REDACT_CONFIG).expect("valid config");
+        let mut wasm_redact = self.instance("redact", HASHED_REDACT_CONFIG);
+        pairs.push(pair(
+            "redact_hashed".to_owned(),
+            identifier_batch(1000),
+            Reuse::No,
+            move |batch| native::process(&mut redact, batch).unwrap(),
+            move |batch| wasm_redact.process(batch).unwrap(),
+        ));
         for workload in [Workload::W1, Workload::W2] {
             let batch = workload_batch(workload, 1000);
 
