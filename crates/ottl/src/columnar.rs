@@ -13,6 +13,7 @@
 
 use crate::program::{Cond, Expr};
 use crate::{CompareOp, EvalError, MathOp, Program, Row, Val};
+use std::borrow::Cow;
 
 /// A source's values over every row of a [`Table`].
 #[derive(Debug, Clone, Copy)]
@@ -135,24 +136,40 @@ fn row_by_row<T: Table + ?Sized>(
 }
 
 /// Integer values over a selection of rows: one per row, or one for every row (a literal, or
-/// arithmetic on literals only), which is never copied out per row.
+/// arithmetic on literals only), which is never copied out per row. A column read over every
+/// row of the table is borrowed as it is.
 #[derive(Debug)]
-enum Ints {
+enum Ints<'a> {
     /// The same value on every row.
     All(i64),
     /// One value per row of the selection, in order.
-    Each(Vec<i64>),
+    Each(Cow<'a, [i64]>),
+}
+
+impl Ints<'_> {
+    fn each(values: Vec<i64>) -> Self {
+        Ints::Each(Cow::Owned(values))
+    }
 }
 
 /// The integer values of `expr` on `rows`, when it is integer arithmetic that cannot fail over
 /// integer columns and literals (division only by a non-zero literal): Go's wrapping integer
 /// arithmetic, as [`crate::arithmetic`] does it.
-fn ints<T: Table + ?Sized>(expr: &Expr, table: &T, rows: &[u32]) -> Option<Ints> {
+fn ints<'t, T: Table + ?Sized>(expr: &Expr, table: &'t T, rows: &[u32]) -> Option<Ints<'t>> {
     Some(match expr {
         Expr::Literal(Val::Int(i)) => Ints::All(*i),
         Expr::Read { slot, keys } if keys.is_empty() => match table.column(*slot) {
+            // Ascending rows from the first to the last, as many as the column's, are all of
+            // them in order.
+            Column::Ints(values)
+                if rows.len() == values.len()
+                    && rows.first() == Some(&0)
+                    && rows.last().map(|&r| r as usize + 1) == Some(values.len()) =>
+            {
+                Ints::Each(Cow::Borrowed(values))
+            }
             Column::Ints(values) => {
-                Ints::Each(rows.iter().map(|&row| values[row as usize]).collect())
+                Ints::each(rows.iter().map(|&row| values[row as usize]).collect())
             }
             _ => return None,
         },
@@ -174,30 +191,20 @@ fn ints<T: Table + ?Sized>(expr: &Expr, table: &T, rows: &[u32]) -> Option<Ints>
     })
 }
 
-fn map(values: Ints, f: impl Fn(i64) -> i64) -> Ints {
+fn map<'a>(values: Ints<'a>, f: impl Fn(i64) -> i64) -> Ints<'a> {
     match values {
         Ints::All(v) => Ints::All(f(v)),
-        Ints::Each(mut values) => {
-            values.iter_mut().for_each(|v| *v = f(*v));
-            Ints::Each(values)
-        }
+        Ints::Each(values) => Ints::each(values.iter().map(|&v| f(v)).collect()),
     }
 }
 
-fn combine(left: Ints, right: Ints, f: impl Fn(i64, i64) -> i64) -> Ints {
+fn combine<'a>(left: Ints<'a>, right: Ints<'a>, f: impl Fn(i64, i64) -> i64) -> Ints<'a> {
     match (left, right) {
         (Ints::All(l), Ints::All(r)) => Ints::All(f(l, r)),
-        (Ints::Each(mut l), Ints::All(r)) => {
-            l.iter_mut().for_each(|v| *v = f(*v, r));
-            Ints::Each(l)
-        }
-        (Ints::All(l), Ints::Each(mut r)) => {
-            r.iter_mut().for_each(|v| *v = f(l, *v));
-            Ints::Each(r)
-        }
-        (Ints::Each(mut l), Ints::Each(r)) => {
-            l.iter_mut().zip(&r).for_each(|(v, r)| *v = f(*v, *r));
-            Ints::Each(l)
+        (Ints::Each(l), Ints::All(r)) => Ints::each(l.iter().map(|&v| f(v, r)).collect()),
+        (Ints::All(l), Ints::Each(r)) => Ints::each(r.iter().map(|&v| f(l, v)).collect()),
+        (Ints::Each(l), Ints::Each(r)) => {
+            Ints::each(l.iter().zip(r.iter()).map(|(&l, &r)| f(l, r)).collect())
         }
     }
 }
@@ -231,19 +238,19 @@ fn rows_where(
         }
         (Ints::Each(l), Ints::All(r)) => rows
             .iter()
-            .zip(l)
+            .zip(l.iter())
             .filter(|&(_, &v)| holds(v, *r))
             .map(|(&row, _)| row)
             .collect(),
         (Ints::All(l), Ints::Each(r)) => rows
             .iter()
-            .zip(r)
+            .zip(r.iter())
             .filter(|&(_, &v)| holds(*l, v))
             .map(|(&row, _)| row)
             .collect(),
         (Ints::Each(l), Ints::Each(r)) => rows
             .iter()
-            .zip(l.iter().zip(r))
+            .zip(l.iter().zip(r.iter()))
             .filter(|&(_, (&l, &r))| holds(l, r))
             .map(|(&row, _)| row)
             .collect(),
