@@ -132,8 +132,7 @@ pub trait SpanBatch {
         let column = self.str_attribute(at, key);
         let (mut set_rows, mut removed) = (Vec::new(), Vec::new());
         let mut values = StrColumn::new();
-        for (row, value) in column.iter().enumerate() {
-            let Some(value) = value else { continue };
+        for (row, value) in column.iter_present() {
             match f(row as u32, value) {
                 StrEdit::Keep => {}
                 StrEdit::Set(new) if new == value => {}
@@ -165,8 +164,7 @@ pub trait SpanBatch {
         let column = self.str_field(field);
         let mut rows = Vec::new();
         let mut values = StrColumn::new();
-        for (row, value) in column.iter().enumerate() {
-            let Some(value) = value else { continue };
+        for (row, value) in column.iter_present() {
             if let Some(new) = f(row as u32, value).filter(|new| new != value) {
                 rows.push(row as u32);
                 values.push(Some(&new));

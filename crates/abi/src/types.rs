@@ -420,6 +420,16 @@ impl StrColumn {
         self.present.get(row).is_some_and(|&p| p != 0)
     }
 
+    /// The rows that hold a value, with the value, in order: [`StrColumn::iter`] without the
+    /// absent rows, which it passes over without reading their offsets.
+    pub fn iter_present(&self) -> impl Iterator<Item = (usize, &str)> + '_ {
+        self.present
+            .iter()
+            .enumerate()
+            .filter(|&(_, &p)| p != 0)
+            .filter_map(|(row, _)| Some((row, self.get(row)?)))
+    }
+
     /// The rows that hold a value, in ascending order.
     pub fn present_rows(&self) -> Vec<u32> {
         present_rows(&self.present)
@@ -555,6 +565,15 @@ mod tests {
             [&values[..], &[None]].concat()
         );
         assert!(rows.is_present(2) && !rows.is_present(1));
+        let column = StrColumn::from_options(values);
+        assert_eq!(
+            column.iter_present().collect::<Vec<_>>(),
+            column
+                .iter()
+                .enumerate()
+                .filter_map(|(row, v)| Some((row, v?)))
+                .collect::<Vec<_>>()
+        );
         assert!(StrColumn::new().into_rows().is_empty());
         // A row split inside a character: each half is not UTF-8 (the whole is), so both read as
         // absent, as `StrColumn::get` reads them.

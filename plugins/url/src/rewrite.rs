@@ -101,25 +101,36 @@ impl Rewriter {
 
     /// Rewrite the paths inside a span name (`GET /users/123?x=1`); `None` when nothing changes.
     /// Names always use stripping, never `extract`: extract patterns are written for full URLs.
+    /// Nothing is allocated for a name that stays as it is.
     pub fn span_name(&self, name: &str) -> Option<String> {
-        let mut changed = false;
-        let words: Vec<String> = split_at_byte(name, b' ')
-            .map(|word| {
-                if !(word.starts_with('/') || has_scheme_separator(word)) {
-                    return word.to_owned();
-                }
-                match split(word) {
-                    Some(parts) => {
-                        let query = parts.query.and_then(|q| self.filter_query(q));
-                        let text = self.join(&parts, query.as_deref());
-                        changed |= text != word;
-                        text
-                    }
-                    None => word.to_owned(),
-                }
-            })
-            .collect();
-        changed.then(|| words.join(" "))
+        let mut out: Option<String> = None;
+        // `name[..copied]` is in `out`; words run from `start` to the next space.
+        let (mut copied, mut start) = (0, 0);
+        let ends = memchr::memchr_iter(b' ', name.as_bytes()).chain(std::iter::once(name.len()));
+        for end in ends {
+            if let Some(text) = self.name_word(&name[start..end]) {
+                let out = out.get_or_insert_with(|| String::with_capacity(name.len()));
+                out.push_str(&name[copied..start]);
+                out.push_str(&text);
+                copied = end;
+            }
+            start = end + 1;
+        }
+        out.map(|mut out| {
+            out.push_str(&name[copied..]);
+            out
+        })
+    }
+
+    /// One word of a span name rewritten, when it is a path or a URL and the rewrite changes it.
+    fn name_word(&self, word: &str) -> Option<String> {
+        if !(word.starts_with('/') || has_scheme_separator(word)) {
+            return None;
+        }
+        let parts = split(word)?;
+        let query = parts.query.and_then(|q| self.filter_query(q));
+        let text = self.join(&parts, query.as_deref());
+        (text != word).then_some(text)
     }
 
     fn finish(&self, original: &str, mut text: String) -> Outcome {
@@ -455,6 +466,25 @@ mod tests {
         );
         assert_eq!(r.span_name("GET /health"), None);
         assert_eq!(r.span_name("SELECT patients"), None);
+        // As splitting at spaces, rewriting each word and joining them again would.
+        let by_words = |name: &str| {
+            let words: Vec<String> = name
+                .split(' ')
+                .map(|word| r.name_word(word).unwrap_or_else(|| word.to_owned()))
+                .collect();
+            Some(words.join(" ")).filter(|joined| joined != name)
+        };
+        for name in [
+            "",
+            " ",
+            "GET /users/123?x=1 HTTP/1.1",
+            "  /a/42  https://h/b/7?x=1 ",
+            "/users/123",
+            "POST /users/123/orders/456 /health /items/9",
+            "é /caf/é/1 x",
+        ] {
+            assert_eq!(r.span_name(name), by_words(name), "{name:?}");
+        }
     }
 
     #[test]
