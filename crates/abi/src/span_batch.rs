@@ -129,7 +129,8 @@ pub trait SpanBatch {
         key: &str,
         mut f: impl FnMut(u32, &str) -> StrEdit,
     ) -> Edited {
-        let column = self.str_attribute(at, key);
+        // Checked as UTF-8 once for the column (at once when it is ASCII), not row by row.
+        let column = self.str_attribute(at, key).into_rows();
         let (mut set_rows, mut removed) = (Vec::new(), Vec::new());
         let mut values = StrColumn::new();
         for (row, value) in column.iter_present() {
@@ -161,7 +162,7 @@ pub trait SpanBatch {
         field: StrField,
         mut f: impl FnMut(u32, &str) -> Option<String>,
     ) -> usize {
-        let column = self.str_field(field);
+        let column = self.str_field(field).into_rows();
         let mut rows = Vec::new();
         let mut values = StrColumn::new();
         for (row, value) in column.iter_present() {

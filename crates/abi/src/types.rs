@@ -526,6 +526,15 @@ impl StrRows {
     pub fn is_present(&self, row: usize) -> bool {
         self.present.get(row).is_some_and(|&p| p != 0)
     }
+
+    /// The rows that hold a value, with the value, in order.
+    pub fn iter_present(&self) -> impl Iterator<Item = (usize, &str)> + '_ {
+        self.present
+            .iter()
+            .enumerate()
+            .filter(|&(_, &p)| p != 0)
+            .filter_map(|(row, _)| Some((row, self.get(row)?)))
+    }
 }
 
 impl StrColumn {
@@ -609,6 +618,14 @@ mod tests {
         );
         assert!(rows.is_present(2) && !rows.is_present(1));
         let column = StrColumn::from_options(values);
+        assert_eq!(
+            column
+                .clone()
+                .into_rows()
+                .iter_present()
+                .collect::<Vec<_>>(),
+            column.iter_present().collect::<Vec<_>>()
+        );
         assert_eq!(
             column.iter_present().collect::<Vec<_>>(),
             column
