@@ -283,6 +283,18 @@ fn is_ascii(bytes: &[u8]) -> bool {
     all & 0x8080_8080_8080_8080 == 0
 }
 
+/// `(row, value)` for the rows whose presence byte is set, the value read by `get`.
+fn present_values<'a, T>(
+    present: &'a [u8],
+    get: impl Fn(usize) -> Option<T> + 'a,
+) -> impl Iterator<Item = (usize, T)> + 'a {
+    present
+        .iter()
+        .enumerate()
+        .filter(|&(_, &p)| p != 0)
+        .filter_map(move |(row, _)| Some((row, get(row)?)))
+}
+
 /// The rows whose presence byte is set, in ascending order.
 fn present_rows(present: &[u8]) -> Vec<u32> {
     present
@@ -449,11 +461,7 @@ impl StrColumn {
     /// The rows that hold a value, with the value, in order: [`StrColumn::iter`] without the
     /// absent rows, which it passes over without reading their offsets.
     pub fn iter_present(&self) -> impl Iterator<Item = (usize, &str)> + '_ {
-        self.present
-            .iter()
-            .enumerate()
-            .filter(|&(_, &p)| p != 0)
-            .filter_map(|(row, _)| Some((row, self.get(row)?)))
+        present_values(&self.present, |row| self.get(row))
     }
 
     /// The rows that hold a value, in ascending order.
@@ -529,11 +537,7 @@ impl StrRows {
 
     /// The rows that hold a value, with the value, in order.
     pub fn iter_present(&self) -> impl Iterator<Item = (usize, &str)> + '_ {
-        self.present
-            .iter()
-            .enumerate()
-            .filter(|&(_, &p)| p != 0)
-            .filter_map(|(row, _)| Some((row, self.get(row)?)))
+        present_values(&self.present, |row| self.get(row))
     }
 }
 
