@@ -561,9 +561,9 @@ impl StrColumn {
         } = column;
         let text = if whole {
             #[allow(unsafe_code)]
-            // SAFETY: `is_whole_text` has just checked that every byte of `data` is UTF-8
-            // (with simdutf8, vectorised where std's check is not, as on WebAssembly); std's
-            // check would only repeat it.
+            // SAFETY: `is_whole_text` has just found `data` to be UTF-8: all ASCII, or valid
+            // by simdutf8 (vectorised where std's check is not, as on WebAssembly); std's check
+            // would only repeat it.
             unsafe {
                 String::from_utf8_unchecked(data)
             }
