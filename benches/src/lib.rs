@@ -161,6 +161,7 @@ pub const PLATFORM_REDACT_CONFIG: &str = r#"{
         "blocked_values": ["[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}", "\\bP-[0-9]{4,}\\b"],
         "hash_function": "hmac-sha256",
         "key_name": "identifiers"}}"#;
+pub mod engines;
 pub mod interleave;
 pub mod overhead;
 pub mod pairs;
