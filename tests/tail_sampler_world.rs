@@ -1,19 +1,20 @@
-//! The `tail-sampler` world (WIT 0.1.4) through the host: a sampler component is told apart from
-//! a processor at load, decides on traces given as row groups, its edits are applied only with
-//! a full answer, and the `.wasm` answers as its native build does. The sampler is the test
-//! guest `tests/guests/sampler`.
+//! The tail sampler worlds through the host: a sampler component is told apart from a processor
+//! at load, decides on traces given as row groups, its edits are applied only with a full
+//! answer, and the `.wasm` answers as its native build does. The sampler is the test guest
+//! `tests/guests/sampler` (the SDK's `flat-tail-sampler` world of WIT 0.1.5); a sampler built
+//! against the released 0.1.4 `tail-sampler` world (`tests/guests/sampler-0.1.4`) still runs.
 
 use opentelemetry_proto::tonic::trace::v1::Status;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use spanwise::runtime::{CallError, Limits, PluginContext};
 use spanwise_batch::{Batch, BatchBuilder};
 use spanwise_guest_sampler::TestSampler;
-use spanwise_sdk::{Sampler, TraceDecision, native};
+use spanwise_sdk::{Sampler, TraceDecision, TraceDecisions, TraceRows, native};
 use std::sync::Arc;
 
 /// Three traces of two spans: the first with an error span, the second's id ending in an even
 /// byte, the third's in an odd one.
-fn three_traces() -> (Batch, Vec<Vec<u32>>) {
+fn three_traces() -> (Batch, TraceRows) {
     let mut builder = BatchBuilder::new();
     for name in ["a1", "a2", "b1", "b2", "c1", "c2"] {
         builder = builder.span(name, vec![]);
@@ -35,7 +36,7 @@ fn three_traces() -> (Batch, Vec<Vec<u32>>) {
     }
     (
         Batch::from_request(request),
-        vec![vec![0, 1], vec![2, 3], vec![4, 5]],
+        TraceRows::from_lists(&[vec![0, 1], vec![2, 3], vec![4, 5]]),
     )
 }
 
@@ -66,14 +67,8 @@ fn a_sampler_component_decides_on_traces_as_its_native_build() {
         .unwrap();
     let (mut batch, traces) = three_traces();
     let decisions = instance.decide(&mut batch, &traces).unwrap();
-    assert_eq!(
-        decisions,
-        [
-            TraceDecision::keep(1.0, "errors"),
-            TraceDecision::keep(0.5, "default"),
-            TraceDecision::drop("default"),
-        ]
-    );
+    assert_eq!(decisions, expected_decisions());
+    assert_eq!(decisions.policies, ["errors", "default"], "each name once");
     assert_eq!(seen(&batch), 6, "the sampler's edits are applied");
 
     let (mut native_batch, traces) = three_traces();
@@ -81,6 +76,37 @@ fn a_sampler_component_decides_on_traces_as_its_native_build() {
     let native_decisions = native::decide(&mut sampler, &mut native_batch, &traces).unwrap();
     assert_eq!(native_decisions, decisions);
     assert_eq!(native_batch.to_request(), batch.to_request());
+}
+
+/// What both test samplers decide on `three_traces`.
+fn expected_decisions() -> TraceDecisions {
+    TraceDecisions::from(vec![
+        TraceDecision::keep(1.0, "errors"),
+        TraceDecision::keep(0.5, "default"),
+        TraceDecision::drop("default"),
+    ])
+}
+
+#[test]
+fn a_sampler_built_against_the_released_0_1_4_world_still_decides() {
+    let cache = tempfile::tempdir().unwrap();
+    let runtime = spanwise_tests::runtime(cache.path());
+    let plugin = runtime
+        .load(&spanwise_tests::guest("sampler_0_1_4"), None)
+        .unwrap();
+    assert!(plugin.is_sampler());
+    let mut instance = plugin
+        .instantiate(
+            Arc::new(PluginContext::new("tail_sampling")),
+            Limits::default(),
+            "{}",
+        )
+        .unwrap();
+    let (mut batch, traces) = three_traces();
+    let before = batch.to_request();
+    let decisions = instance.decide(&mut batch, &traces).unwrap();
+    assert_eq!(decisions, expected_decisions());
+    assert_eq!(batch.to_request(), before, "it records no edit");
 }
 
 #[test]
@@ -103,7 +129,7 @@ fn an_answer_of_the_wrong_length_fails_the_call_and_applies_nothing() {
         Err(CallError::Failed(message)) => {
             assert_eq!(
                 message,
-                "internal error: the sampler gave 2 decisions for 3 traces"
+                "internal error: the sampler gave 2 probabilities and 2 policies for 3 traces"
             )
         }
         other => panic!("expected a failed call, got {other:?}"),

@@ -127,7 +127,7 @@ pub const BENCH_SEED: u64 = 42;
 
 /// The rows of each trace in `batch`, traces in the order their first span comes: what the
 /// host hands a tail sampler.
-pub fn trace_rows(batch: &Batch) -> Vec<Vec<u32>> {
+pub fn trace_rows(batch: &Batch) -> spanwise_batch::TraceRows {
     let request = batch.to_request();
     let mut order: Vec<Vec<u32>> = Vec::new();
     let mut index = std::collections::HashMap::new();
@@ -143,7 +143,7 @@ pub fn trace_rows(batch: &Batch) -> Vec<Vec<u32>> {
         });
         order[at].push(row as u32);
     }
-    order
+    spanwise_batch::TraceRows::from_lists(&order)
 }
 
 /// The name of the key [`PLATFORM_REDACT_CONFIG`] hashes with, and its value in the benches.

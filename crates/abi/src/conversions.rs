@@ -39,6 +39,8 @@ macro_rules! wit_conversions {
         $crate::wit_conversions!(@enum $h, LogLevel, [Trace, Debug, Info, Warn, Error]);
         $crate::wit_conversions!(@record $t, ConfigError, [field, message]);
         $crate::wit_conversions!(@record $t, TraceDecision, [keep, probability, policy]);
+        $crate::wit_conversions!(@record $t, TraceRows, [rows, ends]);
+        $crate::wit_conversions!(@record $t, TraceDecisions, [probability, policy, policies]);
 
         impl ::core::convert::From<$crate::ProcessError> for $t::ProcessError {
             fn from(error: $crate::ProcessError) -> Self {
@@ -203,6 +205,17 @@ mod tests {
                 pub policy: String,
             }
             #[derive(Debug, Clone, PartialEq)]
+            pub struct TraceRows {
+                pub rows: Vec<u32>,
+                pub ends: Vec<u32>,
+            }
+            #[derive(Debug, Clone, PartialEq)]
+            pub struct TraceDecisions {
+                pub probability: Vec<f64>,
+                pub policy: Vec<u32>,
+                pub policies: Vec<String>,
+            }
+            #[derive(Debug, Clone, PartialEq)]
             pub enum HashFunction {
                 Sha256,
                 HmacSha256(String),
@@ -260,6 +273,16 @@ mod tests {
         assert_eq!(
             crate::TraceDecision::from(types::TraceDecision::from(decision.clone())),
             decision
+        );
+        let traces = crate::TraceRows::from_lists(&[vec![1, 0], vec![2]]);
+        assert_eq!(
+            crate::TraceRows::from(types::TraceRows::from(traces.clone())),
+            traces
+        );
+        let decisions = crate::TraceDecisions::from(vec![decision, crate::TraceDecision::drop("")]);
+        assert_eq!(
+            crate::TraceDecisions::from(types::TraceDecisions::from(decisions.clone())),
+            decisions
         );
         let error = crate::ProcessError::from(types::ProcessError::Internal("x".into()));
         assert_eq!(error, crate::ProcessError::Internal("x".into()));

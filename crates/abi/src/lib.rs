@@ -7,7 +7,8 @@
 //!   ([`SpanBatch::map_str_attribute`], [`SpanBatch::edit_str_attribute`], ...) that write the
 //!   usual read-change-write glue;
 //! - [`ConfigError`], [`ProcessError`], [`LogLevel`]: what a plugin answers, and
-//!   [`TraceDecision`], what a tail sampler answers;
+//!   [`TraceDecision`] and [`TraceDecisions`], what a tail sampler answers about the
+//!   [`TraceRows`] it is given;
 //! - [`wit_conversions!`]: every conversion between these and generated bindings, written once.
 //!
 //! The crate has no dependencies, so a WebAssembly guest pays nothing for it.
@@ -16,15 +17,17 @@ mod conversions;
 mod decision;
 mod errors;
 mod span_batch;
+mod trace_rows;
 pub mod types;
 
-pub use decision::TraceDecision;
+pub use decision::{Decided, TraceDecision, TraceDecisions};
 pub use errors::{ConfigError, LogLevel, ProcessError};
 pub use span_batch::{Edited, SpanBatch, StrEdit};
+pub use trace_rows::TraceRows;
 pub use types::{
     BoolColumn, BytesColumn, ColumnError, DoubleColumn, HashFunction, IntColumn, Level, StrColumn,
     StrField, StrRows, Value,
 };
 
 /// The version of the WIT package this crate mirrors (`wit/v<VERSION>/`).
-pub const WIT_VERSION: &str = "0.1.4";
+pub const WIT_VERSION: &str = "0.1.5";

@@ -25,6 +25,10 @@ const RELEASED: &[(&str, &str)] = &[
         "v0.1.4/spanwise.wit",
         "5cebec6a8b2f0f5dd3d26cc50a8c293e15f68a26e245b4aeedf54003abe0fdd8",
     ),
+    (
+        "v0.1.5/spanwise.wit",
+        "9a09f12f253859d3592c6e55292b5406d1dd3f76249a51f38b63fefd024c3803",
+    ),
 ];
 
 fn wit_dir() -> std::path::PathBuf {

@@ -24,5 +24,6 @@ pub use journal::{Edit, EditError, Journal, Secret};
 pub use lent::LentBatch;
 pub use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 pub use spanwise_abi::{
-    BoolColumn, DoubleColumn, IntColumn, Level, SpanBatch, StrColumn, StrField, Value,
+    BoolColumn, DoubleColumn, IntColumn, Level, SpanBatch, StrColumn, StrField, TraceDecisions,
+    TraceRows, Value,
 };

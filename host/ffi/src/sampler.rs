@@ -7,6 +7,7 @@ use crate::block::{self, keyed};
 use crate::guard::{self, Failure, bytes, guarded, owned_c_string, put, text};
 use crate::{SpanwiseRuntime, SpanwiseStatus};
 use spanwise::batch::Batch;
+use spanwise::batch::TraceRows;
 use spanwise::pipeline::sampler_instance;
 use spanwise::runtime::PluginInstance;
 use spanwise::telemetry::Counters;
@@ -108,7 +109,8 @@ pub unsafe extern "C" fn spanwise_sampler_decide(
                 })
                 .push(row as u32);
         }
-        let traces: Vec<Vec<u32>> = order.iter().map(|id| rows[id].clone()).collect();
+        let lists: Vec<&[u32]> = order.iter().map(|id| rows[id].as_slice()).collect();
+        let traces = TraceRows::from_lists(&lists);
         let decisions = sampler
             .instance
             .lock()
@@ -120,7 +122,7 @@ pub unsafe extern "C" fn spanwise_sampler_decide(
             })?;
         let json: Vec<_> = order
             .iter()
-            .zip(decisions)
+            .zip(decisions.iter())
             .map(|(id, d)| {
                 serde_json::json!({
                     "trace_id": hex(id),

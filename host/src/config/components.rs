@@ -311,7 +311,7 @@ pub struct TailSamplingConfig {
     /// config's `sample_on_first_match`.
     #[serde(default)]
     pub sample_on_first_match: Option<bool>,
-    /// The sampler plugin (a `tail-sampler` component): `plugin`, `sha256`, `config`,
+    /// The sampler plugin (a tail sampler component): `plugin`, `sha256`, `config`,
     /// `limits`, `keys`, and `on_error` (`drop`, the default, drops the traces of a failed
     /// decision; `pass` keeps them undecided).
     pub sampler: WasmProcessorConfig,

@@ -1,6 +1,7 @@
 //! The one [`Runtime`] of a process: engine, linker, epoch ticker and component cache.
 
 use super::bindings::SpanProcessorPre;
+use super::bindings::flat_sampler::FlatTailSamplerPre;
 use super::bindings::sampler::TailSamplerPre;
 use super::cache::ComponentCache;
 use super::digests::FileStamp;
@@ -201,20 +202,23 @@ impl Runtime {
                 path: path.to_owned(),
                 reason: chain(&e),
             })?;
-        // A component is a processor or a tail sampler, as its exports say.
+        // A component is a processor or a tail sampler (of 0.1.5 or 0.1.4), as its exports say.
         let pre = match SpanProcessorPre::new(linked.clone()) {
             Ok(pre) => Pre::Processor(pre),
-            Err(as_processor) => match TailSamplerPre::new(linked) {
-                Ok(pre) => Pre::Sampler(pre),
-                Err(_) => {
-                    return Err(LoadError::Compile {
-                        path: path.to_owned(),
-                        reason: format!(
-                            "it is neither a span-processor nor a tail-sampler component: {}",
-                            chain(&as_processor)
-                        ),
-                    });
-                }
+            Err(as_processor) => match FlatTailSamplerPre::new(linked.clone()) {
+                Ok(pre) => Pre::FlatSampler(pre),
+                Err(_) => match TailSamplerPre::new(linked) {
+                    Ok(pre) => Pre::Sampler(pre),
+                    Err(_) => {
+                        return Err(LoadError::Compile {
+                            path: path.to_owned(),
+                            reason: format!(
+                                "it is neither a span-processor nor a tail-sampler component: {}",
+                                chain(&as_processor)
+                            ),
+                        });
+                    }
+                },
             },
         };
         Ok(Plugin {
@@ -308,10 +312,10 @@ impl Plugin {
         &self.path
     }
 
-    /// Whether the component is a tail sampler (the `tail-sampler` world) rather than a
-    /// processor.
+    /// Whether the component is a tail sampler (the `flat-tail-sampler` or `tail-sampler`
+    /// world) rather than a processor.
     pub fn is_sampler(&self) -> bool {
-        matches!(self.pre, Pre::Sampler(_))
+        matches!(self.pre, Pre::FlatSampler(_) | Pre::Sampler(_))
     }
 
     /// Make an instance with its own store and limits and give it its config (JSON).

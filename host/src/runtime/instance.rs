@@ -3,12 +3,13 @@
 //! ([`PluginInstance::process`]) or a tail sampler ([`PluginInstance::decide`]), as its
 //! component's world says.
 
+use super::bindings::flat_sampler::{FlatTailSampler, FlatTailSamplerPre};
 use super::bindings::sampler::{TailSampler, TailSamplerPre};
 use super::bindings::{SpanProcessor, SpanProcessorPre, wit};
 use super::engine::{EPOCH_TICK, Ticker};
 use super::error::{CallError, LoadError, chain};
 use super::state::{BatchHandle, PluginContext, PluginState};
-use spanwise_abi::TraceDecision;
+use spanwise_abi::{TraceDecisions, TraceRows};
 use spanwise_batch::{Batch, Edit, LentBatch};
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,17 +47,20 @@ impl Limits {
     }
 }
 
-/// A linked component of one of the two worlds.
+/// A linked component of one of the three worlds.
 #[derive(Clone)]
 pub(super) enum Pre {
     /// `span-processor`.
     Processor(SpanProcessorPre<PluginState>),
-    /// `tail-sampler`.
+    /// `flat-tail-sampler` (0.1.5).
+    FlatSampler(FlatTailSamplerPre<PluginState>),
+    /// `tail-sampler` (0.1.4).
     Sampler(TailSamplerPre<PluginState>),
 }
 
 enum Bindings {
     Processor(SpanProcessor),
+    FlatSampler(FlatTailSampler),
     Sampler(TailSampler),
 }
 
@@ -154,6 +158,7 @@ impl PluginInstance {
         store.set_epoch_deadline(self.limits.deadline_ticks());
         let bindings = match &self.pre {
             Pre::Processor(pre) => pre.instantiate(&mut store).map(Bindings::Processor),
+            Pre::FlatSampler(pre) => pre.instantiate(&mut store).map(Bindings::FlatSampler),
             Pre::Sampler(pre) => pre.instantiate(&mut store).map(Bindings::Sampler),
         }
         .map_err(|e| LoadError::Instantiate {
@@ -163,6 +168,7 @@ impl PluginInstance {
         store.set_epoch_deadline(self.limits.deadline_ticks());
         let configured = match &bindings {
             Bindings::Processor(b) => b.call_configure(&mut store, &self.config_json),
+            Bindings::FlatSampler(b) => b.call_configure(&mut store, &self.config_json),
             Bindings::Sampler(b) => b.call_configure(&mut store, &self.config_json),
         };
         match configured {
@@ -185,41 +191,49 @@ impl PluginInstance {
     pub fn process(&mut self, batch: &mut Batch) -> Result<(), CallError> {
         self.call(batch, |bindings, store, handle| match bindings {
             Bindings::Processor(b) => b.call_process(store, handle),
-            Bindings::Sampler(_) => Ok(Err(wit::ProcessError::Internal(
-                "a tail sampler cannot run as a processor".into(),
-            ))),
+            Bindings::FlatSampler(_) | Bindings::Sampler(_) => Ok(Err(
+                wit::ProcessError::Internal("a tail sampler cannot run as a processor".into()),
+            )),
         })
     }
 
-    /// Ask a tail sampler for one decision per entry of `traces` (the rows of each trace in
-    /// `batch`). On `Ok` its edits are applied and it has given exactly one decision per
-    /// trace; on any error the batch is exactly as it was. Traps are handled as in
+    /// Ask a tail sampler for one verdict per trace of `traces` (the rows of each trace in
+    /// `batch`). On `Ok` its edits are applied and its answer has passed
+    /// [`TraceDecisions::check`] (one verdict per trace, probabilities in range, policies
+    /// named); on any error the batch is exactly as it was. Traps are handled as in
     /// [`PluginInstance::process`].
     pub fn decide(
         &mut self,
         batch: &mut Batch,
-        traces: &[Vec<u32>],
-    ) -> Result<Vec<TraceDecision>, CallError> {
-        let decisions = self.call(batch, |bindings, store, handle| match bindings {
-            // An answer of the wrong length fails the call before any edit is applied.
-            Bindings::Sampler(b) => b.call_decide(store, handle, traces).map(|answer| {
-                answer.and_then(|decisions| {
-                    if decisions.len() == traces.len() {
-                        Ok(decisions)
-                    } else {
-                        Err(wit::ProcessError::Internal(format!(
-                            "the sampler gave {} decisions for {} traces",
-                            decisions.len(),
-                            traces.len()
-                        )))
-                    }
-                })
-            }),
-            Bindings::Processor(_) => Ok(Err(wit::ProcessError::Internal(
-                "a processor cannot decide on traces".into(),
-            ))),
-        })?;
-        Ok(decisions.into_iter().map(TraceDecision::from).collect())
+        traces: &TraceRows,
+    ) -> Result<TraceDecisions, CallError> {
+        self.call(batch, |bindings, store, handle| {
+            let answer = match bindings {
+                Bindings::FlatSampler(b) => b
+                    .call_decide(store, handle, &traces.clone().into())?
+                    .map(TraceDecisions::from),
+                // A sampler of 0.1.4 takes a list per trace and answers a record per trace.
+                Bindings::Sampler(b) => {
+                    b.call_decide(store, handle, &traces.to_lists())?
+                        .map(|decisions| {
+                            decisions
+                                .into_iter()
+                                .map(spanwise_abi::TraceDecision::from)
+                                .collect()
+                        })
+                }
+                Bindings::Processor(_) => Err(wit::ProcessError::Internal(
+                    "a processor cannot decide on traces".into(),
+                )),
+            };
+            // An answer of the wrong shape fails the call before any edit is applied.
+            Ok(answer.and_then(|decisions: TraceDecisions| {
+                decisions
+                    .check(traces.len())
+                    .map(|()| decisions)
+                    .map_err(wit::ProcessError::Internal)
+            }))
+        })
     }
 
     /// Lend `batch` to the instance for one call made by `invoke`, then apply the edits (on

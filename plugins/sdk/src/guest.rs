@@ -1,4 +1,4 @@
-//! The WebAssembly side: bindings for the `span-processor` and `tail-sampler` worlds and a
+//! The WebAssembly side: bindings for the `span-processor` and `flat-tail-sampler` worlds and a
 //! [`SpanBatch`] over the host's `span-batch` resource. Plugin crates reach this only through
 //! [`crate::export_processor!`] and [`crate::export_sampler!`].
 //!
@@ -17,36 +17,36 @@ use spanwise_abi::{
 pub mod bindings {
     wit_bindgen::generate!({
         world: "span-processor",
-        path: "../../wit/v0.1.4",
+        path: "../../wit/v0.1.5",
         pub_export_macro: true,
         export_macro_name: "__export_span_processor",
         default_bindings_module: "spanwise_sdk::guest::bindings",
         runtime_path: "spanwise_sdk::__wit_bindgen::rt",
         with: {
-            "spanwise:processor/types@0.1.4/str-column": spanwise_abi::StrColumn,
-            "spanwise:processor/types@0.1.4/int-column": spanwise_abi::IntColumn,
-            "spanwise:processor/types@0.1.4/double-column": spanwise_abi::DoubleColumn,
-            "spanwise:processor/types@0.1.4/bool-column": spanwise_abi::BoolColumn,
-            "spanwise:processor/types@0.1.4/bytes-column": spanwise_abi::BytesColumn,
+            "spanwise:processor/types@0.1.5/str-column": spanwise_abi::StrColumn,
+            "spanwise:processor/types@0.1.5/int-column": spanwise_abi::IntColumn,
+            "spanwise:processor/types@0.1.5/double-column": spanwise_abi::DoubleColumn,
+            "spanwise:processor/types@0.1.5/bool-column": spanwise_abi::BoolColumn,
+            "spanwise:processor/types@0.1.5/bytes-column": spanwise_abi::BytesColumn,
         },
     });
 }
 
-/// Generated bindings of the `tail-sampler` world: its exports; its imports are
-/// [`bindings`]'.
+/// Generated bindings of the `flat-tail-sampler` world (WIT 0.1.5): its exports; its imports
+/// are [`bindings`]'.
 #[allow(missing_docs, clippy::all, unsafe_code)]
 pub mod sampler_bindings {
     wit_bindgen::generate!({
-        world: "tail-sampler",
-        path: "../../wit/v0.1.4",
+        world: "flat-tail-sampler",
+        path: "../../wit/v0.1.5",
         pub_export_macro: true,
         export_macro_name: "__export_tail_sampler",
         default_bindings_module: "spanwise_sdk::guest::sampler_bindings",
         runtime_path: "spanwise_sdk::__wit_bindgen::rt",
         with: {
-            "spanwise:processor/types@0.1.4": crate::guest::bindings::spanwise::processor::types,
-            "spanwise:processor/batch@0.1.4": crate::guest::bindings::spanwise::processor::batch,
-            "spanwise:processor/host@0.1.4": crate::guest::bindings::spanwise::processor::host,
+            "spanwise:processor/types@0.1.5": crate::guest::bindings::spanwise::processor::types,
+            "spanwise:processor/batch@0.1.5": crate::guest::bindings::spanwise::processor::batch,
+            "spanwise:processor/host@0.1.5": crate::guest::bindings::spanwise::processor::host,
         },
     });
 }
@@ -57,8 +57,10 @@ spanwise_abi::wit_conversions!(types: wit, host: wit_host, columns: mapped);
 
 pub use bindings::Guest;
 pub use sampler_bindings::Guest as SamplerGuest;
-/// A decision as the `tail-sampler` world returns it.
-pub type WitTraceDecision = wit::TraceDecision;
+/// Decisions as the `flat-tail-sampler` world returns them.
+pub type WitTraceDecisions = wit::TraceDecisions;
+/// Traces as the `flat-tail-sampler` world takes them.
+pub type WitTraceRows = wit::TraceRows;
 /// The config error type of the world's `configure` export.
 pub type WitConfigError = wit::ConfigError;
 /// The process error type of the world's `process` export.
@@ -93,13 +95,13 @@ pub fn configure_sampler<S: Sampler>(config: &str) -> Result<S, WitConfigError> 
 pub fn decide<S: Sampler>(
     sampler: Option<&mut S>,
     batch: SpanBatchBorrow<'_>,
-    traces: &[Vec<u32>],
-) -> Result<Vec<WitTraceDecision>, WitProcessError> {
+    traces: WitTraceRows,
+) -> Result<WitTraceDecisions, WitProcessError> {
     let Some(sampler) = sampler else {
         return Err(ProcessError::Internal("decide was called before configure".into()).into());
     };
-    match sampler.decide(&mut GuestBatch(batch), traces) {
-        Ok(decisions) => Ok(decisions.into_iter().map(Into::into).collect()),
+    match sampler.decide(&mut GuestBatch(batch), &traces.into()) {
+        Ok(decisions) => Ok(decisions.into()),
         Err(e) => Err(e.into()),
     }
 }

@@ -3,9 +3,9 @@
 //! A processor is a type that implements [`Processor`]: it is built from its JSON config by
 //! [`Processor::configure`] and then sees every batch through [`Processor::process`], reading the
 //! columns it needs from a [`SpanBatch`] and recording edits on it. [`export_processor!`] turns it
-//! into a WebAssembly component for the `span-processor` world of `wit/v0.1.4/spanwise.wit`.
+//! into a WebAssembly component for the `span-processor` world of `wit/v0.1.5/spanwise.wit`.
 //! A tail sampler implements [`Sampler`] instead and is exported with [`export_sampler!`] as the
-//! `tail-sampler` world.
+//! `flat-tail-sampler` world.
 //!
 //! The same source builds twice:
 //!
@@ -57,8 +57,9 @@ pub mod native;
 
 pub use config::parse_config;
 pub use spanwise_abi::{
-    BoolColumn, BytesColumn, ConfigError, DoubleColumn, Edited, HashFunction, IntColumn, Level,
-    LogLevel, ProcessError, SpanBatch, StrColumn, StrEdit, StrField, StrRows, TraceDecision, Value,
+    BoolColumn, BytesColumn, ConfigError, Decided, DoubleColumn, Edited, HashFunction, IntColumn,
+    Level, LogLevel, ProcessError, SpanBatch, StrColumn, StrEdit, StrField, StrRows, TraceDecision,
+    TraceDecisions, TraceRows, Value,
 };
 
 #[cfg(target_arch = "wasm32")]
@@ -78,19 +79,20 @@ pub trait Processor: Sized + 'static {
 }
 
 /// A tail sampler: the host buffers spans until their traces are complete, then asks for one
-/// [`TraceDecision`] per trace (the `tail-sampler` world, WIT 0.1.4).
+/// verdict per trace (the `flat-tail-sampler` world, WIT 0.1.5).
 pub trait Sampler: Sized + 'static {
     /// Build the sampler from its `config:` block, given as JSON (`{}` when absent).
     fn configure(config: &str) -> Result<Self, ConfigError>;
 
     /// Decide on complete traces: `traces` holds, for each trace, its span rows in `batch`.
-    /// Return exactly one decision per trace, in order. Edits recorded on `batch` are applied
-    /// only if this returns `Ok`, before the host drops the spans of dropped traces.
+    /// Return exactly one verdict per trace, in order ([`TraceDecisions::keep`],
+    /// [`TraceDecisions::drop`]). Edits recorded on `batch` are applied only if this returns
+    /// `Ok`, before the host drops the spans of dropped traces.
     fn decide<B: SpanBatch + ?Sized>(
         &mut self,
         batch: &mut B,
-        traces: &[Vec<u32>],
-    ) -> Result<Vec<TraceDecision>, ProcessError>;
+        traces: &TraceRows,
+    ) -> Result<TraceDecisions, ProcessError>;
 }
 
 /// Write a line to the host log, tagged with the processor's name.
@@ -177,7 +179,7 @@ macro_rules! export_processor {
     };
 }
 
-/// Export a [`Sampler`] as the component's `tail-sampler` world, as [`export_processor!`] does
+/// Export a [`Sampler`] as the component's `flat-tail-sampler` world, as [`export_processor!`] does
 /// for a processor.
 #[macro_export]
 macro_rules! export_sampler {
@@ -202,12 +204,12 @@ macro_rules! export_sampler {
 
                 fn decide(
                     batch: $crate::guest::SpanBatchBorrow<'_>,
-                    traces: ::std::vec::Vec<::std::vec::Vec<u32>>,
+                    traces: $crate::guest::WitTraceRows,
                 ) -> ::std::result::Result<
-                    ::std::vec::Vec<$crate::guest::WitTraceDecision>,
+                    $crate::guest::WitTraceDecisions,
                     $crate::guest::WitProcessError,
                 > {
-                    STATE.with(|state| $crate::guest::decide(state.borrow_mut().as_mut(), batch, &traces))
+                    STATE.with(|state| $crate::guest::decide(state.borrow_mut().as_mut(), batch, traces))
                 }
             }
 

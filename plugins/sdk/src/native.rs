@@ -5,7 +5,7 @@
 //! The host functions ([`crate::log`], [`crate::count`], [`crate::keyed_hash`]) are served by a
 //! per-thread [`HostContext`] that tests can set up and inspect.
 
-use crate::{LogLevel, ProcessError, Processor, Sampler, TraceDecision};
+use crate::{LogLevel, ProcessError, Processor, Sampler, TraceDecisions, TraceRows};
 use spanwise_abi::{BytesColumn, StrColumn};
 use spanwise_batch::{Batch, LentBatch};
 use std::cell::RefCell;
@@ -83,26 +83,23 @@ pub fn process<P: Processor>(processor: &mut P, batch: &mut Batch) -> Result<(),
 }
 
 /// Run `sampler` over `batch` as the host does: the sampler sees a [`LentBatch`]; if it returns
-/// `Ok` with one decision per trace and every edit was valid, the edits are applied and the
-/// decisions returned; otherwise the batch is left exactly as it was and the error returned.
+/// `Ok` with one verdict per trace (checked as the host checks them) and every edit was valid,
+/// the edits are applied and the verdicts returned; otherwise the batch is left exactly as it
+/// was and the error returned.
 pub fn decide<S: Sampler>(
     sampler: &mut S,
     batch: &mut Batch,
-    traces: &[Vec<u32>],
-) -> Result<Vec<TraceDecision>, ProcessError> {
+    traces: &TraceRows,
+) -> Result<TraceDecisions, ProcessError> {
     let keys = with_context(|c| c.keys.clone());
     let mut lent = LentBatch::new(std::mem::take(batch), usize::MAX).with_keys(keys);
     let result = sampler.decide(&mut lent, traces);
     let (original, journal) = lent.finish();
     *batch = original;
     let decisions = result?;
-    if decisions.len() != traces.len() {
-        return Err(ProcessError::Internal(format!(
-            "the sampler gave {} decisions for {} traces",
-            decisions.len(),
-            traces.len()
-        )));
-    }
+    decisions
+        .check(traces.len())
+        .map_err(ProcessError::Internal)?;
     let journal = journal.map_err(|e| ProcessError::Internal(format!("invalid edit: {e}")))?;
     batch
         .apply(journal)

@@ -3,7 +3,7 @@
 //! the test that runs them through the `.wasm`.
 
 use spanwise_batch::Batch;
-use spanwise_sdk::TraceDecision;
+use spanwise_sdk::{TraceDecisions, TraceRows};
 use std::collections::BTreeSet;
 
 /// One config and what the collector kept of the shared input under it.
@@ -63,7 +63,7 @@ pub fn reference() -> Vec<Reference> {
 }
 
 /// The rows of each trace of `batch`, in order of first appearance, as the host groups them.
-pub fn traces_of(batch: &Batch) -> Vec<Vec<u32>> {
+pub fn traces_of(batch: &Batch) -> TraceRows {
     let ids = batch.trace_ids();
     let mut order: Vec<[u8; 16]> = Vec::new();
     let mut rows: std::collections::HashMap<[u8; 16], Vec<u32>> = Default::default();
@@ -76,15 +76,16 @@ pub fn traces_of(batch: &Batch) -> Vec<Vec<u32>> {
             })
             .push(row as u32);
     }
-    order.iter().map(|id| rows.remove(id).unwrap()).collect()
+    let lists: Vec<Vec<u32>> = order.iter().map(|id| rows.remove(id).unwrap()).collect();
+    TraceRows::from_lists(&lists)
 }
 
 /// The span ids (hex) of the traces `decisions` keep.
-pub fn kept(batch: &Batch, traces: &[Vec<u32>], decisions: &[TraceDecision]) -> BTreeSet<String> {
+pub fn kept(batch: &Batch, traces: &TraceRows, decisions: &TraceDecisions) -> BTreeSet<String> {
     let ids = batch.span_ids();
     traces
         .iter()
-        .zip(decisions)
+        .zip(decisions.iter())
         .filter(|(_, d)| d.keep)
         .flat_map(|(rows, _)| rows.iter())
         .map(|&row| hex::encode(&ids[row as usize * 8..row as usize * 8 + 8]))

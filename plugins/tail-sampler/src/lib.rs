@@ -23,7 +23,7 @@ mod tests;
 use config::Config;
 use limiter::Clock;
 use rules::Rules;
-use spanwise_sdk::{ConfigError, ProcessError, Sampler, SpanBatch, TraceDecision};
+use spanwise_sdk::{ConfigError, ProcessError, Sampler, SpanBatch, TraceDecisions, TraceRows};
 use traces::Data;
 
 /// The tail sampler.
@@ -50,13 +50,14 @@ impl Sampler for TailSampler {
     fn decide<B: SpanBatch + ?Sized>(
         &mut self,
         batch: &mut B,
-        traces: &[Vec<u32>],
-    ) -> Result<Vec<TraceDecision>, ProcessError> {
+        traces: &TraceRows,
+    ) -> Result<TraceDecisions, ProcessError> {
         let data = Data::load(batch, &self.rules.needs);
-        Ok(traces
-            .iter()
-            .map(|rows| self.rules.decide(&data.trace(rows)))
-            .collect())
+        let mut decisions = TraceDecisions::with_capacity(traces.len());
+        for rows in traces.iter() {
+            decisions.push(self.rules.decide(&data.trace(rows)));
+        }
+        Ok(decisions)
     }
 }
 

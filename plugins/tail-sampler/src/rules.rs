@@ -16,7 +16,7 @@ use crate::policy::{self, Policy, Verdict};
 use crate::traces::{Needs, Trace};
 use spanwise_sampling::Threshold;
 use spanwise_sampling::threshold::MIN_PROBABILITY;
-use spanwise_sdk::{ConfigError, TraceDecision};
+use spanwise_sdk::{ConfigError, Decided};
 
 /// Hex digits of the thresholds the rated categories decide with: the precision the host writes
 /// `th` with, so that the `th` on a kept span is the threshold it passed.
@@ -111,11 +111,11 @@ impl Rules {
         })
     }
 
-    /// The decision on `trace`.
-    pub fn decide(&mut self, trace: &Trace<'_>) -> TraceDecision {
-        for drop in &mut self.drops {
-            if drop.policy.evaluate(trace) == Verdict::Dropped {
-                return TraceDecision::drop(drop.name.clone());
+    /// The decision on `trace`, naming a policy of these rules.
+    pub fn decide(&mut self, trace: &Trace<'_>) -> Decided<'_> {
+        for at in 0..self.drops.len() {
+            if self.drops[at].policy.evaluate(trace) == Verdict::Dropped {
+                return dropped(&self.drops[at].name);
             }
         }
         if !self.rates.is_empty() {
@@ -133,14 +133,16 @@ impl Rules {
             }
         }
         match kept {
-            Some((name, p)) => {
-                TraceDecision::keep((p * trace.arrival_probability()).max(MIN_PROBABILITY), name)
-            }
-            None => TraceDecision::drop(""),
+            Some((name, p)) => Decided {
+                keep: true,
+                probability: (p * trace.arrival_probability()).max(MIN_PROBABILITY),
+                policy: name,
+            },
+            None => dropped(""),
         }
     }
 
-    fn rated(&mut self, trace: &Trace<'_>) -> TraceDecision {
+    fn rated(&mut self, trace: &Trace<'_>) -> Decided<'_> {
         for rate in &mut self.rates {
             let matches = match &mut rate.when {
                 None => true,
@@ -150,18 +152,29 @@ impl Rules {
                 continue;
             }
             return match rate.threshold {
-                Some(threshold) if threshold.keeps(trace.randomness()) => {
-                    TraceDecision::keep(rate.probability.max(MIN_PROBABILITY), rate.name.clone())
-                }
-                _ => TraceDecision::drop(rate.name.clone()),
+                Some(threshold) if threshold.keeps(trace.randomness()) => Decided {
+                    keep: true,
+                    probability: rate.probability.max(MIN_PROBABILITY),
+                    policy: &rate.name,
+                },
+                _ => dropped(&rate.name),
             };
         }
-        TraceDecision::drop("")
+        dropped("")
     }
 
     /// The rated categories, in order.
     pub fn rates(&self) -> &[Rate] {
         &self.rates
+    }
+}
+
+/// A drop, by `policy`.
+fn dropped(policy: &str) -> Decided<'_> {
+    Decided {
+        keep: false,
+        probability: 0.0,
+        policy,
     }
 }
 

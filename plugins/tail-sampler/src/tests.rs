@@ -5,7 +5,7 @@ use crate::policy::{hash_threshold, hash_trace_id};
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::{Span, Status};
 use spanwise_batch::Batch;
-use spanwise_sdk::{Sampler, TraceDecision, native};
+use spanwise_sdk::{Sampler, TraceDecision, TraceDecisions, native};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -27,7 +27,8 @@ fn batch_of(spans: Vec<Span>) -> Batch {
 fn decide(config: &str, batch: &mut Batch) -> Vec<TraceDecision> {
     let mut sampler = TailSampler::configure(config).unwrap();
     let traces = traces_of(batch);
-    native::decide(&mut sampler, batch, &traces).unwrap()
+    let decisions = native::decide(&mut sampler, batch, &traces).unwrap();
+    decisions.iter().map(|d| d.to_owned()).collect()
 }
 
 #[test]
@@ -317,7 +318,7 @@ fn rate_limiting_and_composite_spend_per_second_budgets_on_the_clock() {
     // Six one-span traces: the bucket holds 4 (twice the rate).
     let mut b = batch(&(1..=6).map(|i| (i, vec![(0, 1, "")])).collect::<Vec<_>>());
     let traces = traces_of(&b);
-    let kept = |d: Vec<TraceDecision>| d.iter().filter(|d| d.keep).count();
+    let kept = |d: TraceDecisions| d.iter().filter(|d| d.keep).count();
     assert_eq!(
         kept(native::decide(&mut sampler, &mut b, &traces).unwrap()),
         4

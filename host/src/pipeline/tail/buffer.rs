@@ -13,7 +13,7 @@ use foldhash::HashMap;
 use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
-use spanwise_abi::TraceDecision;
+use spanwise_abi::{Decided, TraceDecision, TraceDecisions, TraceRows};
 use spanwise_batch::Batch;
 use std::collections::VecDeque;
 use std::mem::size_of;
@@ -87,7 +87,7 @@ pub struct Added {
     /// decision (`late_decisions`, one per trace of `late_kept`).
     pub late_kept: Due,
     /// The remembered decision of each trace of `late_kept`.
-    pub late_decisions: Vec<TraceDecision>,
+    pub late_decisions: TraceDecisions,
     /// How many spans of traces already decided and dropped were dropped.
     pub late_dropped: usize,
     /// How many spans are now held.
@@ -100,7 +100,7 @@ pub struct Due {
     /// Every span of the due traces.
     pub batch: Batch,
     /// For each trace, its rows in `batch`, ascending.
-    pub traces: Vec<Vec<u32>>,
+    pub traces: TraceRows,
     /// The trace ids, in the order of `traces`.
     pub trace_ids: Vec<TraceId>,
     /// How many of them were decided before their `decision_wait` because of a limit.
@@ -261,7 +261,7 @@ impl TraceBuffer {
         added.late_decisions = late
             .iter()
             .filter_map(|(id, _)| self.kept.get(id).cloned())
-            .collect();
+            .collect::<TraceDecisions>();
         added.late_kept = self.collect(late);
         added
     }
@@ -324,10 +324,10 @@ impl TraceBuffer {
     }
 
     /// Remember the decision on trace `id`, for the spans of it that arrive later.
-    pub fn remember(&mut self, id: TraceId, decision: &TraceDecision) {
+    pub fn remember(&mut self, id: TraceId, decision: Decided<'_>) {
         if decision.keep {
             self.dropped.remove(&id);
-            self.kept.insert(id, decision.clone());
+            self.kept.insert(id, decision.to_owned());
         } else {
             self.kept.remove(&id);
             self.dropped.insert(id, ());
@@ -358,18 +358,37 @@ impl TraceBuffer {
                 groups[at].1.push((index, held.span));
             }
         }
-        let mut traces = vec![Vec::new(); trace_ids.len()];
+        // Rows are numbered origin by origin; each trace's rows, ascending, go in its own span
+        // of one flat list (counted first, then filled).
+        let mut ends = vec![0u32; trace_ids.len()];
+        for (_, spans) in &groups {
+            for (index, _) in spans {
+                ends[*index] += 1;
+            }
+        }
+        let mut total = 0u32;
+        for end in &mut ends {
+            total += *end;
+            *end = total;
+        }
+        let mut next: Vec<u32> = std::iter::once(0)
+            .chain(ends.iter().copied())
+            .take(ends.len())
+            .collect();
+        let mut rows = vec![0u32; total as usize];
         let mut row = 0u32;
         let mut assembled = Vec::with_capacity(groups.len());
         for (origin, spans) in groups {
             let mut list = Vec::with_capacity(spans.len());
             for (index, span) in spans {
-                traces[index].push(row);
+                rows[next[index] as usize] = row;
+                next[index] += 1;
                 row += 1;
                 list.push(span);
             }
             assembled.push((origin, list));
         }
+        let traces = TraceRows { rows, ends };
         Due {
             batch: assemble(assembled),
             traces,

@@ -6,7 +6,7 @@
 //! journal, applied whole or not at all.
 
 use super::buffer::Due;
-use spanwise_abi::{Level, StrColumn, StrField, TraceDecision};
+use spanwise_abi::{Level, StrColumn, StrField, TraceDecisions};
 use spanwise_batch::{Batch, Journal};
 use spanwise_sampling::{Text, Threshold, TraceState};
 
@@ -29,20 +29,22 @@ pub struct Outcome {
     pub unreadable_tracestates: u64,
 }
 
-/// Apply `decisions` (one per trace of `due`, checked by the caller) to `due.batch`. A kept
-/// trace's probability outside (0, 1] refuses the whole answer, and nothing is applied.
+/// Apply `decisions` (one per trace of `due`) to `due.batch`. An answer that fails
+/// [`TraceDecisions::check`] (a kept trace's probability outside (0, 1], say) is refused whole,
+/// and nothing is applied.
 pub fn apply(
     due: &mut Due,
-    decisions: &[TraceDecision],
+    decisions: &TraceDecisions,
     record_policy: bool,
 ) -> Result<Outcome, String> {
+    decisions.check(due.traces.len())?;
     let mut outcome = Outcome::default();
     let states = due.batch.str_field(StrField::TraceState);
     let mut dropped = Vec::new();
     let (mut state_rows, mut states_out) = (Vec::new(), StrColumn::default());
     let (mut policy_rows, mut policies) = (Vec::new(), StrColumn::default());
     let mut text = String::new();
-    for (rows, decision) in due.traces.iter().zip(decisions) {
+    for (rows, decision) in due.traces.iter().zip(decisions.iter()) {
         if !decision.keep {
             outcome.traces_dropped += 1;
             outcome.spans_dropped += rows.len() as u64;
@@ -50,11 +52,6 @@ pub fn apply(
             continue;
         }
         let p = decision.probability;
-        if !(p > 0.0 && p <= 1.0) {
-            return Err(format!(
-                "the sampler kept a trace with probability {p}, outside (0, 1]"
-            ));
-        }
         let threshold =
             Threshold::from_probability(p, THRESHOLD_PRECISION).unwrap_or(Threshold::ALWAYS);
         outcome.traces_kept += 1;
@@ -77,7 +74,7 @@ pub fn apply(
             }
             if record_policy && !decision.policy.is_empty() {
                 policy_rows.push(row);
-                policies.push(Some(&decision.policy));
+                policies.push(Some(decision.policy));
             }
         }
     }

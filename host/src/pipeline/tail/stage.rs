@@ -280,7 +280,7 @@ impl Worker {
             decisions::apply(&mut due, &decisions, record_policy).map(|o| (o, decisions))
         }) {
             Ok((outcome, decisions)) => {
-                for (id, decision) in due.trace_ids.iter().zip(&decisions) {
+                for (id, decision) in due.trace_ids.iter().zip(decisions.iter()) {
                     buffer.remember(*id, decision);
                 }
                 outcome
@@ -309,8 +309,8 @@ impl Worker {
     /// Count where the shadow's answer differs from the active sampler's.
     fn compare(
         &mut self,
-        active: &Result<Vec<spanwise_abi::TraceDecision>, crate::runtime::CallError>,
-        shadow: Result<Vec<spanwise_abi::TraceDecision>, crate::runtime::CallError>,
+        active: &Result<spanwise_abi::TraceDecisions, crate::runtime::CallError>,
+        shadow: Result<spanwise_abi::TraceDecisions, crate::runtime::CallError>,
     ) {
         let shadow = match shadow {
             Ok(decisions) => decisions,
@@ -325,7 +325,7 @@ impl Worker {
         };
         let disagreements = active
             .iter()
-            .zip(&shadow)
+            .zip(shadow.iter())
             .filter(|(a, s)| a.keep != s.keep)
             .count() as u64;
         let traces = active.len() as u64;
@@ -353,7 +353,7 @@ impl Worker {
     }
 
     /// Late spans of kept traces: marked as their trace was, and sent on.
-    async fn late(&mut self, mut late: Due, decisions: &[spanwise_abi::TraceDecision]) {
+    async fn late(&mut self, mut late: Due, decisions: &spanwise_abi::TraceDecisions) {
         self.stats.add("late_spans_kept", late.batch.len() as u64);
         if let Err(error) = decisions::apply(&mut late, decisions, self.settings.record_policy) {
             tracing::warn!(processor = %self.id, "late spans sent on unmarked: {error}");

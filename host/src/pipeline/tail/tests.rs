@@ -2,7 +2,7 @@
 
 use super::buffer::{BufferLimits, TRACE_OVERHEAD, TraceBuffer, TraceId};
 use opentelemetry_proto::tonic::trace::v1::Span;
-use spanwise_abi::TraceDecision;
+use spanwise_abi::{TraceDecision, TraceDecisions};
 use spanwise_batch::{Batch, BatchBuilder, kv};
 use std::time::Duration;
 
@@ -77,7 +77,9 @@ fn a_trace_is_due_decision_wait_after_its_first_span() {
     let rows = spans(&due.batch);
     // Each trace's rows hold its spans, under the resource they were sent with.
     let names = |trace: usize| -> Vec<(String, String)> {
-        due.traces[trace]
+        due.traces
+            .get(trace)
+            .unwrap()
             .iter()
             .map(|&row| {
                 let (service, name, trace_id) = rows[row as usize].clone();
@@ -146,27 +148,36 @@ fn late_spans_follow_the_decision_and_the_caches_are_bounded() {
         sampled_cache_size: 1,
         ..limits()
     });
-    buffer.remember(id(1), &TraceDecision::keep(0.5, "slow"));
-    buffer.remember(id(2), &TraceDecision::drop("default"));
+    let decisions = TraceDecisions::from(vec![
+        TraceDecision::keep(0.5, "slow"),
+        TraceDecision::drop("default"),
+        TraceDecision::keep(1.0, ""),
+    ]);
+    let decided = |index| decisions.get(index).unwrap();
+    buffer.remember(id(1), decided(0));
+    buffer.remember(id(2), decided(1));
     let added = buffer.add(
         request("api", &[(1, "late kept"), (2, "late dropped"), (3, "new")]),
         Duration::ZERO,
     );
     assert_eq!(added.late_kept.batch.len(), 1);
     assert_eq!(spans(&added.late_kept.batch)[0].1, "late kept");
-    assert_eq!(added.late_kept.traces, [vec![0]]);
-    assert_eq!(added.late_decisions, [TraceDecision::keep(0.5, "slow")]);
+    assert_eq!(added.late_kept.traces.to_lists(), [vec![0]]);
+    assert_eq!(
+        added.late_decisions,
+        TraceDecisions::from(vec![TraceDecision::keep(0.5, "slow")])
+    );
     assert!(
         spans(&added.late_kept.batch)[0].0.contains("api"),
         "with its resource"
     );
     assert_eq!((added.late_dropped, added.held), (1, 1));
     // The kept cache holds one id: remembering another forgets trace 1.
-    buffer.remember(id(4), &TraceDecision::keep(1.0, ""));
+    buffer.remember(id(4), decided(2));
     let added = buffer.add(request("api", &[(1, "again")]), Duration::ZERO);
     assert_eq!((added.late_kept.batch.len(), added.held), (0, 1));
     // A decision can change its mind once: the id moves between the caches.
-    buffer.remember(id(2), &TraceDecision::keep(1.0, ""));
+    buffer.remember(id(2), decided(2));
     let added = buffer.add(request("api", &[(2, "now kept")]), Duration::ZERO);
     assert_eq!(added.late_kept.batch.len(), 1);
 }
@@ -183,7 +194,7 @@ fn drain_gives_every_held_trace_oldest_first() {
     assert_eq!(due.trace_ids, [id(5), id(6), id(7)]);
     assert_eq!(due.batch.len(), 4);
     assert_eq!(
-        due.traces.iter().map(Vec::len).collect::<Vec<_>>(),
+        due.traces.iter().map(<[u32]>::len).collect::<Vec<_>>(),
         [2, 1, 1]
     );
     assert_eq!(buffer.traces(), 0);
@@ -222,8 +233,12 @@ fn a_kept_spans_threshold_only_rises() {
     let mut buffer = TraceBuffer::new(limits());
     buffer.add(Batch::from_request(request), Duration::ZERO);
     let mut due = buffer.drain();
-    let outcome =
-        super::decisions::apply(&mut due, &[TraceDecision::keep(0.5, "errors")], false).unwrap();
+    let outcome = super::decisions::apply(
+        &mut due,
+        &vec![TraceDecision::keep(0.5, "errors")].into(),
+        false,
+    )
+    .unwrap();
     assert_eq!(outcome.traces_kept, 1);
     let mut written: Vec<(String, String)> = due
         .batch

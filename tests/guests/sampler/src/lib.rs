@@ -1,11 +1,13 @@
-//! A test-only tail sampler (the `tail-sampler` world), to test the host's side of the contract:
+//! A test-only tail sampler (the SDK's `flat-tail-sampler` world), to test the host's side of
+//! the contract:
 //! a trace with an error span is kept with probability 1 (`errors`); of the others, those whose
 //! trace id ends in an even byte are kept with probability 0.5 (`default`), the rest dropped.
 //! Every span it sees gets `sampler.seen = true` (an edit). With `{"short": true}` it answers
 //! one decision too few.
 
 use spanwise_sdk::{
-    ConfigError, Level, ProcessError, Sampler, SpanBatch, TraceDecision, Value, parse_config,
+    ConfigError, Level, ProcessError, Sampler, SpanBatch, TraceDecisions, TraceRows, Value,
+    parse_config,
 };
 
 /// The config.
@@ -28,8 +30,8 @@ impl Sampler for TestSampler {
     fn decide<B: SpanBatch + ?Sized>(
         &mut self,
         batch: &mut B,
-        traces: &[Vec<u32>],
-    ) -> Result<Vec<TraceDecision>, ProcessError> {
+        traces: &TraceRows,
+    ) -> Result<TraceDecisions, ProcessError> {
         let status = batch.status_codes();
         let trace_ids = batch.trace_ids();
         let rows = batch.all_rows();
@@ -39,23 +41,22 @@ impl Sampler for TestSampler {
             &rows,
             &vec![Value::Bool(true); rows.len()],
         );
-        let mut decisions: Vec<TraceDecision> = traces
-            .iter()
-            .map(|rows| {
-                let Some(&first) = rows.first() else {
-                    return TraceDecision::drop("empty");
-                };
-                if rows.iter().any(|&row| status[row as usize] == 2) {
-                    TraceDecision::keep(1.0, "errors")
-                } else if trace_ids[first as usize * 16 + 15].is_multiple_of(2) {
-                    TraceDecision::keep(0.5, "default")
-                } else {
-                    TraceDecision::drop("default")
+        let mut decisions = TraceDecisions::with_capacity(traces.len());
+        for rows in traces.iter() {
+            match rows.first() {
+                None => decisions.drop("empty"),
+                Some(_) if rows.iter().any(|&row| status[row as usize] == 2) => {
+                    decisions.keep(1.0, "errors")
                 }
-            })
-            .collect();
+                Some(&first) if trace_ids[first as usize * 16 + 15].is_multiple_of(2) => {
+                    decisions.keep(0.5, "default")
+                }
+                Some(_) => decisions.drop("default"),
+            }
+        }
         if self.0.short {
-            decisions.pop();
+            decisions.probability.pop();
+            decisions.policy.pop();
         }
         Ok(decisions)
     }
