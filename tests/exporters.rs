@@ -218,7 +218,7 @@ async fn a_backend_down_for_a_while_gets_every_span_once_it_is_up() {
     assert_eq!(stats.get("spans_lost"), None);
     let received: usize = spanwise_tests::read_jsonl(&output)
         .iter()
-        .map(spanwise::exporter::span_count)
+        .map(spanwise_tests::span_count)
         .sum();
     assert_eq!(received, 15, "every span once");
 }
@@ -245,7 +245,7 @@ impl TraceService for ScriptedService {
             return Err(status);
         }
         self.0.accepted.fetch_add(
-            spanwise::exporter::span_count(request.get_ref()),
+            spanwise_tests::span_count(request.get_ref()),
             std::sync::atomic::Ordering::SeqCst,
         );
         Ok(tonic::Response::new(ExportTraceServiceResponse::default()))

@@ -18,6 +18,7 @@ use crate::{
     PLATFORM_REDACT_CONFIG, TAIL_SAMPLER_CONFIG, URL_CONFIG, Workload, http_batch,
     identifier_batch, trace_rows, workload_batch, workload_request,
 };
+use bytes::Bytes;
 use prost::Message;
 use spanwise::runtime::{Limits, PluginContext, PluginInstance, Runtime, RuntimeSettings};
 use spanwise_batch::Batch;
@@ -194,7 +195,7 @@ impl Setup {
             .into_iter()
             .map(|workload| {
                 let group = format!("pipeline_{workload}");
-                let bytes: Arc<[u8]> = workload_request(workload, 1000).encode_to_vec().into();
+                let bytes = Bytes::from(workload_request(workload, 1000).encode_to_vec());
                 let mut stages = [
                     self.instance("filter", PLATFORM_FILTER_CONFIG),
                     self.instance("redact", PLATFORM_REDACT_CONFIG),
@@ -208,7 +209,7 @@ impl Setup {
                     spans: 1000,
                     names: ("pass_through", "platform"),
                     first: timed_loop(move || {
-                        std::hint::black_box(decode(&input).into_request().encode_to_vec());
+                        std::hint::black_box(decode(&input).to_bytes());
                     }),
                     second: timed_loop(move || {
                         for _ in 0..passes {
@@ -216,7 +217,7 @@ impl Setup {
                             for stage in &mut stages {
                                 stage.process(&mut batch).expect("the stage succeeds");
                             }
-                            std::hint::black_box(batch.into_request().encode_to_vec());
+                            std::hint::black_box(batch.to_bytes());
                         }
                     }),
                 }
@@ -315,8 +316,9 @@ fn timed_loop(mut run: impl FnMut() + 'static) -> Side {
     })
 }
 
-fn decode(bytes: &[u8]) -> Batch {
-    Batch::from_request(spanwise_batch::decode_request(bytes).expect("a valid request"))
+/// Request bytes as the receivers take them.
+fn decode(bytes: &Bytes) -> Batch {
+    Batch::from_encoded(bytes.clone()).expect("a valid request")
 }
 
 /// How many times the second side of `group` runs per iteration: 8 for the group named by

@@ -2,7 +2,8 @@
 //! recursion limit (by prost, and by the receivers' faster decoder, which must agree with it),
 //! indexed into a batch, and encoded back. Nothing may panic, and what decoded must encode to
 //! bytes that decode to the same request (compared as bytes: a NaN double is a
-//! legal attribute value and never equal to itself).
+//! legal attribute value and never equal to itself). A batch kept in its wire form (what the
+//! receivers' scan takes) decodes to the same request and counts the same spans.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,6 +12,17 @@ use prost::Message;
 use spanwise_batch::Batch;
 
 fuzz_target!(|data: &[u8]| {
+    // A request the scan takes is kept in its wire form: it must decode as the fast path does.
+    if let Some(scanned) = spanwise_batch::decode::scan_request(data) {
+        let wire = Batch::from_encoded(bytes::Bytes::copy_from_slice(data)).expect("scanned");
+        assert_eq!(wire.len(), scanned.spans);
+        assert_eq!(
+            wire.resource_spans().len(),
+            scanned.resources,
+            "the scan counts the resources the decoder finds"
+        );
+        assert_eq!(wire.len(), Batch::from_request(wire.to_request()).len());
+    }
     // The receivers' decoder gives what prost gives: the same request, or an error.
     let fast = spanwise_batch::decode_request(data);
     let Ok(request) = ExportTraceServiceRequest::decode(data) else {

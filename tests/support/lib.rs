@@ -263,6 +263,18 @@ service:
         .expect("a valid config")
 }
 
+/// The spans of an export request.
+pub fn span_count(
+    request: &opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,
+) -> usize {
+    request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .map(|s| s.spans.len())
+        .sum()
+}
+
 /// Read an OTLP-JSON lines file written by the file exporter.
 pub fn read_jsonl(
     path: &Path,

@@ -1,13 +1,18 @@
-//! [`Batch`]: decoded OTLP spans with a row index, answering the columnar reads of the WIT
-//! `span-batch` resource.
+//! [`Batch`]: OTLP spans with a row index, answering the columnar reads of the WIT
+//! `span-batch` resource. A batch received as protobuf stays in its wire form until something
+//! reads or edits it ([`Decoded`]); one that nothing touches goes out as the bytes it came in as.
 
+use crate::decode::{decode_request, scan_request};
 use crate::journal::{Edit, Journal};
 use crate::keys::{DistinctKeys, RowKeys};
 use crate::value;
+use bytes::Bytes;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use spanwise_abi::{BoolColumn, DoubleColumn, IntColumn, Level, StrColumn, StrField, Value};
+use std::ops::{Deref, DerefMut};
+use std::sync::OnceLock;
 
 /// Where one span row lives inside the request: resource, scope and span index.
 #[derive(Debug, Clone, Copy)]
@@ -17,7 +22,7 @@ struct SpanRef {
     span: u32,
 }
 
-/// What [`Batch::apply`] did that the processor's counters report.
+/// What [`Decoded::apply`] did that the processor's counters report.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Applied {
     /// Attribute values replaced by their digests (`hash-attributes` edits).
@@ -26,36 +31,236 @@ pub struct Applied {
 
 /// A batch of spans owned by the host.
 ///
-/// The spans stay in their OTLP shape (resources holding scopes holding spans) so that encoding
-/// for export needs no regrouping; a row index numbers the spans `0..len()` in the order they
-/// were received. Every read is a column over the rows of one [`Level`].
+/// A batch made from request bytes ([`Batch::from_encoded`]) keeps them, checked by a scan
+/// that builds nothing, and decodes them the first time it is read or edited: every read and
+/// edit of [`Decoded`] is reached through `Batch` (it dereferences to it). Until an edit, the
+/// bytes stay valid ([`Batch::encoded`]), so a batch that passes through untouched is never
+/// decoded or encoded again. Batches in wire form append by concatenating their bytes (an
+/// export request is one repeated field, so two requests' bytes back to back are one request).
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
-    resource_spans: Vec<ResourceSpans>,
-    rows: Vec<SpanRef>,
+    decoded: OnceLock<Decoded>,
+    /// The request as received, while nothing has edited it.
+    wire: Option<Wire>,
+}
+
+/// A request's bytes, as a scan found them.
+#[derive(Debug, Clone)]
+struct Wire {
+    bytes: Bytes,
+    spans: usize,
+    resources: usize,
 }
 
 impl Batch {
     /// Take ownership of a decoded export request.
     pub fn from_request(request: ExportTraceServiceRequest) -> Self {
-        Self::from_resource_spans(request.resource_spans)
+        Self::from_decoded(Decoded::from_resource_spans(request.resource_spans))
     }
 
     /// Take ownership of decoded resource spans.
     pub fn from_resource_spans(resource_spans: Vec<ResourceSpans>) -> Self {
-        let mut batch = Self {
-            resource_spans,
-            rows: Vec::new(),
-        };
-        batch.reindex();
-        batch
+        Self::from_decoded(Decoded::from_resource_spans(resource_spans))
+    }
+
+    /// An export request in protobuf: kept as it is when the fast decoder takes it (checked now,
+    /// decoded when first read), else decoded at once as prost decodes it, or refused with
+    /// prost's error.
+    pub fn from_encoded(bytes: Bytes) -> Result<Self, prost::DecodeError> {
+        match scan_request(&bytes) {
+            Some(scanned) => Ok(Self {
+                decoded: OnceLock::new(),
+                wire: Some(Wire {
+                    bytes,
+                    spans: scanned.spans,
+                    resources: scanned.resources,
+                }),
+            }),
+            None => decode_request(&bytes).map(Self::from_request),
+        }
+    }
+
+    fn from_decoded(decoded: Decoded) -> Self {
+        Self {
+            decoded: OnceLock::from(decoded),
+            wire: None,
+        }
+    }
+
+    /// The request's bytes as received, while nothing has edited the batch since.
+    pub fn encoded(&self) -> Option<&Bytes> {
+        self.wire.as_ref().map(|wire| &wire.bytes)
+    }
+
+    /// The batch as an export request in protobuf: the bytes it came as while nothing edited
+    /// it (no copy), else its spans encoded now.
+    pub fn to_bytes(&self) -> Bytes {
+        if let Some(wire) = &self.wire {
+            return wire.bytes.clone();
+        }
+        let spans = &self.decoded().resource_spans;
+        let len: usize = spans
+            .iter()
+            .map(|rs| prost::encoding::message::encoded_len(1, rs))
+            .sum();
+        let mut out = Vec::with_capacity(len);
+        for rs in spans {
+            prost::encoding::message::encode(1, rs, &mut out);
+        }
+        out.into()
+    }
+
+    /// Whether the batch is still in its wire form, not decoded yet.
+    pub fn is_wire_only(&self) -> bool {
+        self.wire.is_some() && self.decoded.get().is_none()
+    }
+
+    /// The decoded spans, decoded now if they are not yet.
+    pub fn decoded(&self) -> &Decoded {
+        self.decoded.get_or_init(|| match &self.wire {
+            Some(wire) => Decoded::from_resource_spans(
+                decode_request(&wire.bytes)
+                    .expect("the scan takes only what the fast decoder decodes")
+                    .resource_spans,
+            ),
+            None => Decoded::default(),
+        })
+    }
+
+    /// The decoded spans, to edit: the wire form no longer holds once they may change.
+    pub fn decoded_mut(&mut self) -> &mut Decoded {
+        self.decoded();
+        self.wire = None;
+        self.decoded.get_mut().expect("decoded just now")
+    }
+
+    fn into_decoded(mut self) -> Decoded {
+        self.decoded();
+        self.decoded.take().expect("decoded just now")
     }
 
     /// Give the spans back as an export request.
     pub fn into_request(self) -> ExportTraceServiceRequest {
         ExportTraceServiceRequest {
-            resource_spans: self.resource_spans,
+            resource_spans: self.into_decoded().resource_spans,
         }
+    }
+
+    /// The number of spans.
+    pub fn len(&self) -> usize {
+        match (&self.wire, self.decoded.get()) {
+            (Some(wire), _) => wire.spans,
+            (None, Some(decoded)) => decoded.len(),
+            (None, None) => 0,
+        }
+    }
+
+    /// Whether the batch holds no span.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The number of resource spans (resources, as sent: one may repeat).
+    pub fn resource_count(&self) -> usize {
+        match &self.wire {
+            Some(wire) => wire.resources,
+            None => self.decoded().resource_spans.len(),
+        }
+    }
+
+    /// Move every span of `other` to the end of this batch. Two batches in wire form stay in
+    /// wire form (their bytes one after the other).
+    pub fn append(&mut self, other: Batch) {
+        if other.wire.is_none() && other.decoded.get().is_none() {
+            return;
+        }
+        if self.wire.is_none() && self.decoded.get().is_none() {
+            *self = other;
+            return;
+        }
+        if let (Some(mine), Some(theirs)) = (&self.wire, &other.wire) {
+            let mut bytes = Vec::with_capacity(mine.bytes.len() + theirs.bytes.len());
+            bytes.extend_from_slice(&mine.bytes);
+            bytes.extend_from_slice(&theirs.bytes);
+            let wire = Wire {
+                bytes: bytes.into(),
+                spans: mine.spans + theirs.spans,
+                resources: mine.resources + theirs.resources,
+            };
+            *self = Self {
+                decoded: OnceLock::new(),
+                wire: Some(wire),
+            };
+            return;
+        }
+        let other = other.into_decoded();
+        self.decoded_mut().append(other);
+    }
+
+    /// Split off the spans from row `at` onwards into a new batch, keeping rows `0..at` here.
+    ///
+    /// Spans are moved, not copied; only the resource and scope that the split cuts through are
+    /// cloned (their attributes, not their spans). The cost is linear in the rows that move.
+    pub fn split_off(&mut self, at: usize) -> Batch {
+        if at >= self.len() {
+            return Batch::default();
+        }
+        if at == 0 {
+            return std::mem::take(self);
+        }
+        Batch::from_decoded(self.decoded_mut().split_off(at))
+    }
+
+    /// Cut the batch into batches of at most `size` spans, in order (`size` 0 means one
+    /// batch). Linear in the batch: each split moves only the spans of the last chunk.
+    pub fn into_chunks(mut self, size: usize) -> Vec<Batch> {
+        if size == 0 || self.len() <= size {
+            return vec![self];
+        }
+        let mut chunks = Vec::with_capacity(self.len().div_ceil(size));
+        while self.len() > size {
+            let start = (self.len() - 1) / size * size;
+            chunks.push(self.split_off(start));
+        }
+        chunks.push(self);
+        chunks.reverse();
+        chunks
+    }
+}
+
+impl Deref for Batch {
+    type Target = Decoded;
+
+    fn deref(&self) -> &Decoded {
+        self.decoded()
+    }
+}
+
+impl DerefMut for Batch {
+    fn deref_mut(&mut self) -> &mut Decoded {
+        self.decoded_mut()
+    }
+}
+
+/// Decoded spans: the OTLP tree and its row index.
+///
+/// The spans stay in their OTLP shape (resources holding scopes holding spans) so that encoding
+/// for export needs no regrouping; a row index numbers the spans `0..len()` in the order they
+/// were received. Every read is a column over the rows of one [`Level`].
+#[derive(Debug, Clone, Default)]
+pub struct Decoded {
+    resource_spans: Vec<ResourceSpans>,
+    rows: Vec<SpanRef>,
+}
+
+impl Decoded {
+    fn from_resource_spans(resource_spans: Vec<ResourceSpans>) -> Self {
+        let mut decoded = Self {
+            resource_spans,
+            rows: Vec::new(),
+        };
+        decoded.reindex();
+        decoded
     }
 
     /// The spans as an export request, without giving up ownership.
@@ -80,8 +285,7 @@ impl Batch {
         self.rows.is_empty()
     }
 
-    /// Move every span of `other` to the end of this batch.
-    pub fn append(&mut self, other: Batch) {
+    fn append(&mut self, other: Decoded) {
         let offset = self.resource_spans.len() as u32;
         self.rows.extend(other.rows.iter().map(|at| SpanRef {
             resource: at.resource + offset,
@@ -90,17 +294,8 @@ impl Batch {
         self.resource_spans.extend(other.resource_spans);
     }
 
-    /// Split off the spans from row `at` onwards into a new batch, keeping rows `0..at` here.
-    ///
-    /// Spans are moved, not copied; only the resource and scope that the split cuts through are
-    /// cloned (their attributes, not their spans). The cost is linear in the rows that move.
-    pub fn split_off(&mut self, at: usize) -> Batch {
-        if at >= self.len() {
-            return Batch::default();
-        }
-        if at == 0 {
-            return std::mem::take(self);
-        }
+    /// The spans from row `at` (in `1..len()`) onwards, moved out.
+    fn split_off(&mut self, at: usize) -> Decoded {
         let SpanRef {
             resource: r,
             scope: s,
@@ -135,23 +330,7 @@ impl Batch {
         }
         // Rows before `at` point at resources, scopes and spans that did not move.
         self.rows.truncate(at);
-        Batch::from_resource_spans(tail_resources)
-    }
-
-    /// Cut the batch into batches of at most `size` spans, in order (`size` 0 means one
-    /// batch). Linear in the batch: each split moves only the spans of the last chunk.
-    pub fn into_chunks(mut self, size: usize) -> Vec<Batch> {
-        if size == 0 || self.len() <= size {
-            return vec![self];
-        }
-        let mut chunks = Vec::with_capacity(self.len().div_ceil(size));
-        while self.len() > size {
-            let start = (self.len() - 1) / size * size;
-            chunks.push(self.split_off(start));
-        }
-        chunks.push(self);
-        chunks.reverse();
-        chunks
+        Decoded::from_resource_spans(tail_resources)
     }
 
     fn reindex(&mut self) {
@@ -714,7 +893,7 @@ impl Batch {
 
 /// The `(span row, index within the span)` of every event or link row, computed once per apply.
 fn nested_rows<'a>(
-    batch: &Batch,
+    batch: &Decoded,
     cache: &'a mut Option<Vec<(u32, u32)>>,
     count: impl Fn(&Span) -> usize,
 ) -> &'a [(u32, u32)] {
@@ -748,7 +927,7 @@ fn push_fixed(out: &mut Vec<u8>, id: &[u8], len: usize) {
     out.extend(std::iter::repeat_n(0, len - take));
 }
 
-/// The scalar columns of `spanwise-abi`, as [`Batch::scalar_column`] fills them.
+/// The scalar columns of `spanwise-abi`, as `Decoded::scalar_column` fills them.
 trait ScalarColumn<T> {
     fn with_rows(rows: usize) -> Self;
     fn push_value(&mut self, value: Option<T>);

@@ -23,6 +23,9 @@ use opentelemetry_proto::tonic::trace::v1::span::{Event, Link};
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 use prost::Message;
 
+mod scan;
+pub use scan::{Scanned, scan_request};
+
 /// How deeply arrays and maps may nest in one attribute value here. prost allows 100 nested
 /// messages in all, and a map level is three (value, list, pair): deeper values go to prost,
 /// which then accepts or refuses them itself.

@@ -50,7 +50,7 @@ pub fn sha256_bytes(values: &BytesColumn) -> Vec<u8> {
 }
 
 /// Digests attribute values in place, as the OpenTelemetry Collector's `hash` action does, with
-/// SHA-256 or (given a key) HMAC-SHA256. What [`crate::Batch::apply`] runs for a
+/// SHA-256 or (given a key) HMAC-SHA256. What [`crate::Decoded::apply`] runs for a
 /// `hash-attribute` edit.
 pub struct ValueHasher {
     hmac: Option<Hmac<Sha256>>,

@@ -1,11 +1,11 @@
 //! [`Journal`]: the edits a processor records during one call, checked in full as they are
-//! recorded and applied all at once by [`crate::Batch::apply`].
+//! recorded and applied all at once by [`crate::Decoded::apply`].
 //!
 //! "In full" means that nothing is left for `apply` to check or decode: rows are in range,
 //! fields writable, columns well formed, and `Complex` values are decoded into OTLP `AnyValue`s
 //! here, so a value that does not decode fails the edit, not the apply.
 
-use crate::Batch;
+use crate::Decoded;
 use crate::value;
 use opentelemetry_proto::tonic::common::v1::AnyValue;
 use spanwise_abi::{Level, StrColumn, StrField, Value};
@@ -78,7 +78,7 @@ pub enum Edit {
     },
 }
 
-/// Key material an edit carries from the host's key store to [`crate::Batch::apply`]. Its
+/// Key material an edit carries from the host's key store to [`crate::Decoded::apply`]. Its
 /// `Debug` form does not show the bytes, so a logged journal cannot leak it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(pub Vec<u8>);
@@ -151,7 +151,7 @@ pub struct Journal {
 
 impl Journal {
     /// An empty journal for edits of `batch`, refusing edits beyond `cap` bytes in all.
-    pub fn new(batch: &Batch, cap: usize) -> Self {
+    pub fn new(batch: &Decoded, cap: usize) -> Self {
         Self {
             edits: Vec::new(),
             spans: batch.len(),
@@ -181,7 +181,7 @@ impl Journal {
         self.edits
     }
 
-    pub(crate) fn check_shape(&self, batch: &Batch) -> Result<(), EditError> {
+    pub(crate) fn check_shape(&self, batch: &Decoded) -> Result<(), EditError> {
         if self.edits.is_empty() {
             return Ok(());
         }

@@ -2,7 +2,7 @@
 //!
 //! [`Batch`] holds decoded OTLP spans and answers columnar reads. A processor call gets a
 //! [`LentBatch`]: the batch as it was when the call began, plus a [`Journal`] that checks every
-//! edit in full as it is recorded. [`Batch::apply`] then applies the journal all at once, and
+//! edit in full as it is recorded. [`Decoded::apply`] then applies the journal all at once, and
 //! cannot fail half-way. [`decode_request`] decodes what receivers take, faster than prost and
 //! to the same result. The boundary types themselves live in `spanwise-abi`.
 
@@ -17,7 +17,7 @@ mod lent;
 mod tests;
 mod value;
 
-pub use batch::{Applied, Batch};
+pub use batch::{Applied, Batch, Decoded};
 pub use builder::{BatchBuilder, kv};
 pub use decode::decode_request;
 pub use journal::{Edit, EditError, Journal, Secret};

@@ -602,3 +602,88 @@ fn dropped_events_go_after_every_other_edit_and_their_spans_stay() {
     );
     assert_eq!(batch.event_spans(), [0]);
 }
+
+/// `sample()` as request bytes, kept in wire form.
+fn wire_sample() -> (Batch, bytes::Bytes) {
+    let bytes = bytes::Bytes::from(sample().into_request().encode_to_vec());
+    let batch = Batch::from_encoded(bytes.clone()).expect("a request the scan takes");
+    (batch, bytes)
+}
+
+#[test]
+fn a_batch_from_bytes_stays_in_wire_form_until_it_is_edited() {
+    let (mut batch, bytes) = wire_sample();
+    assert!(batch.is_wire_only());
+    assert_eq!((batch.len(), batch.resource_count()), (3, 2));
+    assert_eq!(batch.encoded(), Some(&bytes));
+    // A read decodes, and the bytes still stand for the batch.
+    assert_eq!(batch.trace_ids().len(), 48);
+    assert!(!batch.is_wire_only());
+    assert_eq!(batch.encoded(), Some(&bytes));
+    assert_eq!(batch.to_request(), sample().into_request());
+    // An edit leaves only the decoded form.
+    let mut journal = Journal::new(&batch, usize::MAX);
+    journal.drop_spans(vec![0]).unwrap();
+    batch.apply(journal).unwrap();
+    assert_eq!(batch.encoded(), None);
+    assert_eq!(batch.len(), 2);
+    assert_eq!(batch.resource_count(), 2);
+    assert_eq!(batch.to_bytes(), batch.to_request().encode_to_vec());
+    assert_eq!(
+        wire_sample().0.to_bytes(),
+        bytes,
+        "no edit: the bytes as they came"
+    );
+}
+
+#[test]
+fn batches_in_wire_form_append_as_bytes_and_others_decode() {
+    let (mut both, bytes) = wire_sample();
+    let (other, _) = wire_sample();
+    both.append(other);
+    assert!(both.is_wire_only());
+    assert_eq!((both.len(), both.resource_count()), (6, 4));
+    assert_eq!(both.encoded().map(|b| b.len()), Some(2 * bytes.len()));
+    let mut expected = sample();
+    expected.append(sample());
+    assert_eq!(both.to_request(), expected.to_request());
+
+    let (mut mixed, _) = wire_sample();
+    mixed.append(sample());
+    assert_eq!(mixed.encoded(), None);
+    assert_eq!(mixed.to_request(), expected.to_request());
+    let mut empty = Batch::default();
+    empty.append(wire_sample().0);
+    assert!(
+        empty.is_wire_only(),
+        "appended to nothing, it is the other batch"
+    );
+    empty.append(Batch::default());
+    assert_eq!(empty.len(), 3);
+}
+
+#[test]
+fn a_wire_batch_splits_and_chunks_as_a_decoded_one() {
+    let (batch, _) = wire_sample();
+    let kept = batch.clone().into_chunks(3);
+    assert!(kept[0].is_wire_only(), "one chunk: nothing to cut");
+    let chunks = batch.into_chunks(2);
+    let decoded = sample().into_chunks(2);
+    assert_eq!(chunks.len(), decoded.len());
+    for (a, b) in chunks.iter().zip(&decoded) {
+        assert_eq!(a.to_request(), b.to_request());
+    }
+}
+
+#[test]
+fn bytes_the_scan_leaves_are_decoded_at_once_or_refused() {
+    // An unknown field (2, a varint), which prost skips: the fast path leaves it to prost.
+    let mut bytes = sample().into_request().encode_to_vec();
+    bytes.extend_from_slice(&[0x10, 0x01]);
+    let decoded = Batch::from_encoded(bytes.into()).unwrap();
+    assert!(!decoded.is_wire_only());
+    assert_eq!(decoded.encoded(), None);
+    assert_eq!(decoded.to_request(), sample().into_request());
+    let refused = Batch::from_encoded(bytes::Bytes::from_static(&[0x0a, 0x05, 0x01]));
+    assert!(refused.is_err());
+}

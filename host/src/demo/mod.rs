@@ -147,7 +147,9 @@ fn read_first_request(output: &Path) -> anyhow::Result<spanwise_batch::Batch> {
 fn count_spans(output: &Path) -> anyhow::Result<usize> {
     Ok(read_lines(output)?
         .iter()
-        .map(crate::exporter::span_count)
+        .flat_map(|request| &request.resource_spans)
+        .flat_map(|r| &r.scope_spans)
+        .map(|s| s.spans.len())
         .sum())
 }
 

@@ -2,8 +2,8 @@
 
 use super::{BoxFuture, ExportError, Exporter, span_count};
 use crate::config::Verbosity;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
+use spanwise_batch::Batch;
 use std::io::Write;
 
 /// Writes a summary of every batch to stderr.
@@ -22,17 +22,17 @@ impl DebugExporter {
     }
 
     /// The text written for `request`.
-    pub fn render(&self, request: &ExportTraceServiceRequest) -> String {
+    pub fn render(&self, request: &Batch) -> String {
         let mut out = format!(
             "{}: {} spans from {} resources\n",
             self.id,
             span_count(request),
-            request.resource_spans.len()
+            request.resource_count()
         );
         if self.verbosity == Verbosity::Basic {
             return out;
         }
-        for resource in &request.resource_spans {
+        for resource in request.resource_spans() {
             for span in resource.scope_spans.iter().flat_map(|s| &s.spans) {
                 let status = span.status.as_ref().map_or(0, |s| s.code);
                 let millis = span
@@ -73,10 +73,7 @@ impl Exporter for DebugExporter {
         &self.id
     }
 
-    fn export<'a>(
-        &'a self,
-        request: &'a ExportTraceServiceRequest,
-    ) -> BoxFuture<'a, Result<(), ExportError>> {
+    fn export<'a>(&'a self, request: &'a Batch) -> BoxFuture<'a, Result<(), ExportError>> {
         Box::pin(async move {
             let text = self.render(request);
             // A closed stderr must not fail the pipeline.
@@ -96,8 +93,7 @@ mod tests {
         let request = BatchBuilder::new()
             .span("GET /health", vec![kv("http.route", "/health")])
             .status(2, "down")
-            .build()
-            .into_request();
+            .build();
         let basic = DebugExporter::new("debug", Verbosity::Basic).render(&request);
         assert_eq!(basic, "debug: 1 spans from 1 resources\n");
         let normal = DebugExporter::new("debug", Verbosity::Normal).render(&request);

@@ -1,10 +1,10 @@
-//! The `file` exporter: one OTLP-JSON `ExportTraceServiceRequest` per line, appended and flushed
+//! The `file` exporter: one OTLP-JSON `Batch` per line, appended and flushed
 //! per batch, as the collector's file exporter writes. Like protobuf's JSON mapping, fields at
 //! their default value (empty strings and lists, zeros, absent messages) are left out, except
 //! inside attribute values, where an empty string or a `false` is the value itself.
 
 use super::{BoxFuture, ExportError, Exporter};
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use spanwise_batch::Batch;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -36,8 +36,8 @@ impl FileExporter {
         })
     }
 
-    fn write(&self, request: &ExportTraceServiceRequest) -> std::io::Result<()> {
-        let mut json = serde_json::to_value(request)?;
+    fn write(&self, request: &Batch) -> std::io::Result<()> {
+        let mut json = serde_json::to_value(request.to_request())?;
         compact(&mut json);
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
         serde_json::to_writer(&mut *file, &json)?;
@@ -77,10 +77,7 @@ impl Exporter for FileExporter {
         &self.id
     }
 
-    fn export<'a>(
-        &'a self,
-        request: &'a ExportTraceServiceRequest,
-    ) -> BoxFuture<'a, Result<(), ExportError>> {
+    fn export<'a>(&'a self, request: &'a Batch) -> BoxFuture<'a, Result<(), ExportError>> {
         Box::pin(async move {
             self.write(request).map_err(|e| ExportError::Destination {
                 exporter: self.id.clone(),
@@ -113,8 +110,7 @@ mod tests {
                 "GET",
                 vec![kv("empty", ""), kv("no", false), kv("zero", 0i64)],
             )
-            .build()
-            .into_request();
+            .build();
         let dir = std::env::temp_dir().join(format!("spanwise-file-{}", std::process::id()));
         let path = dir.join("out.jsonl");
         let exporter = FileExporter::new("file", &path).unwrap();
@@ -133,7 +129,8 @@ mod tests {
             line.contains(r#"{"key":"no","value":{"boolValue":false}}"#),
             "{line}"
         );
-        let back: ExportTraceServiceRequest = serde_json::from_str(line.trim()).unwrap();
-        assert_eq!(back, request);
+        let back: opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest =
+            serde_json::from_str(line.trim()).unwrap();
+        assert_eq!(back, request.to_request());
     }
 }

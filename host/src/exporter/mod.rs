@@ -17,7 +17,7 @@ pub use queue::Delivery;
 pub use retry::Retry;
 
 use crate::config::{ExporterConfig, QueueConfig, RetryConfig};
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use spanwise_batch::Batch;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -59,17 +59,11 @@ pub trait Exporter: Send + Sync {
     fn id(&self) -> &str;
 
     /// Send one request.
-    fn export<'a>(
-        &'a self,
-        request: &'a ExportTraceServiceRequest,
-    ) -> BoxFuture<'a, Result<(), ExportError>>;
+    fn export<'a>(&'a self, request: &'a Batch) -> BoxFuture<'a, Result<(), ExportError>>;
 
     /// Send one request the caller shares with other exporters (a queue keeps it without a
     /// copy).
-    fn export_shared(
-        &self,
-        request: Arc<ExportTraceServiceRequest>,
-    ) -> BoxFuture<'_, Result<(), ExportError>> {
+    fn export_shared(&self, request: Arc<Batch>) -> BoxFuture<'_, Result<(), ExportError>> {
         Box::pin(async move { self.export(&request).await })
     }
 
@@ -145,10 +139,7 @@ impl Exporter for Counted {
         self.inner.id()
     }
 
-    fn export<'a>(
-        &'a self,
-        request: &'a ExportTraceServiceRequest,
-    ) -> BoxFuture<'a, Result<(), ExportError>> {
+    fn export<'a>(&'a self, request: &'a Batch) -> BoxFuture<'a, Result<(), ExportError>> {
         Box::pin(async move {
             let result = self.inner.export(request).await;
             let spans = span_count(request) as u64;
@@ -171,12 +162,7 @@ impl Exporter for Counted {
     }
 }
 
-/// Count the spans of a request.
-pub fn span_count(request: &ExportTraceServiceRequest) -> usize {
-    request
-        .resource_spans
-        .iter()
-        .flat_map(|r| &r.scope_spans)
-        .map(|s| s.spans.len())
-        .sum()
+/// Count the spans of a batch (without decoding one in wire form).
+pub fn span_count(batch: &Batch) -> usize {
+    batch.len()
 }

@@ -3,17 +3,25 @@
 
 use super::{BoxFuture, ExportError, Exporter, Retry};
 use crate::config::{Compression, OtlpExporterConfig};
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+use bytes::{Buf, BufMut, Bytes};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+use prost::Message;
+use spanwise_batch::Batch;
 use std::time::Duration;
-use tonic::codec::CompressionEncoding;
+use tonic::client::Grpc;
+use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
 
-/// Sends batches with the OTLP/gRPC `Export` call.
+/// The OTLP/gRPC `Export` method.
+const EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+/// Sends batches with the OTLP/gRPC `Export` call. The request goes out as the batch's
+/// protobuf bytes ([`Batch::to_bytes`]): a batch no processor edited is sent as it came, with
+/// no decoding or encoding.
 pub struct OtlpGrpcExporter {
     id: String,
-    client: TraceServiceClient<Channel>,
+    client: Grpc<Channel>,
     timeout: Duration,
     metadata: MetadataMap,
 }
@@ -28,7 +36,7 @@ impl OtlpGrpcExporter {
             .map_err(|e| format!("endpoint: {uri:?} is not a valid URI: {e}"))?
             .connect_timeout(config.timeout)
             .connect_with_connector_lazy(connector);
-        let mut client = TraceServiceClient::new(channel);
+        let mut client = Grpc::new(channel);
         if config.compression == Compression::Gzip {
             client = client.send_compressed(CompressionEncoding::Gzip);
         }
@@ -68,21 +76,34 @@ impl Exporter for OtlpGrpcExporter {
         &self.id
     }
 
-    fn export<'a>(
-        &'a self,
-        request: &'a ExportTraceServiceRequest,
-    ) -> BoxFuture<'a, Result<(), ExportError>> {
+    fn export<'a>(&'a self, request: &'a Batch) -> BoxFuture<'a, Result<(), ExportError>> {
         Box::pin(async move {
             let fail = |reason: String, retry: Retry| ExportError::Destination {
                 exporter: self.id.clone(),
                 reason,
                 retry,
             };
-            let mut call = tonic::Request::new(request.clone());
+            let mut call = tonic::Request::new(request.to_bytes());
             *call.metadata_mut() = self.metadata.clone();
             call.set_timeout(self.timeout);
+            call.extensions_mut().insert(tonic::GrpcMethod::new(
+                "opentelemetry.proto.collector.trace.v1.TraceService",
+                "Export",
+            ));
             let mut client = self.client.clone();
-            let response = tokio::time::timeout(self.timeout, client.export(call))
+            let send = async move {
+                client.ready().await.map_err(|e| {
+                    tonic::Status::unavailable(format!("the channel is not ready: {e}"))
+                })?;
+                client
+                    .unary(
+                        call,
+                        http::uri::PathAndQuery::from_static(EXPORT),
+                        ExportCodec,
+                    )
+                    .await
+            };
+            let response = tokio::time::timeout(self.timeout, send)
                 .await
                 .map_err(|_| {
                     fail(
@@ -103,6 +124,47 @@ impl Exporter for OtlpGrpcExporter {
             }
             Ok(())
         })
+    }
+}
+
+/// Sends a request's protobuf bytes as they are, and decodes the response.
+#[derive(Debug, Clone, Copy, Default)]
+struct ExportCodec;
+
+impl Codec for ExportCodec {
+    type Encode = Bytes;
+    type Decode = ExportTraceServiceResponse;
+    type Encoder = ExportCodec;
+    type Decoder = ExportCodec;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        ExportCodec
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        ExportCodec
+    }
+}
+
+impl Encoder for ExportCodec {
+    type Item = Bytes;
+    type Error = tonic::Status;
+
+    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
+        dst.put(item);
+        Ok(())
+    }
+}
+
+impl Decoder for ExportCodec {
+    type Item = ExportTraceServiceResponse;
+    type Error = tonic::Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Self::Item>, tonic::Status> {
+        let bytes = src.copy_to_bytes(src.remaining());
+        ExportTraceServiceResponse::decode(bytes)
+            .map(Some)
+            .map_err(|e| tonic::Status::internal(format!("malformed response: {e}")))
     }
 }
 

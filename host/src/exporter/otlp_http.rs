@@ -9,8 +9,7 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use prost::Message;
+use spanwise_batch::Batch;
 use std::io::Write;
 use std::time::Duration;
 
@@ -65,17 +64,21 @@ impl OtlpHttpExporter {
         })
     }
 
-    fn body(&self, request: &ExportTraceServiceRequest) -> Result<Vec<u8>, String> {
+    /// The request body: protobuf as the batch's bytes (those it came as, while unedited), or
+    /// JSON; gzipped if configured.
+    fn body(&self, request: &Batch) -> Result<Bytes, String> {
         let body = match self.encoding {
-            Encoding::Proto => request.encode_to_vec(),
-            Encoding::Json => serde_json::to_vec(request).map_err(|e| e.to_string())?,
+            Encoding::Proto => request.to_bytes(),
+            Encoding::Json => serde_json::to_vec(&request.to_request())
+                .map_err(|e| e.to_string())?
+                .into(),
         };
         match self.compression {
             Compression::None => Ok(body),
             Compression::Gzip => {
                 let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
                 gz.write_all(&body).map_err(|e| e.to_string())?;
-                gz.finish().map_err(|e| e.to_string())
+                gz.finish().map(Bytes::from).map_err(|e| e.to_string())
             }
         }
     }
@@ -86,10 +89,7 @@ impl Exporter for OtlpHttpExporter {
         &self.id
     }
 
-    fn export<'a>(
-        &'a self,
-        request: &'a ExportTraceServiceRequest,
-    ) -> BoxFuture<'a, Result<(), ExportError>> {
+    fn export<'a>(&'a self, request: &'a Batch) -> BoxFuture<'a, Result<(), ExportError>> {
         Box::pin(async move {
             let fail = |reason: String, retry: Retry| ExportError::Destination {
                 exporter: self.id.clone(),
@@ -111,7 +111,7 @@ impl Exporter for OtlpHttpExporter {
                 builder = builder.header(name, value);
             }
             let http_request = builder
-                .body(Full::new(Bytes::from(body)))
+                .body(Full::new(body))
                 .map_err(|e| fail(e.to_string(), Retry::Never))?;
             let later = Retry::Later { after: None };
             let response = tokio::time::timeout(self.timeout, self.client.request(http_request))

@@ -4,13 +4,12 @@
 //! files left are sent again at start, oldest first.
 //!
 //! A file is `SWQ1`, the payload's length and its xxh3 hash (both u64, little-endian), then the
-//! payload: the `ExportTraceServiceRequest` in protobuf. It is written as `N.tmp`, synced and
+//! payload: the `Batch` in protobuf. It is written as `N.tmp`, synced and
 //! renamed to `N.batch`, so a file that is there whole was acknowledged and a `.tmp` one was
 //! not (it is deleted). A `.batch` file that does not check out (a torn disk, a bad copy) is
 //! moved to `corrupt/` and reported; the rest are replayed.
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use prost::Message;
+use spanwise_batch::Batch;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,7 +28,7 @@ pub struct Store {
 #[derive(Debug, Default)]
 pub struct Found {
     /// Batches to send again, oldest first, with their sequence numbers.
-    pub batches: Vec<(u64, ExportTraceServiceRequest)>,
+    pub batches: Vec<(u64, Batch)>,
     /// Files set aside in `corrupt/`, with why.
     pub corrupt: Vec<(PathBuf, String)>,
 }
@@ -86,9 +85,9 @@ impl Store {
     }
 
     /// Write `request` durably; its sequence number. Blocking (it syncs the file).
-    pub fn put(&self, request: &ExportTraceServiceRequest) -> std::io::Result<u64> {
+    pub fn put(&self, request: &Batch) -> std::io::Result<u64> {
         let seq = self.next.fetch_add(1, Ordering::Relaxed);
-        let payload = request.encode_to_vec();
+        let payload = request.to_bytes();
         let tmp = self.dir.join(format!("{seq:020}.tmp"));
         let mut file = std::fs::File::create(&tmp)?;
         let mut header = Vec::with_capacity(HEADER);
@@ -117,8 +116,9 @@ impl Store {
     }
 }
 
-fn read(path: &Path) -> Result<ExportTraceServiceRequest, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+fn read(path: &Path) -> Result<Batch, String> {
+    let bytes =
+        bytes::Bytes::from(std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?);
     if bytes.len() < HEADER || &bytes[..4] != MAGIC {
         return Err("not a spanwise queue file".into());
     }
@@ -134,7 +134,7 @@ fn read(path: &Path) -> Result<ExportTraceServiceRequest, String> {
     if xxhash_rust::xxh3::xxh3_64(payload) != hash {
         return Err("the checksum does not match".into());
     }
-    spanwise_batch::decode_request(payload).map_err(|e| format!("not an OTLP request: {e}"))
+    Batch::from_encoded(bytes.slice(HEADER..)).map_err(|e| format!("not an OTLP request: {e}"))
 }
 
 fn create_private(dir: &Path) -> std::io::Result<()> {
@@ -150,19 +150,17 @@ mod tests {
     use super::*;
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 
-    fn request(name: &str) -> ExportTraceServiceRequest {
-        ExportTraceServiceRequest {
-            resource_spans: vec![ResourceSpans {
-                scope_spans: vec![ScopeSpans {
-                    spans: vec![Span {
-                        name: name.into(),
-                        ..Default::default()
-                    }],
+    fn request(name: &str) -> Batch {
+        Batch::from_resource_spans(vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans: vec![Span {
+                    name: name.into(),
                     ..Default::default()
                 }],
                 ..Default::default()
             }],
-        }
+            ..Default::default()
+        }])
     }
 
     #[test]
@@ -183,7 +181,7 @@ mod tests {
             .map(|(seq, r)| {
                 (
                     *seq,
-                    r.resource_spans[0].scope_spans[0].spans[0].name.clone(),
+                    r.resource_spans()[0].scope_spans[0].spans[0].name.clone(),
                 )
             })
             .collect();

@@ -12,12 +12,12 @@ use super::retry::{self, Retry};
 use super::{BoxFuture, ExportError, Exporter, span_count};
 use crate::config::{QueueConfig, RetryConfig};
 use crate::telemetry::Counters;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use spanwise_batch::Batch;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-type Request = Arc<ExportTraceServiceRequest>;
+type Request = Arc<Batch>;
 
 /// A queued batch, with its file's sequence number in a persistent queue.
 struct Item {
@@ -114,7 +114,7 @@ impl Delivery {
 /// Put the batches found in storage into the queue, oldest first, waiting for room; what a
 /// shutdown interrupts stays in storage for the next start.
 async fn replay(
-    batches: Vec<(u64, ExportTraceServiceRequest)>,
+    batches: Vec<(u64, Batch)>,
     sender: mpsc::Sender<Item>,
     mut stopping: watch::Receiver<bool>,
     stats: Arc<Counters>,
@@ -152,7 +152,7 @@ enum Outcome {
 /// outlives a shutdown.
 async fn deliver(
     inner: &dyn Exporter,
-    request: &ExportTraceServiceRequest,
+    request: &Batch,
     retry: &RetryConfig,
     stopping: &mut watch::Receiver<bool>,
     stats: &Counters,
@@ -241,17 +241,11 @@ impl Exporter for Delivery {
         &self.id
     }
 
-    fn export<'a>(
-        &'a self,
-        request: &'a ExportTraceServiceRequest,
-    ) -> BoxFuture<'a, Result<(), ExportError>> {
+    fn export<'a>(&'a self, request: &'a Batch) -> BoxFuture<'a, Result<(), ExportError>> {
         self.export_shared(Arc::new(request.clone()))
     }
 
-    fn export_shared(
-        &self,
-        request: Arc<ExportTraceServiceRequest>,
-    ) -> BoxFuture<'_, Result<(), ExportError>> {
+    fn export_shared(&self, request: Arc<Batch>) -> BoxFuture<'_, Result<(), ExportError>> {
         Box::pin(async move {
             if !self.queued {
                 let mut stopping = self.stopping.subscribe();

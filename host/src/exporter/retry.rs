@@ -7,7 +7,7 @@
 use super::{ExportError, Exporter};
 use crate::config::RetryConfig;
 use crate::telemetry::Counters;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use spanwise_batch::Batch;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -81,7 +81,7 @@ pub struct Sent {
 /// counted in `stats` as it begins (`attempts`, and `retries` for all but the first).
 pub async fn send(
     exporter: &dyn Exporter,
-    request: &ExportTraceServiceRequest,
+    request: &Batch,
     settings: &RetryConfig,
     stopping: &mut watch::Receiver<bool>,
     stats: &Counters,

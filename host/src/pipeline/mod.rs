@@ -363,7 +363,8 @@ pub(crate) async fn run(chain: &Chain, mut batch: Batch) -> Result<Report, Consu
 }
 
 async fn export(chain: &Chain, batch: Batch) -> Result<(), ExportError> {
-    let request = std::sync::Arc::new(batch.into_request());
+    // Shared by every exporter as it is: one in wire form is sent as the bytes it came as.
+    let request = std::sync::Arc::new(batch);
     let results = futures_util::future::join_all(
         chain
             .exporters

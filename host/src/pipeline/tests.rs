@@ -4,7 +4,6 @@
 use super::{Batcher, Chain, Pipeline, Stage};
 use crate::config::BatchConfig;
 use crate::exporter::{BoxFuture, ExportError, Exporter, span_count};
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use spanwise_batch::{Batch, BatchBuilder};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,10 +17,7 @@ impl Exporter for Recorder {
     fn id(&self) -> &str {
         "recorder"
     }
-    fn export<'a>(
-        &'a self,
-        request: &'a ExportTraceServiceRequest,
-    ) -> BoxFuture<'a, Result<(), ExportError>> {
+    fn export<'a>(&'a self, request: &'a Batch) -> BoxFuture<'a, Result<(), ExportError>> {
         Box::pin(async move {
             self.sizes.lock().unwrap().push(span_count(request));
             Ok(())

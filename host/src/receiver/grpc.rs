@@ -8,9 +8,7 @@ use super::status::response;
 use super::{BearerAuth, Consumer};
 use crate::pipeline::ConsumeError;
 use bytes::{Buf, BufMut};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
 use spanwise_batch::Batch;
 use std::convert::Infallible;
@@ -105,15 +103,15 @@ where
 #[derive(Clone)]
 struct ExportCall(Consumer);
 
-impl tonic::server::UnaryService<ExportTraceServiceRequest> for ExportCall {
+impl tonic::server::UnaryService<Batch> for ExportCall {
     type Response = ExportTraceServiceResponse;
     type Future =
         Pin<Box<dyn Future<Output = Result<tonic::Response<Self::Response>, Status>> + Send>>;
 
-    fn call(&mut self, request: tonic::Request<ExportTraceServiceRequest>) -> Self::Future {
+    fn call(&mut self, request: tonic::Request<Batch>) -> Self::Future {
         let consumer = self.0.clone();
         Box::pin(async move {
-            let batch = Batch::from_request(request.into_inner());
+            let batch = request.into_inner();
             match consumer.consume(batch).await {
                 Ok(report) => Ok(tonic::Response::new(response(&report))),
                 Err(
@@ -126,13 +124,14 @@ impl tonic::server::UnaryService<ExportTraceServiceRequest> for ExportCall {
     }
 }
 
-/// Decodes OTLP requests (malformed ones are `INVALID_ARGUMENT`) and encodes responses.
+/// Takes OTLP requests as batches (in wire form when the scan takes them, else decoded;
+/// malformed ones are `INVALID_ARGUMENT`) and encodes responses.
 #[derive(Clone, Copy)]
 struct OtlpCodec;
 
 impl Codec for OtlpCodec {
     type Encode = ExportTraceServiceResponse;
-    type Decode = ExportTraceServiceRequest;
+    type Decode = Batch;
     type Encoder = OtlpCodec;
     type Decoder = OtlpCodec;
 
@@ -159,12 +158,12 @@ impl Encoder for OtlpCodec {
 }
 
 impl Decoder for OtlpCodec {
-    type Item = ExportTraceServiceRequest;
+    type Item = Batch;
     type Error = Status;
 
     fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Self::Item>, Status> {
-        let request = spanwise_batch::decode_request(&src.copy_to_bytes(src.remaining()))
+        let batch = Batch::from_encoded(src.copy_to_bytes(src.remaining()))
             .map_err(|e| Status::invalid_argument(format!("malformed OTLP protobuf: {e}")))?;
-        Ok(Some(request))
+        Ok(Some(batch))
     }
 }

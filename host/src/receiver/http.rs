@@ -170,25 +170,25 @@ async fn receive(
             ));
         }
     };
-    let request = match encoding {
-        Encoding::Proto => spanwise_batch::decode_request(plain.as_ref()).map_err(|e| {
+    let batch = match encoding {
+        Encoding::Proto => Batch::from_encoded(plain).map_err(|e| {
             Failure::new(
                 StatusCode::BAD_REQUEST,
                 INVALID_ARGUMENT,
                 format!("malformed OTLP protobuf: {e}"),
             )
         })?,
-        Encoding::Json => serde_json::from_slice(&plain).map_err(|e| {
+        Encoding::Json => Batch::from_request(serde_json::from_slice(&plain).map_err(|e| {
             Failure::new(
                 StatusCode::BAD_REQUEST,
                 INVALID_ARGUMENT,
                 format!("malformed OTLP JSON: {e}"),
             )
-        })?,
+        })?),
     };
     let report = receiver
         .consumer
-        .consume(Batch::from_request(request))
+        .consume(batch)
         .await
         .map_err(|e| match e {
             ConsumeError::Export(_) | ConsumeError::ShuttingDown(_) | ConsumeError::Refused(_) => {

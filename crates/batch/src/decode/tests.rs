@@ -4,8 +4,24 @@
 use super::*;
 use opentelemetry_proto::tonic::common::v1::EntityRef;
 
-/// prost's answer and this module's agree: both the same request, or both an error.
+/// prost's answer and this module's agree: both the same request, or both an error. And the
+/// scan takes exactly what the fast path takes, with its counts.
 fn agrees(bytes: &[u8]) -> bool {
+    let scanned = scan_request(bytes);
+    let fast = super::request(bytes);
+    assert_eq!(
+        scanned,
+        fast.as_ref().map(|request| Scanned {
+            spans: request
+                .resource_spans
+                .iter()
+                .flat_map(|r| &r.scope_spans)
+                .map(|s| s.spans.len())
+                .sum(),
+            resources: request.resource_spans.len(),
+        }),
+        "the scan and the fast path differ on {bytes:02x?}"
+    );
     match (
         decode_request(bytes),
         ExportTraceServiceRequest::decode(bytes),
@@ -123,6 +139,7 @@ fn decodes_every_field_as_prost_does_on_the_fast_path() {
     let request = full();
     let bytes = request.encode_to_vec();
     assert!(super::request(&bytes).is_some(), "the fast path takes it");
+    assert!(agrees(&bytes), "and the scan counts what it decodes");
     assert_eq!(decode_request(&bytes).unwrap(), request);
     assert_eq!(
         decode_request(&[]).unwrap(),
