@@ -420,3 +420,71 @@ async fn a_dropped_service_stops_listening_and_leaves_no_task_running() {
         "nothing the service started is left running"
     );
 }
+
+/// A pipeline of `processors` (YAML flow list) to a file, built with a fresh runtime.
+fn pipelines(dir: &std::path::Path, processors: &str) -> Vec<spanwise::pipeline::Pipeline> {
+    let yaml = format!(
+        r#"
+receivers:
+  otlp:
+    protocols:
+      http: {{ endpoint: "127.0.0.1:0" }}
+processors:
+  batch: {{}}
+  wasm/filter:
+    plugin: {filter}
+    config:
+      traces:
+        span: ['attributes["http.route"] == "/health"']
+exporters:
+  file: {{ path: {out} }}
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: {processors}
+      exporters: [file]
+"#,
+        filter = spanwise_tests::plugin("filter").display(),
+        out = dir.join("traces.jsonl").display(),
+    );
+    let config = spanwise::config::Config::parse(&yaml, std::path::Path::new("r.yaml"), &|_| None)
+        .expect("a valid config");
+    let runtime = spanwise_tests::runtime(&dir.join("cache"));
+    spanwise::pipeline::build_pipelines(&config, &runtime).expect("the pipeline builds")
+}
+
+#[tokio::test]
+async fn requests_stay_in_wire_form_unless_a_stage_reads_the_spans() {
+    let dir = tempfile::tempdir().unwrap();
+    let request = BatchBuilder::new()
+        .span("GET /a", vec![kv("http.route", "/a")])
+        .build()
+        .into_request();
+    let bytes = Bytes::from(request.encode_to_vec());
+    let (pass, read) = (
+        pipelines(dir.path(), "[batch]"),
+        pipelines(dir.path(), "[wasm/filter, batch]"),
+    );
+    let passing = spanwise::receiver::Consumer::new(pass.clone());
+    let kept = passing.take(bytes.clone()).unwrap();
+    assert!(kept.is_wire_only(), "batch and export only: never decoded");
+    assert_eq!(kept.encoded(), Some(&bytes));
+    let reading = spanwise::receiver::Consumer::new(read.clone());
+    let decoded = reading.take(bytes.clone()).unwrap();
+    assert!(
+        !decoded.is_wire_only(),
+        "a plugin reads it: decoded at once"
+    );
+    assert_eq!(decoded.to_request(), request);
+    for consumer in [&passing, &reading] {
+        assert!(
+            consumer
+                .take(Bytes::from_static(&[0x0a, 0x05, 0x01]))
+                .is_err()
+        );
+    }
+    for pipeline in pass.iter().chain(&read) {
+        pipeline.shutdown().await;
+    }
+}

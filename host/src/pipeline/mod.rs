@@ -207,6 +207,15 @@ impl Pipeline {
         &self.inner.stages
     }
 
+    /// Whether a stage reads the spans (a plugin or `tail_sampling`): the batch will be
+    /// decoded whatever the receiver does, so it may as well decode at once.
+    pub fn reads_spans(&self) -> bool {
+        self.inner
+            .stages
+            .iter()
+            .any(|stage| matches!(stage, Stage::Wasm(_) | Stage::Tail(_)))
+    }
+
     /// The exporters, in config order.
     pub fn exporters(&self) -> &[Arc<dyn Exporter>] {
         &self.inner.exporters

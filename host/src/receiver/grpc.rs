@@ -80,7 +80,7 @@ where
             }
             let mut gzip = EnabledCompressionEncodings::default();
             gzip.enable(CompressionEncoding::Gzip);
-            let mut grpc = tonic::server::Grpc::new(OtlpCodec)
+            let mut grpc = tonic::server::Grpc::new(OtlpCodec(service.consumer.clone()))
                 .apply_compression_config(gzip, gzip)
                 .apply_max_message_size_config(Some(service.max_message_size), None);
             let mut response = grpc
@@ -124,10 +124,10 @@ impl tonic::server::UnaryService<Batch> for ExportCall {
     }
 }
 
-/// Takes OTLP requests as batches (in wire form when the scan takes them, else decoded;
-/// malformed ones are `INVALID_ARGUMENT`) and encodes responses.
-#[derive(Clone, Copy)]
-struct OtlpCodec;
+/// Takes OTLP requests as batches (as [`Consumer::take`] makes them; malformed ones are
+/// `INVALID_ARGUMENT`) and encodes responses.
+#[derive(Clone)]
+struct OtlpCodec(Consumer);
 
 impl Codec for OtlpCodec {
     type Encode = ExportTraceServiceResponse;
@@ -136,11 +136,11 @@ impl Codec for OtlpCodec {
     type Decoder = OtlpCodec;
 
     fn encoder(&mut self) -> Self::Encoder {
-        OtlpCodec
+        self.clone()
     }
 
     fn decoder(&mut self) -> Self::Decoder {
-        OtlpCodec
+        self.clone()
     }
 }
 
@@ -162,7 +162,9 @@ impl Decoder for OtlpCodec {
     type Error = Status;
 
     fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Self::Item>, Status> {
-        let batch = Batch::from_encoded(src.copy_to_bytes(src.remaining()))
+        let batch = self
+            .0
+            .take(src.copy_to_bytes(src.remaining()))
             .map_err(|e| Status::invalid_argument(format!("malformed OTLP protobuf: {e}")))?;
         Ok(Some(batch))
     }

@@ -171,7 +171,7 @@ async fn receive(
         }
     };
     let batch = match encoding {
-        Encoding::Proto => Batch::from_encoded(plain).map_err(|e| {
+        Encoding::Proto => receiver.consumer.take(plain).map_err(|e| {
             Failure::new(
                 StatusCode::BAD_REQUEST,
                 INVALID_ARGUMENT,

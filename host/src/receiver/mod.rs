@@ -37,6 +37,23 @@ impl Consumer {
         *self.pipelines.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(pipelines);
     }
 
+    /// A request's protobuf bytes as a batch: decoded now when a pipeline fed from here reads
+    /// the spans (a scan first would only add to the decoding), else kept in wire form
+    /// (`Batch::from_encoded`), so that pipelines that only batch and export never decode it.
+    pub fn take(&self, bytes: bytes::Bytes) -> Result<Batch, prost::DecodeError> {
+        let reads = self
+            .pipelines
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(Pipeline::reads_spans);
+        if reads {
+            spanwise_batch::decode_request(&bytes).map(Batch::from_request)
+        } else {
+            Batch::from_encoded(bytes)
+        }
+    }
+
     /// Run `batch` through every pipeline; the reports are merged. A `memory_limiter` of any
     /// of them refuses the batch for all of them, before any runs.
     pub async fn consume(&self, batch: Batch) -> Result<Report, ConsumeError> {
