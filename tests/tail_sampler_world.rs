@@ -50,21 +50,24 @@ fn seen(batch: &Batch) -> usize {
         .count()
 }
 
-#[test]
-fn a_sampler_component_decides_on_traces_as_its_native_build() {
+/// A configured instance of test guest `guest`, which must load as a tail sampler.
+fn sampler(guest: &str, config: &str) -> spanwise::runtime::PluginInstance {
     let cache = tempfile::tempdir().unwrap();
     let runtime = spanwise_tests::runtime(cache.path());
-    let plugin = runtime
-        .load(&spanwise_tests::guest("sampler"), None)
-        .unwrap();
+    let plugin = runtime.load(&spanwise_tests::guest(guest), None).unwrap();
     assert!(plugin.is_sampler());
-    let mut instance = plugin
+    plugin
         .instantiate(
             Arc::new(PluginContext::new("tail_sampling")),
             Limits::default(),
-            "{}",
+            config,
         )
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn a_sampler_component_decides_on_traces_as_its_native_build() {
+    let mut instance = sampler("sampler", "{}");
     let (mut batch, traces) = three_traces();
     let decisions = instance.decide(&mut batch, &traces).unwrap();
     assert_eq!(decisions, expected_decisions());
@@ -89,19 +92,7 @@ fn expected_decisions() -> TraceDecisions {
 
 #[test]
 fn a_sampler_built_against_the_released_0_1_4_world_still_decides() {
-    let cache = tempfile::tempdir().unwrap();
-    let runtime = spanwise_tests::runtime(cache.path());
-    let plugin = runtime
-        .load(&spanwise_tests::guest("sampler_0_1_4"), None)
-        .unwrap();
-    assert!(plugin.is_sampler());
-    let mut instance = plugin
-        .instantiate(
-            Arc::new(PluginContext::new("tail_sampling")),
-            Limits::default(),
-            "{}",
-        )
-        .unwrap();
+    let mut instance = sampler("sampler_0_1_4", "{}");
     let (mut batch, traces) = three_traces();
     let before = batch.to_request();
     let decisions = instance.decide(&mut batch, &traces).unwrap();
@@ -111,18 +102,7 @@ fn a_sampler_built_against_the_released_0_1_4_world_still_decides() {
 
 #[test]
 fn an_answer_of_the_wrong_length_fails_the_call_and_applies_nothing() {
-    let cache = tempfile::tempdir().unwrap();
-    let runtime = spanwise_tests::runtime(cache.path());
-    let plugin = runtime
-        .load(&spanwise_tests::guest("sampler"), None)
-        .unwrap();
-    let mut instance = plugin
-        .instantiate(
-            Arc::new(PluginContext::new("tail_sampling")),
-            Limits::default(),
-            r#"{"short": true}"#,
-        )
-        .unwrap();
+    let mut instance = sampler("sampler", r#"{"short": true}"#);
     let (mut batch, traces) = three_traces();
     let before = batch.to_request();
     match instance.decide(&mut batch, &traces) {
