@@ -436,6 +436,11 @@ processors:
     config:
       traces:
         span: ['attributes["http.route"] == "/health"']
+  tail_sampling:
+    sampler:
+      plugin: {tail}
+      config:
+        policies: [{{ name: all, type: always_sample }}]
 exporters:
   file: {{ path: {out} }}
 service:
@@ -446,6 +451,7 @@ service:
       exporters: [file]
 "#,
         filter = spanwise_tests::plugin("filter").display(),
+        tail = spanwise_tests::plugin("tail_sampler").display(),
         out = dir.join("traces.jsonl").display(),
     );
     let config = spanwise::config::Config::parse(&yaml, std::path::Path::new("r.yaml"), &|_| None)
@@ -470,6 +476,10 @@ async fn requests_stay_in_wire_form_unless_a_stage_reads_the_spans() {
     let kept = passing.take(bytes.clone()).unwrap();
     assert!(kept.is_wire_only(), "batch and export only: never decoded");
     assert_eq!(kept.encoded(), Some(&bytes));
+    // The tail sampler holds spans encoded: it takes the request's bytes as they came.
+    let tail = pipelines(dir.path(), "[tail_sampling, batch]");
+    let buffered = spanwise::receiver::Consumer::new(tail.clone());
+    assert!(buffered.take(bytes.clone()).unwrap().is_wire_only());
     let reading = spanwise::receiver::Consumer::new(read.clone());
     let decoded = reading.take(bytes.clone()).unwrap();
     assert!(
@@ -484,7 +494,7 @@ async fn requests_stay_in_wire_form_unless_a_stage_reads_the_spans() {
                 .is_err()
         );
     }
-    for pipeline in pass.iter().chain(&read) {
+    for pipeline in pass.iter().chain(&read).chain(&tail) {
         pipeline.shutdown().await;
     }
 }

@@ -24,6 +24,7 @@ use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Sta
 use prost::Message;
 
 mod scan;
+pub mod split;
 pub use scan::{Scanned, scan_request};
 
 /// How deeply arrays and maps may nest in one attribute value here. prost allows 100 nested

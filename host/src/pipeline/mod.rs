@@ -207,13 +207,14 @@ impl Pipeline {
         &self.inner.stages
     }
 
-    /// Whether a stage reads the spans (a plugin or `tail_sampling`): the batch will be
-    /// decoded whatever the receiver does, so it may as well decode at once.
+    /// Whether a stage reads the spans as they arrive (a plugin): the batch will be decoded
+    /// whatever the receiver does, so it may as well decode at once. `tail_sampling` holds
+    /// spans encoded and decodes its due traces itself, so it does not count.
     pub fn reads_spans(&self) -> bool {
         self.inner
             .stages
             .iter()
-            .any(|stage| matches!(stage, Stage::Wasm(_) | Stage::Tail(_)))
+            .any(|stage| matches!(stage, Stage::Wasm(_)))
     }
 
     /// The exporters, in config order.

@@ -1,20 +1,26 @@
 //! [`TraceBuffer`]: spans held by trace until their trace is due for a decision.
 //!
+//! Spans are held encoded, as they arrived: a batch still in its wire form is cut into its spans
+//! by copying their bytes (no decoding), a decoded one is encoded once first. Each span costs its
+//! encoded size and a small entry (see `benches/src/buffer_memory.rs`), not the several times
+//! its size that a decoded span owns in strings and lists. Due traces go back as one batch in
+//! wire form, decoded when the sampler reads it.
+//!
 //! Time is given by the caller (`now`, the time since the processor started), so tests drive the
 //! buffer with a logical clock and nothing here sleeps. A trace is due `decision_wait` after its
 //! first span arrived; the oldest traces are due early when more than `num_traces` are held or
-//! their spans take more than `max_bytes`: each span counted at the heap it owns and its place in
-//! its trace's list, each trace at [`TRACE_OVERHEAD`], so the limit bounds the heap the buffer
-//! really holds (the `buffer-memory` bench checks the count against a counting allocator). Once the sampler has decided a trace, [`TraceBuffer::remember`] keeps the
-//! decision in one of two bounded caches (kept, dropped), so spans that arrive after it follow it
-//! instead of starting a new trace.
+//! their spans take more than `max_bytes`: each span counted at its bytes and its place in its
+//! trace's list, each trace at [`TRACE_OVERHEAD`], so the limit bounds the heap the buffer
+//! really holds (the `buffer-memory` bench checks the count against a counting allocator). Once
+//! the sampler has decided a trace, [`TraceBuffer::remember`] keeps the decision in one of two
+//! bounded caches (kept, dropped), so spans that arrive after it follow it instead of starting a
+//! new trace.
 
+use bytes::Bytes;
 use foldhash::HashMap;
-use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use spanwise_abi::{Decided, TraceDecision, TraceDecisions, TraceRows};
 use spanwise_batch::Batch;
+use spanwise_batch::decode::split::{Assembler, Origin, Piece, split_spans};
 use std::collections::VecDeque;
 use std::mem::size_of;
 use std::sync::Arc;
@@ -28,11 +34,11 @@ pub const TRACE_OVERHEAD: usize =
     size_of::<Trace>() + size_of::<TraceId>() + size_of::<(TraceId, u64)>() + 8;
 
 impl Trace {
-    /// Hold `span`; returns the bytes it adds: the heap the span owns, and the room its trace's
-    /// list grew by (span structs are held in the list, so a list with room to spare counts it).
-    fn push(&mut self, origin: Arc<Origin>, span: Span) -> usize {
+    /// Hold `span`; returns the bytes it adds: its encoded bytes, and the room its trace's list
+    /// grew by (a list with room to spare counts it).
+    fn push(&mut self, origin: Arc<Origin>, span: Box<[u8]>) -> usize {
         let before = self.spans.capacity();
-        let heap = super::size::span_heap(&span);
+        let heap = span.len();
         self.spans.push(Held { origin, span });
         let bytes = heap + (self.spans.capacity() - before) * size_of::<Held>();
         self.bytes += bytes;
@@ -55,19 +61,12 @@ pub struct BufferLimits {
     pub non_sampled_cache_size: usize,
 }
 
-/// The resource and scope a span was sent under, shared by the spans of one scope of a request.
-#[derive(Debug)]
-struct Origin {
-    resource: Option<Resource>,
-    resource_schema_url: String,
-    scope: Option<InstrumentationScope>,
-    scope_schema_url: String,
-}
-
+/// A span, encoded, with the resource and scope it was sent under (shared by the spans of one
+/// scope of a request).
 #[derive(Debug)]
 struct Held {
     origin: Arc<Origin>,
-    span: Span,
+    span: Box<[u8]>,
 }
 
 #[derive(Debug)]
@@ -206,58 +205,52 @@ impl TraceBuffer {
     pub fn add(&mut self, batch: Batch, now: Duration) -> Added {
         let mut added = Added::default();
         let mut late: Vec<(TraceId, Trace)> = Vec::new();
-        for resource_spans in batch.into_request().resource_spans {
-            let ResourceSpans {
-                resource,
-                scope_spans,
-                schema_url: resource_schema_url,
-            } = resource_spans;
-            for scope_spans in scope_spans {
-                let ScopeSpans {
-                    scope,
-                    spans,
-                    schema_url: scope_schema_url,
-                } = scope_spans;
-                let origin = Arc::new(Origin {
-                    resource: resource.clone(),
-                    resource_schema_url: resource_schema_url.clone(),
-                    scope,
-                    scope_schema_url,
-                });
-                for span in spans {
-                    let id = trace_id(&span.trace_id);
-                    // Most spans join a held trace, which is never a decided one: one lookup.
-                    if let Some(trace) = self.traces.get_mut(&id) {
-                        let bytes = trace.push(origin.clone(), span);
-                        self.spans += 1;
-                        self.bytes += bytes;
-                        added.held += 1;
-                    } else if self.kept.get(&id).is_some() {
-                        let held = Held {
-                            origin: origin.clone(),
-                            span,
-                        };
-                        match late.iter_mut().find(|(seen, _)| *seen == id) {
-                            Some((_, trace)) => trace.spans.push(held),
-                            None => late.push((
-                                id,
-                                Trace {
-                                    spans: vec![held],
-                                    bytes: 0,
-                                    arrived: now,
-                                    sequence: 0,
-                                },
-                            )),
-                        }
-                    } else if self.dropped.get(&id).is_some() {
-                        added.late_dropped += 1;
-                    } else {
-                        self.hold(id, origin.clone(), span, now);
-                        added.held += 1;
-                    }
+        let bytes: Bytes = batch.to_bytes();
+        drop(batch);
+        let mut origin: Option<Arc<Origin>> = None;
+        split_spans(&bytes, |piece| {
+            let (span, id) = match piece {
+                Piece::Scope(next) => {
+                    origin = Some(Arc::new(next));
+                    return;
                 }
+                Piece::Span {
+                    bytes,
+                    trace_id: id,
+                } => (bytes, trace_id(id)),
+            };
+            let origin = origin.clone().expect("a scope comes before its spans");
+            // Most spans join a held trace, which is never a decided one: one lookup.
+            if let Some(trace) = self.traces.get_mut(&id) {
+                let bytes = trace.push(origin, span.into());
+                self.spans += 1;
+                self.bytes += bytes;
+                added.held += 1;
+            } else if self.kept.get(&id).is_some() {
+                let held = Held {
+                    origin,
+                    span: span.into(),
+                };
+                match late.iter_mut().find(|(seen, _)| *seen == id) {
+                    Some((_, trace)) => trace.spans.push(held),
+                    None => late.push((
+                        id,
+                        Trace {
+                            spans: vec![held],
+                            bytes: 0,
+                            arrived: now,
+                            sequence: 0,
+                        },
+                    )),
+                }
+            } else if self.dropped.get(&id).is_some() {
+                added.late_dropped += 1;
+            } else {
+                self.hold(id, origin, span.into(), now);
+                added.held += 1;
             }
-        }
+        })
+        .expect("a batch's bytes are a well-formed request");
         added.late_decisions = late
             .iter()
             .filter_map(|(id, _)| self.kept.get(id).cloned())
@@ -266,7 +259,7 @@ impl TraceBuffer {
         added
     }
 
-    fn hold(&mut self, id: TraceId, origin: Arc<Origin>, span: Span, now: Duration) {
+    fn hold(&mut self, id: TraceId, origin: Arc<Origin>, span: Box<[u8]>, now: Duration) {
         let mut bytes = 0;
         let trace = self.traces.entry(id).or_insert_with(|| {
             let sequence = self.next_sequence;
@@ -344,7 +337,7 @@ impl TraceBuffer {
     fn collect(&self, due: Vec<(TraceId, Trace)>) -> Due {
         // Spans sent under one resource and scope go back under one, across traces.
         // Per origin: its spans, each with the index of its trace in `due`.
-        let mut groups: Vec<Group<(usize, Span)>> = Vec::new();
+        let mut groups: Vec<Group<(usize, Box<[u8]>)>> = Vec::new();
         let mut slot: HashMap<*const Origin, usize> = HashMap::default();
         let mut trace_ids = Vec::with_capacity(due.len());
         for (index, (id, trace)) in due.into_iter().enumerate() {
@@ -401,21 +394,17 @@ impl TraceBuffer {
 /// Spans sent under one origin.
 type Group<T> = (Arc<Origin>, Vec<T>);
 
-/// One resource span per origin, holding one scope span, in order.
-fn assemble(groups: Vec<Group<Span>>) -> Batch {
-    let resource_spans = groups
-        .into_iter()
-        .map(|(origin, spans)| ResourceSpans {
-            resource: origin.resource.clone(),
-            scope_spans: vec![ScopeSpans {
-                scope: origin.scope.clone(),
-                spans,
-                schema_url: origin.scope_schema_url.clone(),
-            }],
-            schema_url: origin.resource_schema_url.clone(),
-        })
-        .collect();
-    Batch::from_resource_spans(resource_spans)
+/// One resource spans per origin, holding one scope spans, in order: a batch in wire form.
+fn assemble(groups: Vec<Group<Box<[u8]>>>) -> Batch {
+    if groups.is_empty() {
+        return Batch::default();
+    }
+    let mut assembler = Assembler::new();
+    for (origin, spans) in &groups {
+        assembler.group(origin, spans.iter().map(|span| &span[..]));
+    }
+    Batch::from_encoded(assembler.finish().into())
+        .expect("spans of well-formed requests, under their own resources and scopes")
 }
 
 /// A trace id as 16 bytes, padded or cut as the batch's `trace_ids` read does.

@@ -5,7 +5,6 @@
 pub mod buffer;
 pub mod decisions;
 pub mod reload;
-pub mod size;
 pub mod stage;
 
 pub use reload::reload_samplers;

@@ -2,6 +2,7 @@
 
 use super::buffer::{BufferLimits, TRACE_OVERHEAD, TraceBuffer, TraceId};
 use opentelemetry_proto::tonic::trace::v1::Span;
+use prost::Message;
 use spanwise_abi::{TraceDecision, TraceDecisions};
 use spanwise_batch::{Batch, BatchBuilder, kv};
 use std::time::Duration;
@@ -121,7 +122,9 @@ fn past_max_bytes_the_oldest_traces_are_decided_early() {
     let mut probe = TraceBuffer::new(limits());
     probe.add(request("api", &[(9, "s")]), Duration::ZERO);
     let size = probe.bytes();
-    assert!(size > TRACE_OVERHEAD + std::mem::size_of::<Span>());
+    // The trace, and the span at its encoded size (and its entry).
+    let encoded = one.resource_spans()[0].scope_spans[0].spans[0].encoded_len();
+    assert!(size > TRACE_OVERHEAD + encoded, "{size}");
     let mut buffer = TraceBuffer::new(BufferLimits {
         max_bytes: 2 * size,
         ..limits()
