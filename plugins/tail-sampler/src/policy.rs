@@ -686,7 +686,8 @@ fn latency(trace: &Trace<'_>, lower: i64, upper: i64) -> bool {
 }
 
 /// The collector's attribute match: some resource or span matches, or, inverted, every
-/// resource and every span passes (`resource`/`span` say whether one matches).
+/// resource and every span passes (`resource`/`span` say whether one matches; an absent value
+/// never does, so a level where the attribute exists on no row of the call is not read).
 fn any_or_all(
     trace: &Trace<'_>,
     slot: usize,
@@ -694,11 +695,13 @@ fn any_or_all(
     resource: impl Fn(Option<Read<'_>>) -> bool,
     span: impl Fn(Option<Read<'_>>) -> bool,
 ) -> bool {
+    let (on_spans, on_resources) = trace.exists(slot);
     if invert {
-        trace.resource_values(slot).all(|v| !resource(v))
-            && trace.span_values(slot).all(|v| !span(v))
+        (!on_resources || trace.resource_values(slot).all(|v| !resource(v)))
+            && (!on_spans || trace.span_values(slot).all(|v| !span(v)))
     } else {
-        trace.resource_values(slot).any(resource) || trace.span_values(slot).any(span)
+        (on_resources && trace.resource_values(slot).any(resource))
+            || (on_spans && trace.span_values(slot).any(span))
     }
 }
 

@@ -8,7 +8,7 @@
 //! policies skip when it cannot change their answer).
 
 use spanwise_sampling::{Randomness, Threshold, TraceState};
-use spanwise_sdk::{Level, SpanBatch, StrColumn, StrField};
+use spanwise_sdk::{Level, SpanBatch, StrField, StrRows};
 
 /// The attribute type a policy reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -72,7 +72,9 @@ impl Needs {
 struct Typed {
     /// The attribute exists on the row, whatever its type.
     present: Vec<bool>,
-    strings: StrColumn,
+    /// It exists on some row (else no row needs reading).
+    anywhere: bool,
+    strings: StrRows,
     ints: Vec<i64>,
     bools: Vec<bool>,
 }
@@ -93,7 +95,9 @@ pub struct Data {
     ends: Vec<u64>,
     status: Vec<u8>,
     flags: Vec<u32>,
-    states: StrColumn,
+    states: StrRows,
+    /// Some span has a tracestate (else none needs parsing).
+    any_state: bool,
     attributes: Vec<Attribute>,
 }
 
@@ -109,6 +113,8 @@ impl Data {
                 resource: typed(batch, Level::Resource, need, need.others_match[1]),
             })
             .collect::<Vec<_>>();
+        let states = batch.str_field(StrField::TraceState).into_rows();
+        let any_state = states.iter_present().any(|(_, state)| !state.is_empty());
         Data {
             trace_ids: batch.trace_ids(),
             starts: batch.start_times(),
@@ -119,7 +125,8 @@ impl Data {
             } else {
                 Vec::new()
             },
-            states: batch.str_field(StrField::TraceState),
+            states,
+            any_state,
             attributes,
         }
     }
@@ -135,8 +142,10 @@ fn typed<B: SpanBatch + ?Sized>(batch: &B, at: Level, need: &Need, others: bool)
     let mut column = Typed::default();
     let flags = match need.kind {
         Kind::Str => {
-            column.strings = batch.str_attribute(at, key);
-            column.strings.present.clone()
+            let read = batch.str_attribute(at, key);
+            let present = read.present.clone();
+            column.strings = read.into_rows();
+            present
         }
         Kind::Int => {
             let read = batch.int_attribute(at, key);
@@ -150,12 +159,14 @@ fn typed<B: SpanBatch + ?Sized>(batch: &B, at: Level, need: &Need, others: bool)
         }
     };
     column.present = flags.iter().map(|&p| p != 0).collect();
+    column.anywhere = column.present.contains(&true);
     if others {
         // Values of other types read as the zero of this one.
         if let Some(rows) = batch.attribute_rows(at, &[key]).into_iter().next() {
             for row in rows {
                 if let Some(p) = column.present.get_mut(row as usize) {
                     *p = true;
+                    column.anywhere = true;
                 }
             }
         }
@@ -238,6 +249,13 @@ impl<'a> Trace<'a> {
             .map(|&r| self.data.states.get(r as usize).unwrap_or(""))
     }
 
+    /// Whether attribute `slot` exists on some span of the call (`spans`) and on some resource
+    /// (`resources`): where it exists nowhere, every value read is `None`.
+    pub fn exists(&self, slot: usize) -> (bool, bool) {
+        let attribute = &self.data.attributes[slot];
+        (attribute.span.anywhere, attribute.resource.anywhere)
+    }
+
     /// Attribute `slot` of each span, as its policy reads it.
     pub fn span_values(&self, slot: usize) -> impl Iterator<Item = Option<Read<'a>>> + '_ {
         let attribute = &self.data.attributes[slot];
@@ -258,6 +276,9 @@ impl<'a> Trace<'a> {
     /// The randomness of the trace: the `rv` of the first span that has one, else the low 56
     /// bits of the trace id (OpenTelemetry's consistent sampling).
     pub fn randomness(&self) -> Randomness {
+        if !self.data.any_state {
+            return Randomness::from_trace_id(&self.trace_id());
+        }
         for state in self.tracestates() {
             if state.is_empty() {
                 continue;
@@ -274,6 +295,9 @@ impl<'a> Trace<'a> {
     /// or 1 when none was sampled before.
     pub fn arrival_probability(&self) -> f64 {
         let mut least = 1.0f64;
+        if !self.data.any_state {
+            return least;
+        }
         for state in self.tracestates() {
             if state.is_empty() {
                 continue;
