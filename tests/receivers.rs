@@ -476,10 +476,14 @@ async fn requests_stay_in_wire_form_unless_a_stage_reads_the_spans() {
     let kept = passing.take(bytes.clone()).unwrap();
     assert!(kept.is_wire_only(), "batch and export only: never decoded");
     assert_eq!(kept.encoded(), Some(&bytes));
-    // The tail sampler holds spans encoded: it takes the request's bytes as they came.
-    let tail = pipelines(dir.path(), "[tail_sampling, batch]");
+    // The tail sampler holds spans encoded: it takes the request's bytes as they came, and a
+    // plugin after it reads the traces it sends on, not the request.
+    let tail = pipelines(dir.path(), "[tail_sampling, wasm/filter, batch]");
     let buffered = spanwise::receiver::Consumer::new(tail.clone());
     assert!(buffered.take(bytes.clone()).unwrap().is_wire_only());
+    let after = pipelines(dir.path(), "[wasm/filter, tail_sampling]");
+    let filtered = spanwise::receiver::Consumer::new(after.clone());
+    assert!(!filtered.take(bytes.clone()).unwrap().is_wire_only());
     let reading = spanwise::receiver::Consumer::new(read.clone());
     let decoded = reading.take(bytes.clone()).unwrap();
     assert!(
@@ -494,7 +498,7 @@ async fn requests_stay_in_wire_form_unless_a_stage_reads_the_spans() {
                 .is_err()
         );
     }
-    for pipeline in pass.iter().chain(&read).chain(&tail) {
+    for pipeline in pass.iter().chain(&read).chain(&tail).chain(&after) {
         pipeline.shutdown().await;
     }
 }

@@ -209,11 +209,13 @@ impl Pipeline {
 
     /// Whether a stage reads the spans as they arrive (a plugin): the batch will be decoded
     /// whatever the receiver does, so it may as well decode at once. `tail_sampling` holds
-    /// spans encoded and decodes its due traces itself, so it does not count.
+    /// spans encoded and decodes its due traces itself, so it does not count, and the stages
+    /// after it get those decoded traces, not what the receiver took.
     pub fn reads_spans(&self) -> bool {
         self.inner
             .stages
             .iter()
+            .take_while(|stage| !matches!(stage, Stage::Tail(_)))
             .any(|stage| matches!(stage, Stage::Wasm(_)))
     }
 

@@ -144,7 +144,10 @@ fn typed<B: SpanBatch + ?Sized>(batch: &B, at: Level, need: &Need, others: bool)
         Kind::Str => {
             let read = batch.str_attribute(at, key);
             let present = read.present.clone();
-            column.strings = read.into_rows();
+            // A column with no value is never read (rows of another type read as "").
+            if present.iter().any(|&p| p != 0) {
+                column.strings = read.into_rows();
+            }
             present
         }
         Kind::Int => {

@@ -96,7 +96,8 @@ fn envelope(bytes: &[u8]) -> Option<Envelope> {
     Some(envelope)
 }
 
-/// The value of a span's first `trace_id` field (prost writes it first), or nothing.
+/// The value of a span's `trace_id` field, or nothing. A field given twice holds its last
+/// value, as protobuf decoders (prost, the fast decoder) read it.
 fn trace_id(span: &[u8]) -> Option<&[u8]> {
     let mut found: &[u8] = &[];
     let mut reader = Reader::new(span);
@@ -104,9 +105,9 @@ fn trace_id(span: &[u8]) -> Option<&[u8]> {
         let (number, wire) = reader.key()?;
         if number == 1 && wire == LEN {
             found = reader.len_delimited()?;
-            break;
+        } else {
+            reader.skip(wire)?;
         }
-        reader.skip(wire)?;
     }
     Some(found)
 }
@@ -249,6 +250,15 @@ mod tests {
             );
         }
         assert_eq!(assembler.finish(), bytes);
+    }
+
+    #[test]
+    fn a_trace_id_given_twice_is_its_last() {
+        // A span of two `trace_id` fields (1, then 2) and a name.
+        let span = [0x0a, 0x01, 0x01, 0x2a, 0x01, b'n', 0x0a, 0x01, 0x02];
+        assert_eq!(trace_id(&span), Some(&[0x02][..]));
+        let decoded = opentelemetry_proto::tonic::trace::v1::Span::decode(&span[..]).unwrap();
+        assert_eq!(decoded.trace_id, [0x02]);
     }
 
     #[test]
