@@ -4,7 +4,8 @@
 # process only, from /proc), for the pass-through pipeline and the platform pipeline.
 #
 # Settings (environment): LOAD_DURATION (10s), LOAD_WORKLOAD (w1), LOAD_PROTOCOL (http),
-# LOAD_CONCURRENCY (8), LOAD_BATCH (1000), LOAD_PIPELINES (pass-through platform).
+# LOAD_CONCURRENCY (8), LOAD_BATCH (1000), LOAD_PIPELINES (pass-through platform; `tail` is
+# tail sampling as the platform runs it, benches/load/tail.yaml).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
