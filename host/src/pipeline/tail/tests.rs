@@ -265,3 +265,50 @@ fn a_kept_spans_threshold_only_rises() {
         ]
     );
 }
+
+#[test]
+fn a_request_in_wire_form_is_held_and_given_back_as_a_decoded_one_is() {
+    // Two services, traces across both, one trace with a span in each; the resource's schema
+    // URL and the scope go back with the spans.
+    let mut first = request("api", &[(1, "a"), (2, "b"), (1, "c")]).into_request();
+    first.resource_spans[0].schema_url = "https://opentelemetry.io/schemas/1.26.0".into();
+    first.resource_spans.extend(
+        request("db", &[(2, "d"), (3, "e")])
+            .into_request()
+            .resource_spans,
+    );
+    let wire = Batch::from_encoded(first.encode_to_vec().into()).unwrap();
+    assert!(wire.is_wire_only());
+    let decoded = Batch::from_request(first.clone());
+
+    let mut from_wire = TraceBuffer::new(limits());
+    let mut from_decoded = TraceBuffer::new(limits());
+    assert_eq!(from_wire.add(wire, Duration::ZERO).held, 5);
+    assert_eq!(from_decoded.add(decoded, Duration::ZERO).held, 5);
+    assert_eq!(from_wire.bytes(), from_decoded.bytes());
+    let (a, b) = (from_wire.drain(), from_decoded.drain());
+    assert!(a.batch.is_wire_only(), "due traces go on in wire form");
+    assert_eq!(a.batch.encoded(), b.batch.encoded());
+    assert_eq!(a.trace_ids, [id(1), id(2), id(3)]);
+    assert_eq!(a.traces, b.traces);
+    // Each trace's rows are its spans: trace 2 has "b" (api) and "d" (db).
+    let names: Vec<Vec<String>> = a
+        .traces
+        .iter()
+        .map(|rows| {
+            rows.iter()
+                .map(|&row| spans(&a.batch)[row as usize].1.clone())
+                .collect()
+        })
+        .collect();
+    assert_eq!(names, [vec!["a", "c"], vec!["b", "d"], vec!["e"]]);
+    let request = a.batch.to_request();
+    assert_eq!(
+        request.resource_spans[0].schema_url,
+        "https://opentelemetry.io/schemas/1.26.0"
+    );
+    assert_eq!(
+        request.resource_spans[0].scope_spans[0].scope,
+        first.resource_spans[0].scope_spans[0].scope
+    );
+}
