@@ -4,7 +4,6 @@
 use crate::block::{self, keyed};
 use crate::guard::{self, Failure, bytes, guarded, owned_c_string, put, text};
 use crate::{SpanwiseRuntime, SpanwiseStatus};
-use prost::Message;
 use spanwise::batch::Batch;
 use spanwise::pipeline::{WasmStage, load_plugin, wasm_stage};
 use spanwise::runtime::Plugin;
@@ -209,7 +208,15 @@ pub unsafe extern "C" fn spanwise_processor_process(
                 (std::ptr::null_mut(), 0, Some(kept.into_boxed_slice()))
             }
             _ => {
-                let edited = batch.into_request().encode_to_vec().into_boxed_slice();
+                let spans = batch.resource_spans();
+                let mut edited = Vec::with_capacity(
+                    spans
+                        .iter()
+                        .map(|rs| prost::encoding::message::encoded_len(1, rs))
+                        .sum(),
+                );
+                spanwise::batch::encode_request(spans, &mut edited);
+                let edited = edited.into_boxed_slice();
                 let len = edited.len();
                 (Box::into_raw(edited).cast::<u8>(), len, None)
             }
