@@ -28,6 +28,12 @@ pub fn encode_request(resource_spans: &[ResourceSpans], out: &mut Vec<u8>) {
     }
 }
 
+/// Encode one span's fields (the span message without its own tag and length), appending to
+/// `out`: what [`crate::decode::split::Piece::Span`] gives for the span of an encoded request.
+pub fn encode_span(span: &Span, out: &mut Vec<u8>) {
+    span_body(span, out);
+}
+
 /// Write field `tag` holding the message `body` writes, its length first. `guess` is the
 /// number of bytes left for the length before the body is written.
 #[inline]

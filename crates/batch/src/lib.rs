@@ -22,7 +22,7 @@ mod value;
 pub use batch::{Applied, Batch, Decoded};
 pub use builder::{BatchBuilder, kv};
 pub use decode::decode_request;
-pub use encode::encode_request;
+pub use encode::{encode_request, encode_span};
 pub use journal::{Edit, EditError, Journal, Secret};
 pub use lent::LentBatch;
 pub use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;

@@ -4,6 +4,7 @@
 //! their encoded form needs (the tail sampler's): a span's bytes are copied, never decoded.
 
 use super::{LEN, Reader};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
 use prost::encoding::{WireType, encode_key, encode_varint, encoded_len_varint};
 
 /// The fields of a resource spans or scope spans message other than its list of children
@@ -30,6 +31,29 @@ pub struct Origin {
     pub resource: Envelope,
     /// The scope spans' fields other than its spans.
     pub scope: Envelope,
+}
+
+impl Origin {
+    /// The origin of the spans of `scope` in `resource`, as [`split_spans`] would find it in
+    /// their encoding.
+    pub fn of(resource: &ResourceSpans, scope: &ScopeSpans) -> Origin {
+        Origin {
+            resource: encoded_envelope(resource.resource.as_ref(), &resource.schema_url),
+            scope: encoded_envelope(scope.scope.as_ref(), &scope.schema_url),
+        }
+    }
+}
+
+/// The envelope of a message whose field 1 is `first` and field 3 `schema_url`.
+fn encoded_envelope<M: prost::Message>(first: Option<&M>, schema_url: &String) -> Envelope {
+    let mut envelope = Envelope::default();
+    if let Some(message) = first {
+        prost::encoding::message::encode(1, message, &mut envelope.head);
+    }
+    if !schema_url.is_empty() {
+        prost::encoding::string::encode(3, schema_url, &mut envelope.tail);
+    }
+    envelope
 }
 
 /// What [`split_spans`] finds, in the order of the request.
@@ -242,6 +266,12 @@ mod tests {
             Piece::Span { bytes, .. } => spans.push((origins.len() - 1, bytes)),
         })
         .unwrap();
+        // The origin of decoded spans is the one their encoding gives, and so are their bytes.
+        let rs = &request.resource_spans[0];
+        assert_eq!(Origin::of(rs, &rs.scope_spans[0]), origins[0]);
+        let mut one = Vec::new();
+        crate::encode_span(&rs.scope_spans[0].spans[0], &mut one);
+        assert_eq!(one, spans[0].1);
         let mut assembler = Assembler::new();
         for (at, origin) in origins.iter().enumerate() {
             assembler.group(

@@ -1,7 +1,7 @@
 //! [`TraceBuffer`]: spans held by trace until their trace is due for a decision.
 //!
 //! Spans are held encoded, as they arrived: a batch still in its wire form is cut into its spans
-//! by copying their bytes (no decoding), a decoded one is encoded once first. Each span costs its
+//! by copying their bytes (no decoding); a decoded one has each span encoded on its own. Each span costs its
 //! encoded size and a small entry (see `benches/src/buffer_memory.rs`), not the several times
 //! its size that a decoded span owns in strings and lists. Due traces go back as one batch in
 //! wire form, decoded when the sampler reads it.
@@ -16,7 +16,6 @@
 //! bounded caches (kept, dropped), so spans that arrive after it follow it instead of starting a
 //! new trace.
 
-use bytes::Bytes;
 use foldhash::HashMap;
 use spanwise_abi::{Decided, TraceDecision, TraceDecisions, TraceRows};
 use spanwise_batch::Batch;
@@ -205,58 +204,92 @@ impl TraceBuffer {
     pub fn add(&mut self, batch: Batch, now: Duration) -> Added {
         let mut added = Added::default();
         let mut late: Vec<(TraceId, Trace)> = Vec::new();
-        let bytes: Bytes = batch.to_bytes();
-        drop(batch);
-        let mut origin: Option<Arc<Origin>> = None;
-        split_spans(&bytes, |piece| {
-            let (span, id) = match piece {
-                Piece::Scope(next) => {
-                    origin = Some(Arc::new(next));
-                    return;
-                }
+        if let Some(bytes) = batch.encoded() {
+            // The bytes as received: each span's are copied.
+            let mut origin: Option<Arc<Origin>> = None;
+            split_spans(bytes, |piece| match piece {
+                Piece::Scope(next) => origin = Some(Arc::new(next)),
                 Piece::Span {
                     bytes,
                     trace_id: id,
-                } => (bytes, trace_id(id)),
-            };
-            let origin = origin.clone().expect("a scope comes before its spans");
-            // Most spans join a held trace, which is never a decided one: one lookup.
-            if let Some(trace) = self.traces.get_mut(&id) {
-                let bytes = trace.push(origin, span.into());
-                self.spans += 1;
-                self.bytes += bytes;
-                added.held += 1;
-            } else if self.kept.get(&id).is_some() {
-                let held = Held {
-                    origin,
-                    span: span.into(),
-                };
-                match late.iter_mut().find(|(seen, _)| *seen == id) {
-                    Some((_, trace)) => trace.spans.push(held),
-                    None => late.push((
-                        id,
-                        Trace {
-                            spans: vec![held],
-                            bytes: 0,
-                            arrived: now,
-                            sequence: 0,
-                        },
-                    )),
+                } => {
+                    let origin = origin.as_ref().expect("a scope comes before its spans");
+                    self.place(
+                        trace_id(id),
+                        origin,
+                        bytes.into(),
+                        now,
+                        &mut late,
+                        &mut added,
+                    );
                 }
-            } else if self.dropped.get(&id).is_some() {
-                added.late_dropped += 1;
-            } else {
-                self.hold(id, origin, span.into(), now);
-                added.held += 1;
+            })
+            .expect("a batch's bytes are a well-formed request");
+        } else {
+            // Decoded (and maybe edited): each span is encoded on its own, as it would be in
+            // the request.
+            let mut scratch = Vec::new();
+            for resource in batch.resource_spans() {
+                for scope in &resource.scope_spans {
+                    let origin = Arc::new(Origin::of(resource, scope));
+                    for span in &scope.spans {
+                        scratch.clear();
+                        spanwise_batch::encode_span(span, &mut scratch);
+                        let id = trace_id(&span.trace_id);
+                        self.place(id, &origin, scratch[..].into(), now, &mut late, &mut added);
+                    }
+                }
             }
-        })
-        .expect("a batch's bytes are a well-formed request");
+        }
+        drop(batch);
         added.late_decisions = late
             .iter()
             .filter_map(|(id, _)| self.kept.get(id).cloned())
             .collect::<TraceDecisions>();
         added.late_kept = self.collect(late);
         added
+    }
+
+    /// Hold one span of trace `id`, or send it on with its trace's decision (`late`), or drop
+    /// it with it.
+    fn place(
+        &mut self,
+        id: TraceId,
+        origin: &Arc<Origin>,
+        span: Box<[u8]>,
+        now: Duration,
+        late: &mut Vec<(TraceId, Trace)>,
+        added: &mut Added,
+    ) {
+        // Most spans join a held trace, which is never a decided one: one lookup.
+        if let Some(trace) = self.traces.get_mut(&id) {
+            let bytes = trace.push(origin.clone(), span);
+            self.spans += 1;
+            self.bytes += bytes;
+            added.held += 1;
+        } else if self.kept.get(&id).is_some() {
+            let held = Held {
+                origin: origin.clone(),
+                span,
+            };
+            match late.iter_mut().find(|(seen, _)| *seen == id) {
+                Some((_, trace)) => trace.spans.push(held),
+                None => late.push((
+                    id,
+                    Trace {
+                        spans: vec![held],
+                        bytes: 0,
+                        arrived: now,
+                        sequence: 0,
+                    },
+                )),
+            }
+        } else if self.dropped.get(&id).is_some() {
+            added.late_dropped += 1;
+        } else {
+            self.hold(id, origin.clone(), span, now);
+            added.held += 1;
+        }
     }
 
     fn hold(&mut self, id: TraceId, origin: Arc<Origin>, span: Box<[u8]>, now: Duration) {
