@@ -30,12 +30,14 @@ pub enum Verdict {
 pub enum Policy {
     /// `always_sample`.
     Always,
-    /// `latency`, in milliseconds; `upper` 0 means none.
+    /// `latency`: `threshold_ms` and `upper_threshold_ms` (0 means none), each as the
+    /// longest duration in nanoseconds that is still at most that many whole milliseconds
+    /// ([`ms_bound`]), so no span's duration needs dividing.
     Latency {
-        /// Longer than this.
-        lower: i64,
-        /// At most this, if not 0.
-        upper: i64,
+        /// Longer than this many milliseconds: more nanoseconds than this.
+        lower: i128,
+        /// At most this many milliseconds (`None` for 0): at most this many nanoseconds.
+        upper: Option<i128>,
     },
     /// `numeric_attribute`.
     Numeric {
@@ -203,8 +205,8 @@ fn build_at(
                 ));
             }
             Policy::Latency {
-                lower: c.threshold_ms,
-                upper: c.upper_threshold_ms,
+                lower: ms_bound(c.threshold_ms),
+                upper: (c.upper_threshold_ms != 0).then(|| ms_bound(c.upper_threshold_ms)),
             }
         }
         "numeric_attribute" => {
@@ -664,10 +666,37 @@ impl Composite {
 }
 
 /// The `latency` policy: the duration of the spans so far (latest end minus earliest start,
-/// in whole milliseconds), checked after each span, as the collector checks it.
-fn latency(trace: &Trace<'_>, lower: i64, upper: i64) -> bool {
+/// in whole milliseconds), checked after each span, as the collector checks it. The bounds are
+/// in nanoseconds ([`ms_bound`]), which gives the same answer as dividing each duration.
+fn latency(trace: &Trace<'_>, lower: i128, upper: Option<i128>) -> bool {
+    latency_of(|| trace.times(), lower, upper)
+}
+
+/// [`latency`] over the (start, end) times `times` gives, span by span.
+pub(crate) fn latency_of<I: Iterator<Item = (u64, u64)>>(
+    times: impl Fn() -> I,
+    lower: i128,
+    upper: Option<i128>,
+) -> bool {
+    if upper.is_none() {
+        // With timestamps that are neither 0 (which the check reads as "none yet") nor past
+        // `i64::MAX` (negative once converted), the earliest start only moves earlier and the
+        // latest end later, span by span: the duration never shrinks, so some prefix is
+        // longer than `lower` exactly when the whole trace is. One pass of `min` and `max`.
+        let (mut min, mut max, mut odd, mut any) = (u64::MAX, 0u64, false, false);
+        for (start, end) in times() {
+            min = min.min(start);
+            max = max.max(end);
+            odd |=
+                start.wrapping_sub(1) >= i64::MAX as u64 || end.wrapping_sub(1) >= i64::MAX as u64;
+            any = true;
+        }
+        if !odd {
+            return any && i128::from(max as i64 - min as i64) > lower;
+        }
+    }
     let (mut min, mut max) = (0u64, 0u64);
-    trace.times().any(|(start, end)| {
+    times().any(|(start, end)| {
         if min == 0 || start < min {
             min = start;
         }
@@ -675,14 +704,19 @@ fn latency(trace: &Trace<'_>, lower: i64, upper: i64) -> bool {
             max = end;
         }
         // Go converts the timestamps to times and subtracts them, saturating.
-        let nanos = (max as i64).saturating_sub(min as i64);
-        let ms = nanos / 1_000_000;
-        if upper == 0 {
-            ms > lower
-        } else {
-            lower < ms && ms <= upper
-        }
+        let nanos = i128::from((max as i64).saturating_sub(min as i64));
+        nanos > lower && upper.is_none_or(|upper| nanos <= upper)
     })
+}
+
+/// The longest duration in nanoseconds whose whole milliseconds, truncated toward zero as
+/// Go's `Duration.Milliseconds` truncates, are at most `ms`: `d / 1_000_000 <= ms` exactly when
+/// `d <= ms_bound(ms)`, for every `i64` duration `d`.
+pub(crate) fn ms_bound(ms: i64) -> i128 {
+    let nanos = i128::from(ms) * 1_000_000;
+    // A positive duration truncates down, so the whole next millisecond but one nanosecond
+    // still counts as `ms`; a negative one truncates up, so nothing past `ms` itself does.
+    if ms >= 0 { nanos + 999_999 } else { nanos }
 }
 
 /// The collector's attribute match: some resource or span matches, or, inverted, every

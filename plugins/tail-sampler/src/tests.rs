@@ -1,7 +1,7 @@
 use crate::TailSampler;
 use crate::cases::{kept, reference, reference_input, traces_of};
 use crate::limiter::Clock;
-use crate::policy::{hash_threshold, hash_trace_id};
+use crate::policy::{hash_threshold, hash_trace_id, latency_of, ms_bound};
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::{Span, Status};
 use spanwise_batch::Batch;
@@ -421,5 +421,121 @@ fn bad_configs_name_the_field() {
         let error = TailSampler::configure(config).unwrap_err();
         assert_eq!(error.field, field, "{config}: {error}");
         assert!(error.message.contains(words), "{config}: {error}");
+    }
+}
+
+#[test]
+fn a_latency_bound_in_nanoseconds_agrees_with_dividing_every_duration() {
+    let edges = [
+        i64::MIN,
+        i64::MIN + 1,
+        -2_000_000_001,
+        -2_000_000_000,
+        -1_999_999_999,
+        -1_000_001,
+        -1_000_000,
+        -999_999,
+        -1,
+        0,
+        1,
+        999_999,
+        1_000_000,
+        1_999_999,
+        2_000_000,
+        2_000_000_000,
+        2_000_999_999,
+        2_001_000_000,
+        i64::MAX - 1,
+        i64::MAX,
+    ];
+    let thresholds = [
+        i64::MIN,
+        i64::MIN / 1_000_000,
+        -2_001,
+        -2_000,
+        -2,
+        -1,
+        0,
+        1,
+        2,
+        1_999,
+        2_000,
+        2_001,
+        i64::MAX / 1_000_000,
+        i64::MAX,
+    ];
+    for ms in thresholds {
+        for d in edges {
+            // Go's Duration.Milliseconds: integer division, truncating toward zero.
+            assert_eq!(
+                d / 1_000_000 <= ms,
+                i128::from(d) <= ms_bound(ms),
+                "{d} ns against {ms} ms"
+            );
+        }
+    }
+}
+
+/// The collector's latency check as it reads: every prefix of the spans, its duration in whole
+/// milliseconds (Go's truncating `Milliseconds`), an upper threshold of 0 meaning none.
+fn latency_as_the_collector(times: &[(u64, u64)], lower: i64, upper: i64) -> bool {
+    let (mut min, mut max) = (0u64, 0u64);
+    times.iter().any(|&(start, end)| {
+        if min == 0 || start < min {
+            min = start;
+        }
+        if max == 0 || end > max {
+            max = end;
+        }
+        let ms = (max as i64).saturating_sub(min as i64) / 1_000_000;
+        if upper == 0 {
+            ms > lower
+        } else {
+            lower < ms && ms <= upper
+        }
+    })
+}
+
+#[test]
+fn the_latency_check_agrees_with_the_collectors_on_odd_and_ordinary_timestamps() {
+    // A fixed-seed generator: ordinary timestamps, and now and then 0, 1, or past i64::MAX.
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let base = 1_700_000_000_000_000_000u64;
+    let time = |roll: u64| match roll % 40 {
+        0 => 0,
+        1 => 1,
+        2 => i64::MAX as u64 + 1 + roll % 7,
+        3 => u64::MAX,
+        // Milliseconds around the thresholds below, plus 0, 1 or 999,999 nanoseconds: the
+        // durations fall on every bound and either side of it.
+        _ => {
+            let ms =
+                [0, 1, 2, 3, 4, 5, 2000, 2001, 2500, 2501, 4000, 4001][(roll / 40 % 12) as usize];
+            base + ms * 1_000_000 + [0, 1, 999_999][(roll / 480 % 3) as usize]
+        }
+    };
+    let thresholds = [(0, 0), (2000, 0), (-5, 0), (1, 3), (0, 4000), (2000, 2500)];
+    for _ in 0..20_000 {
+        let spans = (next() % 12) as usize;
+        let times: Vec<(u64, u64)> = (0..spans)
+            .map(|_| {
+                let start = time(next());
+                (start, time(next()))
+            })
+            .collect();
+        for (lower, upper) in thresholds {
+            let bound = (upper != 0).then(|| ms_bound(upper));
+            assert_eq!(
+                latency_of(|| times.iter().copied(), ms_bound(lower), bound),
+                latency_as_the_collector(&times, lower, upper),
+                "{times:?} against ({lower}, {upper})"
+            );
+        }
     }
 }
