@@ -5,7 +5,7 @@
 
 use crate::config::{self, Digest, LevelName, RedactionConfig};
 use crate::digest::digests;
-use crate::scan::Scan;
+use crate::scan::{Joined, Scan};
 use crate::working::{Val, Working};
 use regex::Regex;
 use spanwise_sdk::value::AttrValue;
@@ -281,10 +281,18 @@ impl Redaction {
     /// masked form, or `None` when no pattern changed it.
     fn mask_values(&self, texts: &[Cow<'_, str>]) -> Result<Vec<Option<String>>, String> {
         let mut now: Vec<Option<String>> = vec![None; texts.len()];
+        // The texts joined for one search, kept for the next pattern until a pattern changes
+        // one of them.
+        let mut joined: Option<Joined> = None;
         for scan in &self.blocked_values {
             let regex = scan.regex();
             let current = |i: usize| now[i].as_deref().unwrap_or(&texts[i]);
-            let matching = scan.matching(texts.len(), current);
+            let matching = if scan.joinable() && texts.len() >= 2 {
+                let joined = joined.get_or_insert_with(|| Joined::new(texts.len(), current));
+                scan.matching_joined(joined, current)
+            } else {
+                scan.matching(texts.len(), current)
+            };
             if matching.is_empty() {
                 continue;
             }
@@ -293,6 +301,7 @@ impl Redaction {
             for (i, text) in matching.into_iter().zip(masked) {
                 now[i] = Some(text);
             }
+            joined = None;
         }
         // A replacement may spell what it replaced: only a different text is a change.
         for (text, original) in now.iter_mut().zip(texts) {

@@ -48,6 +48,12 @@ impl Scan {
         &self.regex
     }
 
+    /// Whether [`Scan::matching_joined`] may search a [`Joined`] text for this pattern (else
+    /// each text is searched alone).
+    pub fn joinable(&self) -> bool {
+        self.joinable
+    }
+
     /// The positions of the texts `regex` matches, ascending.
     pub fn matching<'t>(&self, count: usize, text: impl Fn(usize) -> &'t str) -> Vec<usize> {
         if !self.joinable || count < 2 {
@@ -55,20 +61,25 @@ impl Scan {
                 .filter(|&i| self.regex.is_match(text(i)))
                 .collect();
         }
-        let mut joined = String::with_capacity((0..count).map(|i| text(i).len() + 1).sum());
-        // Where each text ends in `joined`.
-        let mut ends = Vec::with_capacity(count);
-        for i in 0..count {
-            if i > 0 {
-                joined.push('\n');
-            }
-            joined.push_str(text(i));
-            ends.push(joined.len());
+        self.matching_joined(&Joined::new(count, &text), text)
+    }
+
+    /// [`Scan::matching`] over texts already joined (`joined`, made from the same `text`s),
+    /// for a pattern that is [`Scan::joinable`]: several patterns can search one join.
+    pub fn matching_joined<'t>(
+        &self,
+        joined: &Joined,
+        text: impl Fn(usize) -> &'t str,
+    ) -> Vec<usize> {
+        let Joined { text: all, ends } = joined;
+        let count = ends.len();
+        if count == 0 {
+            return Vec::new();
         }
         // Each text a match touches (an empty match at a text's end included), and whether one
         // match lies inside it.
         let mut touched: Vec<(usize, bool)> = Vec::new();
-        for found in self.regex.find_iter(&joined) {
+        for found in self.regex.find_iter(all) {
             let first = ends.partition_point(|&end| end < found.start());
             let last = ends
                 .partition_point(|&end| end < found.end())
@@ -85,6 +96,30 @@ impl Scan {
             .filter(|&(i, inside)| inside || self.regex.is_match(text(i)))
             .map(|(i, _)| i)
             .collect()
+    }
+}
+
+/// Texts joined with `\n` between them, to be searched in one pass.
+#[derive(Debug)]
+pub struct Joined {
+    text: String,
+    /// Where each text ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl Joined {
+    /// The `count` texts `text` gives, joined.
+    pub fn new<'t>(count: usize, text: impl Fn(usize) -> &'t str) -> Self {
+        let mut joined = String::with_capacity((0..count).map(|i| text(i).len() + 1).sum());
+        let mut ends = Vec::with_capacity(count);
+        for i in 0..count {
+            if i > 0 {
+                joined.push('\n');
+            }
+            joined.push_str(text(i));
+            ends.push(joined.len());
+        }
+        Joined { text: joined, ends }
     }
 }
 

@@ -132,6 +132,9 @@ case("redaction: redact all types, empty matches", "redaction", {
     "allow_all_keys": True, "blocked_values": ["\\d*"], "redact_all_types": True, "summary": "debug"}, red_input)
 case("redaction: non-string values without redact_all_types, silent", "redaction", {
     "allow_all_keys": True, "blocked_values": ["\\d*", "x@y"], "blocked_key_patterns": ["^n$"]}, red_input)
+case("redaction: a later pattern reads what an earlier one wrote", "redaction", {
+    "allow_all_keys": True, "blocked_values": [email, "[0-9a-f]{64}"], "hash_function": "hmac-sha256",
+    "hmac_key": "a-key-of-at-least-thirty-two-bytes!!", "summary": "debug"}, red_input)
 case("redaction: existing summary attributes are merged", "redaction", {
     "allowed_keys": ["a"], "summary": "debug"},
     one([span("x", A([("a", s("1")), ("b", s("2")), ("redaction.redacted.keys", s("zzz,old")), ("redaction.redacted.count", i(2))]))]))
