@@ -278,15 +278,20 @@ impl Redaction {
     }
 
     /// Each blocked pattern in turn, on what the patterns before it left: for each text, its
-    /// masked form, or `None` when no pattern changed it.
+    /// masked form, or `None` when no pattern changed it. When no pattern matched any text the
+    /// list is empty (most batches: no list as long as the texts is made then).
     fn mask_values(&self, texts: &[Cow<'_, str>]) -> Result<Vec<Option<String>>, String> {
-        let mut now: Vec<Option<String>> = vec![None; texts.len()];
+        let mut now: Vec<Option<String>> = Vec::new();
         // The texts joined for one search, kept for the next pattern until a pattern changes
         // one of them.
         let mut joined: Option<Joined> = None;
         for scan in &self.blocked_values {
             let regex = scan.regex();
-            let current = |i: usize| now[i].as_deref().unwrap_or(&texts[i]);
+            let current = |i: usize| {
+                now.get(i)
+                    .and_then(|text| text.as_deref())
+                    .unwrap_or(&texts[i])
+            };
             let matching = if scan.joinable() && texts.len() >= 2 {
                 let joined = joined.get_or_insert_with(|| Joined::new(texts.len(), current));
                 scan.matching_joined(joined, current)
@@ -298,6 +303,9 @@ impl Redaction {
             }
             let inputs: Vec<&str> = matching.iter().map(|&i| current(i)).collect();
             let masked = self.mask(regex, &inputs)?;
+            if now.is_empty() {
+                now.resize(texts.len(), None);
+            }
             for (i, text) in matching.into_iter().zip(masked) {
                 now[i] = Some(text);
             }
