@@ -178,9 +178,10 @@ impl Redaction {
             .collect();
         // Per row: the keys redacted, masked, allowed, ignored (in attribute order).
         let mut per_row: Vec<[Vec<usize>; 4]> = vec![Default::default(); rows];
-        // Cells whose whole value is masked, and cells whose value the blocked patterns check.
-        let mut whole: Vec<(usize, usize)> = Vec::new();
-        let mut checked: Vec<(usize, usize)> = Vec::new();
+        // Cells whose whole value is masked, and cells whose value the blocked patterns check,
+        // with their texts (read once, here).
+        let (mut whole, mut whole_texts) = (Vec::new(), Vec::new());
+        let (mut checked, mut checked_texts) = (Vec::new(), Vec::new());
         for (row, lists) in per_row.iter_mut().enumerate() {
             for (column, rule) in rules.iter().enumerate() {
                 let Some(value) = working.get(column, row) else {
@@ -196,26 +197,19 @@ impl Redaction {
                         } else if *whole_key {
                             lists[1].push(column);
                             whole.push((column, row));
+                            whole_texts.push(text);
                         } else {
                             checked.push((column, row));
+                            checked_texts.push(text);
                         }
                     }
                 }
             }
         }
 
-        let texts = |cells: &[(usize, usize)]| -> Vec<Cow<'_, str>> {
-            cells
-                .iter()
-                .map(|&(column, row)| {
-                    working
-                        .get(column, row)
-                        .map_or(Cow::Borrowed(""), |value| self.text_of(value))
-                })
-                .collect()
-        };
-        let whole_masked = self.mask(&self.whole_value, &texts(&whole))?;
-        let masked = self.mask_values(&texts(&checked))?;
+        let whole_masked = self.mask(&self.whole_value, &whole_texts)?;
+        let masked = self.mask_values(&checked_texts)?;
+        drop((whole_texts, checked_texts));
         for ((column, row), text) in whole.into_iter().zip(whole_masked) {
             working.set(column, row, Some(AttrValue::Str(text)));
         }
@@ -227,6 +221,9 @@ impl Redaction {
         }
 
         for (row, lists) in per_row.into_iter().enumerate() {
+            if lists.iter().all(Vec::is_empty) {
+                continue;
+            }
             let [redacted, masked, allowed, ignored] = lists;
             for &column in &redacted {
                 working.set(column, row, None);
