@@ -453,4 +453,4 @@ fn any_value_of(bytes: &[u8], depth: usize) -> Option<AnyValue> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

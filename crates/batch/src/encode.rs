@@ -214,6 +214,7 @@ fn any_value_body(value: &AnyValue, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::tests::kv;
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValueList};
     use prost::Message;
@@ -222,18 +223,6 @@ mod tests {
         let mut out = Vec::new();
         encode_request(&request.resource_spans, &mut out);
         assert_eq!(out, request.encode_to_vec());
-    }
-
-    fn value(v: any_value::Value) -> Option<AnyValue> {
-        Some(AnyValue { value: Some(v) })
-    }
-
-    fn kv(key: &str, v: any_value::Value) -> KeyValue {
-        KeyValue {
-            key: key.into(),
-            value: value(v),
-            key_strindex: 0,
-        }
     }
 
     #[test]

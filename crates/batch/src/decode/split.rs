@@ -17,13 +17,6 @@ pub struct Envelope {
     pub tail: Vec<u8>,
 }
 
-impl Envelope {
-    /// The heap it holds.
-    pub fn heap(&self) -> usize {
-        self.head.capacity() + self.tail.capacity()
-    }
-}
-
 /// The resource and scope some spans were sent under.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Origin {

@@ -42,7 +42,8 @@ fn agrees(bytes: &[u8]) -> bool {
     }
 }
 
-fn kv(key: &str, value: any_value::Value) -> KeyValue {
+/// Attribute `key` holding `value` (also used by the encoder's tests).
+pub(crate) fn kv(key: &str, value: any_value::Value) -> KeyValue {
     KeyValue {
         key: key.to_owned(),
         value: Some(AnyValue { value: Some(value) }),
