@@ -46,6 +46,9 @@ pub enum Sampler {
         ratio: f64,
         /// Hex digits of the thresholds it writes.
         precision: u32,
+        /// The threshold of `ratio` alone: a span that arrives without `th` gets it (worked
+        /// out once instead of once per span).
+        own: Threshold,
     },
 }
 
@@ -122,7 +125,11 @@ impl Sampler {
                 threshold: Threshold::from_probability(ratio, precision)
                     .unwrap_or(Threshold::ALWAYS),
             },
-            Mode::Proportional => Sampler::Proportional { ratio, precision },
+            Mode::Proportional => Sampler::Proportional {
+                ratio,
+                precision,
+                own: Threshold::from_probability(ratio, precision).unwrap_or(Threshold::NEVER),
+            },
             Mode::HashSeed => {
                 let scaled = (percentage * (16384.0f32 / 100.0)) as u32;
                 if scaled == 0 {
@@ -226,11 +233,17 @@ impl Sampler {
                 Some(arriving) if *threshold < arriving => arriving,
                 _ => *threshold,
             },
-            Sampler::Proportional { ratio, precision } => {
-                let incoming = arriving.map_or(1.0, Threshold::probability);
-                Threshold::from_probability(incoming * ratio, *precision)
-                    .unwrap_or(Threshold::NEVER)
-            }
+            Sampler::Proportional {
+                ratio,
+                precision,
+                own,
+            } => match arriving {
+                None => *own,
+                Some(arriving) => {
+                    Threshold::from_probability(arriving.probability() * ratio, *precision)
+                        .unwrap_or(Threshold::NEVER)
+                }
+            },
         }
     }
 }
