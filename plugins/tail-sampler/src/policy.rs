@@ -32,7 +32,7 @@ pub enum Policy {
     Always,
     /// `latency`: `threshold_ms` and `upper_threshold_ms` (0 means none), each as the
     /// longest duration in nanoseconds that is still at most that many whole milliseconds
-    /// ([`ms_bound`]), so no span's duration needs dividing.
+    /// (`ms_bound`), so no span's duration needs dividing.
     Latency {
         /// Longer than this many milliseconds: more nanoseconds than this.
         lower: i128,
