@@ -11,7 +11,9 @@
 //! still written as the shortest varint, so the bytes are prost's (the tests and the
 //! `otlp_protobuf` fuzz target compare them).
 //!
-//! Resources and scopes, which are few, are written by prost itself.
+//! Attributes with a scalar value (most are) have their lengths worked out first instead, from
+//! the key's and the value's, and are written straight. Resources and scopes, which are few,
+//! are written by prost itself.
 
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::span::{Event, Link};
@@ -174,8 +176,73 @@ fn status_body(status: &Status, out: &mut Vec<u8>) {
 #[inline]
 fn attributes(tag: u32, list: &[KeyValue], out: &mut Vec<u8>) {
     for kv in list {
-        nested(out, tag, 1, |out| key_value_body(kv, out));
+        if !scalar_attribute(tag, kv, out) {
+            nested(out, tag, 1, |out| key_value_body(kv, out));
+        }
     }
+}
+
+/// Write `kv` as field `tag` when its value is a string, a boolean, an integer or a double (most
+/// attributes are), its lengths worked out first, so nothing is moved: the bytes
+/// [`key_value_body`] writes inside [`nested`]. `false` (nothing written) for any other value.
+#[inline]
+fn scalar_attribute(tag: u32, kv: &KeyValue, out: &mut Vec<u8>) -> bool {
+    use any_value::Value as V;
+    let Some(AnyValue { value: Some(value) }) = &kv.value else {
+        return false;
+    };
+    if kv.key_strindex != 0 {
+        return false;
+    }
+    // The `AnyValue`'s one field (a `oneof` field: written whatever its value), after its key.
+    let value_len = 1 + match value {
+        V::StringValue(text) => encoded_len_varint(text.len() as u64) + text.len(),
+        V::BoolValue(_) => 1,
+        V::IntValue(i) => encoded_len_varint(*i as u64),
+        V::DoubleValue(_) => 8,
+        _ => return false,
+    };
+    let key = kv.key.as_bytes();
+    // The `KeyValue`: field 1, the key (when not empty), and field 2, the value.
+    let key_len = if key.is_empty() {
+        0
+    } else {
+        1 + encoded_len_varint(key.len() as u64) + key.len()
+    };
+    let len = key_len + 1 + encoded_len_varint(value_len as u64) + value_len;
+    out.reserve(prost::encoding::key_len(tag) + encoded_len_varint(len as u64) + len);
+    encode_key(tag, WireType::LengthDelimited, out);
+    encode_varint(len as u64, out);
+    if !key.is_empty() {
+        out.push(field_key(1, WireType::LengthDelimited));
+        encode_varint(key.len() as u64, out);
+        out.extend_from_slice(key);
+    }
+    out.push(field_key(2, WireType::LengthDelimited));
+    encode_varint(value_len as u64, out);
+    match value {
+        V::StringValue(text) => {
+            out.push(field_key(1, WireType::LengthDelimited));
+            encode_varint(text.len() as u64, out);
+            out.extend_from_slice(text.as_bytes());
+        }
+        V::BoolValue(b) => out.extend_from_slice(&[field_key(2, WireType::Varint), u8::from(*b)]),
+        V::IntValue(i) => {
+            out.push(field_key(3, WireType::Varint));
+            encode_varint(*i as u64, out);
+        }
+        V::DoubleValue(d) => {
+            out.push(field_key(4, WireType::SixtyFourBit));
+            out.extend_from_slice(&d.to_le_bytes());
+        }
+        _ => unreachable!("other values returned above"),
+    }
+    true
+}
+
+/// The one-byte key of field `tag` (at most 15) with wire type `wire`.
+const fn field_key(tag: u8, wire: WireType) -> u8 {
+    tag << 3 | wire as u8
 }
 
 #[inline]
