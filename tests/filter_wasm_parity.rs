@@ -97,10 +97,21 @@ fn wasm_build_agrees_with_the_collectors_filter_processor() {
             Err(e) => Expected::ConfigError(e.to_string()),
             Ok(mut instance) => {
                 let mut batch = reference_input();
-                match instance.process(&mut batch) {
+                let decoded = match instance.process(&mut batch) {
                     Ok(_) => Expected::Kept(kept(&batch)),
                     Err(e) => Expected::ProcessError(e.to_string()),
-                }
+                };
+                // The same through the request's bytes, indexed as a receiver takes them for
+                // a pipeline whose first plugin this is.
+                let mut wire =
+                    spanwise_batch::Batch::from_encoded_indexed(reference_input().to_bytes())
+                        .unwrap();
+                let in_wire_form = match instance.process(&mut wire) {
+                    Ok(_) => Expected::Kept(kept(&wire)),
+                    Err(e) => Expected::ProcessError(e.to_string()),
+                };
+                assert_eq!(in_wire_form, decoded, "case {:?} in wire form", case.name);
+                decoded
             }
         };
         match (&case.expected, &actual) {

@@ -4,6 +4,7 @@
 //! and refuses the configs the collector refuses; and its counters are the native build's.
 
 use spanwise::runtime::{Limits, PluginContext};
+use spanwise_batch::Batch;
 use spanwise_head_sampler::HeadSampler;
 use spanwise_head_sampler::cases::{kept, reference, reference_input};
 use spanwise_sdk::{Processor, native};
@@ -38,10 +39,21 @@ fn wasm_build_agrees_with_the_collectors_probabilistic_sampler() {
         let mut batch = reference_input();
         instance.process(&mut batch).unwrap();
         assert_eq!(&kept(&batch), expected, "case {:?}", case.name);
+        // The same through the request's bytes, as a receiver hands them to a pipeline whose
+        // first plugin this is: read and edited without being decoded.
+        let mut wire = Batch::from_encoded_indexed(reference_input().to_bytes()).unwrap();
+        instance.process(&mut wire).unwrap();
+        assert!(wire.is_indexed(), "case {:?}: decoded", case.name);
+        assert_eq!(&kept(&wire), expected, "case {:?} in wire form", case.name);
 
         native::take_counters();
         let mut processor = HeadSampler::configure(&case.config).unwrap();
         native::process(&mut processor, &mut reference_input()).unwrap();
+        native::process(
+            &mut processor,
+            &mut Batch::from_encoded_indexed(reference_input().to_bytes()).unwrap(),
+        )
+        .unwrap();
         assert_eq!(
             counters.snapshot(),
             native::take_counters(),

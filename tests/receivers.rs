@@ -436,6 +436,11 @@ processors:
     config:
       traces:
         span: ['attributes["http.route"] == "/health"']
+  wasm/by_name:
+    plugin: {filter}
+    config:
+      traces:
+        span: ['name == "GET /health"']
   tail_sampling:
     sampler:
       plugin: {tail}
@@ -481,15 +486,34 @@ async fn requests_stay_in_wire_form_unless_a_stage_reads_the_spans() {
     let tail = pipelines(dir.path(), "[tail_sampling, wasm/filter, batch]");
     let buffered = spanwise::receiver::Consumer::new(tail.clone());
     assert!(buffered.take(bytes.clone()).unwrap().is_wire_only());
+    // A plugin reads it first: indexed, and read and edited in that form for as long as the
+    // plugin needs nothing else. The filter's attribute condition is read from the bytes.
     let after = pipelines(dir.path(), "[wasm/filter, tail_sampling]");
     let filtered = spanwise::receiver::Consumer::new(after.clone());
-    assert!(!filtered.take(bytes.clone()).unwrap().is_wire_only());
+    assert!(filtered.take(bytes.clone()).unwrap().is_indexed());
     let reading = spanwise::receiver::Consumer::new(read.clone());
-    let decoded = reading.take(bytes.clone()).unwrap();
+    let indexed = reading.take(bytes.clone()).unwrap();
+    assert!(indexed.is_indexed(), "a plugin reads it first: indexed");
+    assert_eq!(indexed.to_request(), request);
+    let alone = pipelines(dir.path(), "[wasm/filter]");
+    let consumer = spanwise::receiver::Consumer::new(alone.clone());
+    consumer
+        .consume(consumer.take(bytes.clone()).unwrap())
+        .await
+        .unwrap();
     assert!(
-        !decoded.is_wire_only(),
-        "a plugin reads it: decoded at once"
+        consumer.take(bytes.clone()).unwrap().is_indexed(),
+        "the filter read its batch in wire form: still indexed"
     );
+    // A plugin that reads what the index does not answer (span names) decodes its first
+    // batch; from then on the receiver decodes at once.
+    let by_name = pipelines(dir.path(), "[wasm/by_name]");
+    let consumer = spanwise::receiver::Consumer::new(by_name.clone());
+    let first = consumer.take(bytes.clone()).unwrap();
+    assert!(first.is_indexed());
+    consumer.consume(first).await.unwrap();
+    let decoded = consumer.take(bytes.clone()).unwrap();
+    assert!(!decoded.is_wire_only(), "decoded at once");
     assert_eq!(decoded.to_request(), request);
     for consumer in [&passing, &reading] {
         assert!(

@@ -143,11 +143,17 @@ impl Setup {
                 workload,
                 &batch,
             ));
+            // As the receiver hands it to a pipeline whose first reader is the head sampler:
+            // the request's bytes, indexed by the scan.
+            let wire = Batch::from_encoded_indexed(
+                workload_request(workload, 1000).encode_to_vec().into(),
+            )
+            .expect("a valid request");
             pairs.push(self.processor_pair::<HeadSampler>(
                 "head_sampler",
                 HEAD_SAMPLER_CONFIG,
                 workload,
-                &batch,
+                &wire,
             ));
 
             let traces = trace_rows(&batch);

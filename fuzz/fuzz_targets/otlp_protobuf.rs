@@ -5,14 +5,16 @@
 //! legal attribute value and never equal to itself). A batch kept in its wire form (what the
 //! receivers' scan takes) decodes to the same request and counts the same spans. The batch's
 //! encoder writes prost's bytes, and a request cut into spans as the tail sampler's buffer holds
-//! them and put back together holds the same spans.
+//! them and put back together holds the same spans. An indexed batch (the receivers' form for
+//! a pipeline whose first plugin reads in wire form) reads as the decoded batch does, and with
+//! the same drops and tracestates written around them decodes to the same request.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
-use spanwise_batch::Batch;
 use spanwise_batch::decode::split::{Assembler, Origin, Piece, split_spans};
+use spanwise_batch::{Batch, Journal, Level, StrColumn, StrField};
 
 fuzz_target!(|data: &[u8]| {
     // A request the scan takes is kept in its wire form: it must decode as the fast path does.
@@ -25,6 +27,7 @@ fuzz_target!(|data: &[u8]| {
             "the scan counts the resources the decoder finds"
         );
         assert_eq!(wire.len(), Batch::from_request(wire.to_request()).len());
+        indexed_agrees(data);
     }
     // The receivers' decoder gives what prost gives: the same request, or an error.
     let fast = spanwise_batch::decode_request(data);
@@ -81,3 +84,61 @@ fuzz_target!(|data: &[u8]| {
         .sum();
     assert_eq!(counted, spans);
 });
+
+/// The index's reads and edits against the decoded batch's: every other span dropped, the
+/// others' tracestates set (to a value taken from the input, so any UTF-8 is tried).
+fn indexed_agrees(data: &[u8]) {
+    let bytes = bytes::Bytes::copy_from_slice(data);
+    let mut indexed = Batch::from_encoded_indexed(bytes.clone()).expect("scanned");
+    let mut decoded = Batch::from_request(spanwise_batch::decode_request(data).expect("scanned"));
+    let keys = ["a", "service.name", "sampling.priority"];
+    assert_eq!(indexed.trace_ids(), decoded.trace_ids());
+    assert_eq!(indexed.durations(), decoded.durations());
+    assert_eq!(
+        indexed.str_field(StrField::TraceState),
+        decoded.str_field(StrField::TraceState)
+    );
+    assert_eq!(
+        indexed.attribute_rows(Level::Span, &keys),
+        decoded.attribute_rows(Level::Span, &keys)
+    );
+    assert_eq!(
+        indexed.str_attributes(Level::Span, &keys),
+        decoded.str_attributes(Level::Span, &keys)
+    );
+    assert_eq!(
+        indexed.int_attribute(Level::Span, "a"),
+        decoded.int_attribute(Level::Span, "a")
+    );
+    assert!(
+        indexed.is_indexed(),
+        "the reads above are answered from the bytes"
+    );
+    let state = String::from_utf8_lossy(&data[..data.len().min(12)]).into_owned();
+    let spans = indexed.len() as u32;
+    for batch in [&mut indexed, &mut decoded] {
+        let mut journal = Journal::new(batch, usize::MAX);
+        let kept: Vec<u32> = (0..spans).filter(|row| row % 2 == 1).collect();
+        let values: StrColumn = kept.iter().map(|_| state.as_str()).collect();
+        journal
+            .set_str_field(StrField::TraceState, kept, values)
+            .expect("rows in range");
+        journal
+            .drop_spans((0..spans).filter(|row| row % 2 == 0).collect())
+            .expect("rows in range");
+        batch
+            .apply(journal)
+            .expect("the journal belongs to the batch");
+    }
+    assert!(
+        indexed.is_indexed(),
+        "drops and tracestates are applied to the index"
+    );
+    assert_eq!(indexed.len(), decoded.len());
+    assert_eq!(
+        spanwise_batch::decode_request(&indexed.to_bytes())
+            .expect("the written request decodes")
+            .encode_to_vec(),
+        decoded.to_request().encode_to_vec()
+    );
+}

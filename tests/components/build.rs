@@ -20,6 +20,7 @@ fn main() {
         "plugins",
         "crates/abi",
         "crates/ottl",
+        "crates/sampling",
         "wit",
         "tests/guests",
         "Cargo.lock",

@@ -2,10 +2,12 @@
 //! `span-batch` resource. A batch received as protobuf stays in its wire form until something
 //! reads or edits it ([`Decoded`]); one that nothing touches goes out as the bytes it came in as.
 
+use crate::EditError;
 use crate::decode::{decode_request, scan_request};
 use crate::journal::{Edit, Journal};
 use crate::keys::{DistinctKeys, RowKeys};
 use crate::value;
+use crate::wire::Index;
 use bytes::Bytes;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
@@ -50,6 +52,9 @@ struct Wire {
     bytes: Bytes,
     spans: usize,
     resources: usize,
+    /// Where each span is and the edits since, when the batch was taken to be read in this
+    /// form ([`Batch::from_encoded_indexed`]).
+    index: Option<Box<Index>>,
 }
 
 impl Batch {
@@ -74,9 +79,28 @@ impl Batch {
                     bytes,
                     spans: scanned.spans,
                     resources: scanned.resources,
+                    index: None,
                 }),
             }),
             None => decode_request(&bytes).map(Self::from_request),
+        }
+    }
+
+    /// [`Batch::from_encoded`], noting during the scan where each span is, so that the reads
+    /// and edits samplers and filters make are answered from the bytes without decoding them
+    /// (see `wire.rs`); anything else decodes the batch when it first needs to.
+    pub fn from_encoded_indexed(bytes: Bytes) -> Result<Self, prost::DecodeError> {
+        match Index::build(&bytes) {
+            Some((scanned, index)) => Ok(Self {
+                decoded: OnceLock::new(),
+                wire: Some(Wire {
+                    bytes,
+                    spans: scanned.spans,
+                    resources: scanned.resources,
+                    index: Some(Box::new(index)),
+                }),
+            }),
+            None => Self::from_encoded(bytes),
         }
     }
 
@@ -89,14 +113,32 @@ impl Batch {
 
     /// The request's bytes as received, while nothing has edited the batch since.
     pub fn encoded(&self) -> Option<&Bytes> {
-        self.wire.as_ref().map(|wire| &wire.bytes)
+        self.wire
+            .as_ref()
+            .filter(|wire| !wire.index.as_ref().is_some_and(|index| index.edited()))
+            .map(|wire| &wire.bytes)
+    }
+
+    /// The batch as an export request in protobuf, while it is in wire form (edited there or
+    /// not): what [`Batch::to_bytes`] gives, for a reader that would rather split bytes than
+    /// encode decoded spans.
+    pub fn wire_bytes(&self) -> Option<Bytes> {
+        self.wire.as_ref().map(|_| self.to_bytes())
     }
 
     /// The batch as an export request in protobuf: the bytes it came as while nothing edited
-    /// it (no copy), else its spans encoded now.
+    /// it (no copy), the spans of an edited wire form written around its edits, else its
+    /// decoded spans encoded now.
     pub fn to_bytes(&self) -> Bytes {
         if let Some(wire) = &self.wire {
-            return wire.bytes.clone();
+            return match &wire.index {
+                Some(index) if index.edited() => {
+                    let mut out = Vec::with_capacity(wire.bytes.len());
+                    index.encode(&wire.bytes, &mut out);
+                    out.into()
+                }
+                _ => wire.bytes.clone(),
+            };
         }
         let spans = &self.decoded().resource_spans;
         // The exact size first (a sixth of the time of encoding): the bytes may be held a
@@ -118,13 +160,29 @@ impl Batch {
     /// The decoded spans, decoded now if they are not yet.
     pub fn decoded(&self) -> &Decoded {
         self.decoded.get_or_init(|| match &self.wire {
-            Some(wire) => Decoded::from_resource_spans(
-                decode_request(&wire.bytes)
+            Some(_) => Decoded::from_resource_spans(
+                decode_request(&self.to_bytes())
                     .expect("the scan takes only what the fast decoder decodes")
                     .resource_spans,
             ),
             None => Decoded::default(),
         })
+    }
+
+    /// Whether the batch is in indexed wire form ([`Batch::from_encoded_indexed`]) and not
+    /// decoded: reads and edits of spans answered from the bytes.
+    pub fn is_indexed(&self) -> bool {
+        self.view().is_some()
+    }
+
+    /// The bytes and their index, while the batch is in indexed wire form and not decoded
+    /// yet (once decoded, the decoded spans answer).
+    fn view(&self) -> Option<(&[u8], &Index)> {
+        if self.decoded.get().is_some() {
+            return None;
+        }
+        let wire = self.wire.as_ref()?;
+        Some((&wire.bytes, wire.index.as_deref()?))
     }
 
     /// The decoded spans, to edit: the wire form no longer holds once they may change.
@@ -143,6 +201,145 @@ impl Batch {
     pub fn into_request(self) -> ExportTraceServiceRequest {
         ExportTraceServiceRequest {
             resource_spans: self.into_decoded().resource_spans,
+        }
+    }
+
+    /// Apply every edit of a journal, as [`Decoded::apply`] does: to the wire form's index
+    /// when it holds only edits the index takes (drops, tracestates) and the batch was not
+    /// decoded, else to the decoded spans.
+    pub fn apply(&mut self, journal: Journal) -> Result<Applied, EditError> {
+        if self.decoded.get().is_none()
+            && let Some(wire) = &mut self.wire
+            && let Some(index) = &mut wire.index
+            && Index::takes(journal.edits())
+        {
+            journal.check_counts(index.len(), index.events(), index.links())?;
+            index.apply(journal.into_edits());
+            wire.spans = index.len();
+            wire.resources = index.resource_count();
+            return Ok(Applied::default());
+        }
+        self.decoded_mut().apply(journal)
+    }
+
+    /// The number of rows at a level.
+    pub fn row_count(&self, level: Level) -> usize {
+        match (self.view(), level) {
+            (Some((_, index)), Level::Event) => index.events(),
+            (Some((_, index)), Level::Link) => index.links(),
+            (Some((_, index)), _) => index.len(),
+            (None, _) => self.decoded().row_count(level),
+        }
+    }
+
+    /// Trace ids, 16 bytes per span (see [`Decoded::trace_ids`]).
+    pub fn trace_ids(&self) -> Vec<u8> {
+        match self.view() {
+            Some((bytes, index)) => index.trace_ids(bytes),
+            None => self.decoded().trace_ids(),
+        }
+    }
+
+    /// Start times in nanoseconds.
+    pub fn start_times(&self) -> Vec<u64> {
+        match self.view() {
+            Some((_, index)) => index.start_times(),
+            None => self.decoded().start_times(),
+        }
+    }
+
+    /// End times in nanoseconds.
+    pub fn end_times(&self) -> Vec<u64> {
+        match self.view() {
+            Some((_, index)) => index.end_times(),
+            None => self.decoded().end_times(),
+        }
+    }
+
+    /// Durations in nanoseconds, 0 where the end precedes the start.
+    pub fn durations(&self) -> Vec<u64> {
+        match self.view() {
+            Some((_, index)) => index.durations(),
+            None => self.decoded().durations(),
+        }
+    }
+
+    /// One string field over every row of its level (see [`Decoded::str_field`]).
+    pub fn str_field(&self, field: StrField) -> StrColumn {
+        match (self.view(), field) {
+            (Some((bytes, index)), StrField::TraceState) => index.trace_states(bytes),
+            _ => self.decoded().str_field(field),
+        }
+    }
+
+    /// The span-level view and whether `keys` suit it (at most 8, none twice), for the
+    /// attribute reads.
+    fn span_view(&self, level: Level, keys: &[&str]) -> Option<(&[u8], &Index)> {
+        let few = keys.len() <= 8
+            && keys
+                .iter()
+                .enumerate()
+                .all(|(i, key)| !keys[..i].contains(key));
+        if level == Level::Span && few {
+            self.view()
+        } else {
+            None
+        }
+    }
+
+    /// For each of `keys`, the rows of a level that have it (see [`Decoded::attribute_rows`]).
+    pub fn attribute_rows(&self, level: Level, keys: &[&str]) -> Vec<Vec<u32>> {
+        match self.span_view(level, keys) {
+            Some((bytes, index)) => index.attribute_rows(bytes, keys),
+            None => self.decoded().attribute_rows(level, keys),
+        }
+    }
+
+    /// One attribute as strings over every row of a level.
+    pub fn str_attribute(&self, level: Level, key: &str) -> StrColumn {
+        match self.span_view(level, &[key]) {
+            Some((bytes, index)) => index.str_attribute(bytes, key),
+            None => self.decoded().str_attribute(level, key),
+        }
+    }
+
+    /// Several attributes as strings over every row of a level, one column per key.
+    pub fn str_attributes(&self, level: Level, keys: &[&str]) -> Vec<StrColumn> {
+        match self.span_view(level, keys) {
+            Some((bytes, index)) => index.str_attributes(bytes, keys),
+            None => self.decoded().str_attributes(level, keys),
+        }
+    }
+
+    /// One attribute as integers over every row of a level.
+    pub fn int_attribute(&self, level: Level, key: &str) -> IntColumn {
+        match self.span_view(level, &[key]) {
+            Some((bytes, index)) => index.int_attribute(bytes, key),
+            None => self.decoded().int_attribute(level, key),
+        }
+    }
+
+    /// One attribute as floats over every row of a level.
+    pub fn double_attribute(&self, level: Level, key: &str) -> DoubleColumn {
+        match self.span_view(level, &[key]) {
+            Some((bytes, index)) => index.double_attribute(bytes, key),
+            None => self.decoded().double_attribute(level, key),
+        }
+    }
+
+    /// One attribute as booleans over every row of a level.
+    pub fn bool_attribute(&self, level: Level, key: &str) -> BoolColumn {
+        match self.span_view(level, &[key]) {
+            Some((bytes, index)) => index.bool_attribute(bytes, key),
+            None => self.decoded().bool_attribute(level, key),
+        }
+    }
+
+    /// One attribute of any type over every row of a level.
+    pub fn attribute(&self, level: Level, key: &str) -> Vec<Option<Value>> {
+        match self.span_view(level, &[key]) {
+            Some((bytes, index)) => index.attribute(bytes, key),
+            None => self.decoded().attribute(level, key),
         }
     }
 
@@ -179,13 +376,15 @@ impl Batch {
             return;
         }
         if let (Some(mine), Some(theirs)) = (&self.wire, &other.wire) {
-            let mut bytes = Vec::with_capacity(mine.bytes.len() + theirs.bytes.len());
-            bytes.extend_from_slice(&mine.bytes);
-            bytes.extend_from_slice(&theirs.bytes);
+            let (first, second) = (self.to_bytes(), other.to_bytes());
+            let mut bytes = Vec::with_capacity(first.len() + second.len());
+            bytes.extend_from_slice(&first);
+            bytes.extend_from_slice(&second);
             let wire = Wire {
                 bytes: bytes.into(),
                 spans: mine.spans + theirs.spans,
                 resources: mine.resources + theirs.resources,
+                index: None,
             };
             *self = Self {
                 decoded: OnceLock::new(),
@@ -921,7 +1120,7 @@ fn upsert(attributes: &mut Vec<KeyValue>, key: &str, value: AnyValue) {
     }
 }
 
-fn push_fixed(out: &mut Vec<u8>, id: &[u8], len: usize) {
+pub(crate) fn push_fixed(out: &mut Vec<u8>, id: &[u8], len: usize) {
     let take = id.len().min(len);
     out.extend_from_slice(&id[..take]);
     out.extend(std::iter::repeat_n(0, len - take));

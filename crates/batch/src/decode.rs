@@ -25,7 +25,7 @@ use prost::Message;
 
 mod scan;
 pub mod split;
-pub use scan::{Scanned, scan_request};
+pub use scan::{Scanned, Sink, SpanSeen, key_hash, scan_into, scan_request};
 
 /// How deeply arrays and maps may nest in one attribute value here. prost allows 100 nested
 /// messages in all, and a map level is three (value, list, pair): deeper values go to prost,
@@ -41,28 +41,28 @@ pub fn decode_request(bytes: &[u8]) -> Result<ExportTraceServiceRequest, prost::
 }
 
 /// Wire types.
-const VARINT: u8 = 0;
-const FIXED64: u8 = 1;
-const LEN: u8 = 2;
-const FIXED32: u8 = 5;
+pub(crate) const VARINT: u8 = 0;
+pub(crate) const FIXED64: u8 = 1;
+pub(crate) const LEN: u8 = 2;
+pub(crate) const FIXED32: u8 = 5;
 
 /// A cursor over one message's bytes. Every method returns `None` on anything this decoder
 /// leaves to prost.
-struct Reader<'a> {
-    bytes: &'a [u8],
+pub(crate) struct Reader<'a> {
+    pub(crate) bytes: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
         Self { bytes }
     }
 
-    fn done(&self) -> bool {
+    pub(crate) fn done(&self) -> bool {
         self.bytes.is_empty()
     }
 
     #[inline]
-    fn varint(&mut self) -> Option<u64> {
+    pub(crate) fn varint(&mut self) -> Option<u64> {
         // Most varints here (keys, lengths of short values) are one byte.
         if let Some((&byte, rest)) = self.bytes.split_first()
             && byte < 0x80
@@ -87,7 +87,7 @@ impl<'a> Reader<'a> {
 
     /// The next field's number and wire type.
     #[inline]
-    fn key(&mut self) -> Option<(u32, u8)> {
+    pub(crate) fn key(&mut self) -> Option<(u32, u8)> {
         let key = self.varint()?;
         let field = u32::try_from(key >> 3).ok()?;
         if field == 0 {
@@ -97,7 +97,7 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
-    fn len_delimited(&mut self) -> Option<&'a [u8]> {
+    pub(crate) fn len_delimited(&mut self) -> Option<&'a [u8]> {
         let len = usize::try_from(self.varint()?).ok()?;
         if len > self.bytes.len() {
             return None;
@@ -108,7 +108,7 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
-    fn raw_fixed64(&mut self) -> Option<u64> {
+    pub(crate) fn raw_fixed64(&mut self) -> Option<u64> {
         let (value, rest) = self.bytes.split_first_chunk::<8>()?;
         self.bytes = rest;
         Some(u64::from_le_bytes(*value))
@@ -123,7 +123,7 @@ impl<'a> Reader<'a> {
 
     /// Skip a field's value (to count fields).
     #[inline]
-    fn skip(&mut self, wire: u8) -> Option<()> {
+    pub(crate) fn skip(&mut self, wire: u8) -> Option<()> {
         match wire {
             VARINT => self.varint().map(drop),
             FIXED64 => self.raw_fixed64().map(drop),

@@ -5,8 +5,8 @@
 //! fields writable, columns well formed, and `Complex` values are decoded into OTLP `AnyValue`s
 //! here, so a value that does not decode fails the edit, not the apply.
 
-use crate::Decoded;
 use crate::value;
+use crate::{Batch, Decoded};
 use opentelemetry_proto::tonic::common::v1::AnyValue;
 use spanwise_abi::{Level, StrColumn, StrField, Value};
 
@@ -151,7 +151,7 @@ pub struct Journal {
 
 impl Journal {
     /// An empty journal for edits of `batch`, refusing edits beyond `cap` bytes in all.
-    pub fn new(batch: &Decoded, cap: usize) -> Self {
+    pub fn new(batch: &Batch, cap: usize) -> Self {
         Self {
             edits: Vec::new(),
             spans: batch.len(),
@@ -182,12 +182,25 @@ impl Journal {
     }
 
     pub(crate) fn check_shape(&self, batch: &Decoded) -> Result<(), EditError> {
+        self.check_counts(
+            batch.len(),
+            batch.row_count(Level::Event),
+            batch.row_count(Level::Link),
+        )
+    }
+
+    /// Whether the journal was recorded for a batch of these span, event and link rows
+    /// (trivially, when it holds no edit).
+    pub(crate) fn check_counts(
+        &self,
+        spans: usize,
+        events: usize,
+        links: usize,
+    ) -> Result<(), EditError> {
         if self.edits.is_empty() {
             return Ok(());
         }
-        let same = self.spans == batch.len()
-            && self.events == batch.row_count(Level::Event)
-            && self.links == batch.row_count(Level::Link);
+        let same = self.spans == spans && self.events == events && self.links == links;
         if same {
             Ok(())
         } else {

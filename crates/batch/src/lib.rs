@@ -18,6 +18,7 @@ mod lent;
 #[cfg(test)]
 mod tests;
 mod value;
+mod wire;
 
 pub use batch::{Applied, Batch, Decoded};
 pub use builder::{BatchBuilder, kv};

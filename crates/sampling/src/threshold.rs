@@ -28,6 +28,7 @@ impl Threshold {
     pub const NEVER: Threshold = Threshold(MAX_ADJUSTED_COUNT);
 
     /// Whether a span with randomness `r` is kept.
+    #[inline]
     pub fn keeps(self, r: Randomness) -> bool {
         self.0 <= r.0
     }
@@ -99,6 +100,7 @@ impl Randomness {
     pub const ALL: Randomness = Randomness(MAX_ADJUSTED_COUNT - 1);
 
     /// The W3C randomness of a trace id: the low 56 bits of its last 8 bytes, big-endian.
+    #[inline]
     pub fn from_trace_id(id: &[u8; 16]) -> Randomness {
         let low = u64::from_be_bytes(id[8..].try_into().expect("8 bytes"));
         Randomness(low & (MAX_ADJUSTED_COUNT - 1))

@@ -46,6 +46,18 @@ pub enum Stage {
     Memory(Arc<MemoryLimiter>),
 }
 
+/// How a receiver takes a request's protobuf bytes for a pipeline ([`Pipeline::intake`]);
+/// ordered by how much of the work is done at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Intake {
+    /// Kept as they came, checked by a scan (`Batch::from_encoded`).
+    Wire,
+    /// Kept, and where each span is noted by the scan (`Batch::from_encoded_indexed`).
+    Indexed,
+    /// Decoded at once.
+    Decoded,
+}
+
 /// The counters of one stage: see [`WasmStage::stats`] and [`Batcher::stats`] for the names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StageSummary {
@@ -207,16 +219,29 @@ impl Pipeline {
         &self.inner.stages
     }
 
-    /// Whether a stage reads the spans as they arrive (a plugin): the batch will be decoded
-    /// whatever the receiver does, so it may as well decode at once. `tail_sampling` holds
-    /// spans encoded and decodes its due traces itself, so it does not count, and the stages
-    /// after it get those decoded traces, not what the receiver took.
-    pub fn reads_spans(&self) -> bool {
-        self.inner
+    /// How a receiver should take a request for this pipeline. `tail_sampling` holds spans
+    /// encoded and decodes its due traces itself, so the stages from it on do not count: they
+    /// get those traces, not what the receiver took.
+    /// - No plugin before it: [`Intake::Wire`], the bytes kept as they came.
+    /// - The first stage that reads the spans is a plugin that has so far read and edited
+    ///   every batch in indexed wire form ([`WasmStage::reads_wire`]): [`Intake::Indexed`].
+    /// - Otherwise (a plugin that needed them decoded, or a `batch` before the first plugin,
+    ///   whose appends drop the index): [`Intake::Decoded`], since they will be decoded
+    ///   whatever the receiver does, and a scan first would only add to the decoding.
+    pub fn intake(&self) -> Intake {
+        let mut reading = self
+            .inner
             .stages
             .iter()
             .take_while(|stage| !matches!(stage, Stage::Tail(_)))
-            .any(|stage| matches!(stage, Stage::Wasm(_)))
+            .filter(|stage| !matches!(stage, Stage::Memory(_)));
+        match reading.next() {
+            None => Intake::Wire,
+            Some(Stage::Wasm(stage)) if stage.reads_wire() => Intake::Indexed,
+            Some(Stage::Wasm(_)) => Intake::Decoded,
+            Some(_) if reading.any(|stage| matches!(stage, Stage::Wasm(_))) => Intake::Decoded,
+            Some(_) => Intake::Wire,
+        }
     }
 
     /// The exporters, in config order.

@@ -9,6 +9,7 @@ use crate::runtime::{CallError, PluginInstance};
 use crate::telemetry::Counters;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use spanwise_batch::Batch;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
@@ -47,6 +48,10 @@ pub struct WasmStage {
     /// How long each call took, in seconds (10 µs to 160 ms buckets, by fours).
     pub latency: Histogram,
     traps: Traps,
+    /// Whether every batch handed over in indexed wire form so far left the call still in it:
+    /// the plugin read and edited it there, so the receiver may keep requests in that form for
+    /// it ([`super::Pipeline::intake`]).
+    reads_wire: AtomicBool,
 }
 
 /// An instance taken from the pool for one call; it goes back when this is dropped, even if
@@ -90,7 +95,14 @@ impl WasmStage {
             plugin_counters,
             latency: Histogram::new(exponential_buckets(1e-5, 4.0, 8)),
             traps: Traps::new(TrapsConfig::default()),
+            reads_wire: AtomicBool::new(true),
         }
+    }
+
+    /// Whether the plugin has read and edited every batch it got in indexed wire form without
+    /// decoding it (true until one needed decoding).
+    pub fn reads_wire(&self) -> bool {
+        self.reads_wire.load(Ordering::Relaxed)
     }
 
     /// The same stage, treating a plugin that keeps trapping as `policy` says.
@@ -150,9 +162,13 @@ impl WasmStage {
         let mut borrowed = self.take();
         let instance = borrowed.instance.as_mut().expect("taken from the pool");
         let first = instance.calls() == 0;
+        let indexed = batch.is_indexed();
         let started = Instant::now();
         let result = instance.process(&mut batch);
         let only_dropped = instance.only_dropped();
+        if indexed && !batch.is_wire_only() {
+            self.reads_wire.store(false, Ordering::Relaxed);
+        }
         let took = started.elapsed();
         let nanos = took.as_nanos() as u64;
         drop(borrowed);

@@ -9,7 +9,7 @@ mod status;
 
 pub use auth::{BearerAuth, Refused};
 
-use crate::pipeline::{ConsumeError, Pipeline, Report};
+use crate::pipeline::{ConsumeError, Intake, Pipeline, Report};
 use spanwise_batch::Batch;
 use std::sync::{Arc, RwLock};
 
@@ -37,20 +37,23 @@ impl Consumer {
         *self.pipelines.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(pipelines);
     }
 
-    /// A request's protobuf bytes as a batch: decoded now when a pipeline fed from here reads
-    /// the spans (a scan first would only add to the decoding), else kept in wire form
-    /// (`Batch::from_encoded`), so that pipelines that only batch and export never decode it.
+    /// A request's protobuf bytes as a batch, in the form the pipelines fed from here want it
+    /// most ([`Pipeline::intake`]): decoded now when one will decode it anyway, indexed when
+    /// the first plugin of one reads it in wire form, else kept as it came, so that pipelines
+    /// that only batch and export never decode it.
     pub fn take(&self, bytes: bytes::Bytes) -> Result<Batch, prost::DecodeError> {
-        let reads = self
+        let intake = self
             .pipelines
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .any(Pipeline::reads_spans);
-        if reads {
-            spanwise_batch::decode_request(&bytes).map(Batch::from_request)
-        } else {
-            Batch::from_encoded(bytes)
+            .map(Pipeline::intake)
+            .max()
+            .unwrap_or(Intake::Wire);
+        match intake {
+            Intake::Decoded => spanwise_batch::decode_request(&bytes).map(Batch::from_request),
+            Intake::Indexed => Batch::from_encoded_indexed(bytes),
+            Intake::Wire => Batch::from_encoded(bytes),
         }
     }
 

@@ -23,6 +23,7 @@ pub mod sampler;
 use config::Config;
 use priority::Priority;
 use sampler::{Sampler, SpanError, SpanInput};
+use spanwise_sampling::{Randomness, Threshold};
 use spanwise_sdk::ottl::{Columns, Conditions, Context, Spans};
 use spanwise_sdk::{
     ConfigError, Level, LogLevel, ProcessError, Processor, SpanBatch, StrColumn, StrField,
@@ -38,8 +39,83 @@ pub struct HeadSampler {
     default: Sampler,
     /// The rules' conditions and, in the same order, their samplers.
     rules: Option<(Conditions, Vec<Sampler>)>,
-    /// The new tracestates of one call, back to back.
+    /// What the last call decided (its lists are reused).
+    outcome: Outcome,
+}
+
+/// What one call decided: kept between calls, so that its lists are allocated once, not once
+/// per call.
+#[derive(Debug, Default)]
+struct Outcome {
+    /// The rows to drop.
+    dropped: Vec<u32>,
+    /// The rows whose tracestate changes, and (in the same order) their new tracestates.
+    rewritten: Vec<u32>,
+    states: StrColumn,
+    /// The tracestates being written (moved into `states` at the end of each row).
     buffer: String,
+    /// Spans decided on an error, and the first error.
+    errors: u64,
+    first_error: Option<SpanError>,
+}
+
+impl Outcome {
+    fn clear(&mut self) {
+        self.dropped.clear();
+        self.rewritten.clear();
+        self.states.offsets.clear();
+        self.states.offsets.push(0);
+        self.states.data.clear();
+        self.states.present.clear();
+        self.errors = 0;
+        self.first_error = None;
+    }
+
+    /// Decide row `row` as `sampler` decides `input`.
+    fn decide(&mut self, row: u32, sampler: &Sampler, input: &SpanInput<'_>, fail_closed: bool) {
+        self.buffer.clear();
+        let decision = sampler.decide(input, fail_closed, &mut self.buffer);
+        if let Some(error) = decision.error {
+            self.errors += 1;
+            self.first_error.get_or_insert(error);
+        }
+        if !decision.keep {
+            self.dropped.push(row);
+        } else if decision.rewritten && self.buffer != input.trace_state {
+            self.rewritten.push(row);
+            self.states.data.extend_from_slice(self.buffer.as_bytes());
+            self.states.offsets.push(self.states.data.len() as u32);
+            self.states.present.push(1);
+        }
+    }
+
+    /// The usual batch: no rules, no priority, no tracestate, and a consistent mode. Each
+    /// span's decision is then its trace id's randomness against one threshold, and each kept
+    /// span gets the same tracestate, `fresh` (what [`Sampler::decide`] decides and writes of
+    /// such a span). `false`, with the outcome unfinished, at a zero trace id (an error, which
+    /// the general path handles).
+    fn decide_uniform(&mut self, threshold: Threshold, fresh: &str, trace_ids: &[u8]) -> bool {
+        for (row, id) in trace_ids.chunks_exact(16).enumerate() {
+            let id: &[u8; 16] = id.try_into().expect("16 bytes per trace id");
+            if *id == [0; 16] {
+                return false;
+            }
+            if threshold.keeps(Randomness::from_trace_id(id)) {
+                self.rewritten.push(row as u32);
+            } else {
+                self.dropped.push(row as u32);
+            }
+        }
+        let kept = self.rewritten.len();
+        let states = &mut self.states;
+        states.data.reserve(kept * fresh.len());
+        for i in 1..=kept {
+            states.data.extend_from_slice(fresh.as_bytes());
+            states.offsets.push((i * fresh.len()) as u32);
+        }
+        states.present.resize(kept, 1);
+        true
+    }
 }
 
 impl Processor for HeadSampler {
@@ -69,7 +145,7 @@ impl Processor for HeadSampler {
             fail_closed: config.fail_closed,
             default: sampler(config.sampling_percentage),
             rules,
-            buffer: String::new(),
+            outcome: Outcome::default(),
         })
     }
 
@@ -79,62 +155,50 @@ impl Processor for HeadSampler {
             return Ok(());
         }
         let trace_ids = batch.trace_ids();
-        // Checked as UTF-8 once for the column, not row by row.
-        let states = batch.str_field(StrField::TraceState).into_rows();
+        let states = batch.str_field(StrField::TraceState);
+        // Most batches carry no tracestate at all: then no row needs looking up (nor the
+        // column checking). Otherwise it is checked as UTF-8 once, not row by row.
+        let states = (!states.data.is_empty()).then(|| states.into_rows());
         let priorities = priorities(batch);
         let rule_of = self.rules_of(batch);
 
-        self.buffer.clear();
-        let mut dropped = Vec::new();
-        let mut rewritten_rows = Vec::new();
-        let mut offsets = vec![0u32];
-        let mut errors = 0u64;
-        let mut first_error: Option<SpanError> = None;
-        for row in 0..spans {
-            let trace_id: &[u8; 16] = trace_ids[row * 16..row * 16 + 16]
-                .try_into()
-                .expect("16 bytes per trace id");
-            let trace_state = states.get(row).unwrap_or("");
-            let input = SpanInput {
-                trace_id,
-                trace_state,
-                priority: priorities.as_ref().map_or(Priority::Defer, |all| all[row]),
-            };
-            let sampler = match (&rule_of, &self.rules) {
-                (Some(rule_of), Some((_, samplers))) => {
-                    samplers.get(rule_of[row] as usize).unwrap_or(&self.default)
-                }
-                _ => &self.default,
-            };
-            let start = self.buffer.len();
-            let decision = sampler.decide(&input, self.fail_closed, &mut self.buffer);
-            if let Some(error) = decision.error {
-                errors += 1;
-                first_error.get_or_insert(error);
-            }
-            if !decision.keep {
-                dropped.push(row as u32);
-            } else if decision.rewritten {
-                if self.buffer[start..] == *trace_state {
-                    self.buffer.truncate(start);
-                } else {
-                    rewritten_rows.push(row as u32);
-                    offsets.push(self.buffer.len() as u32);
-                }
+        let out = &mut self.outcome;
+        out.clear();
+        let uniform = match (&states, &priorities, &rule_of) {
+            (None, None, None) => self.default.fresh(),
+            _ => None,
+        };
+        let done = uniform
+            .is_some_and(|(threshold, fresh)| out.decide_uniform(threshold, fresh, &trace_ids));
+        if !done {
+            out.clear();
+            for (row, trace_id) in trace_ids.chunks_exact(16).enumerate() {
+                let trace_id: &[u8; 16] = trace_id.try_into().expect("16 bytes per trace id");
+                let trace_state = states
+                    .as_ref()
+                    .and_then(|states| states.get(row))
+                    .unwrap_or("");
+                let input = SpanInput {
+                    trace_id,
+                    trace_state,
+                    priority: priorities.as_ref().map_or(Priority::Defer, |all| all[row]),
+                };
+                let sampler = match (&rule_of, &self.rules) {
+                    (Some(rule_of), Some((_, samplers))) => {
+                        samplers.get(rule_of[row] as usize).unwrap_or(&self.default)
+                    }
+                    _ => &self.default,
+                };
+                out.decide(row as u32, sampler, &input, self.fail_closed);
             }
         }
-        if !rewritten_rows.is_empty() {
-            let column = StrColumn {
-                present: vec![1; rewritten_rows.len()],
-                offsets,
-                data: std::mem::take(&mut self.buffer).into_bytes(),
-            };
-            batch.set_str_field(StrField::TraceState, &rewritten_rows, &column);
-            self.buffer = String::from_utf8(column.data).unwrap_or_default();
+        if !out.rewritten.is_empty() {
+            batch.set_str_field(StrField::TraceState, &out.rewritten, &out.states);
         }
-        if !dropped.is_empty() {
-            batch.drop_spans(&dropped);
+        if !out.dropped.is_empty() {
+            batch.drop_spans(&out.dropped);
         }
+        let (errors, first_error) = (out.errors, out.first_error);
         if let Some(error) = first_error {
             spanwise_sdk::count("sampling_errors", errors);
             let outcome = if self.fail_closed { "dropped" } else { "kept" };

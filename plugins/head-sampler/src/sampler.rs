@@ -39,6 +39,8 @@ pub enum Sampler {
     Equalizing {
         /// The threshold of the configured rate.
         threshold: Threshold,
+        /// The tracestate a span that arrives without one is kept with.
+        fresh: String,
     },
     /// `proportional` mode.
     Proportional {
@@ -49,7 +51,19 @@ pub enum Sampler {
         /// The threshold of `ratio` alone: a span that arrives without `th` gets it (worked
         /// out once instead of once per span).
         own: Threshold,
+        /// The tracestate a span that arrives without one is kept with.
+        fresh: String,
     },
+}
+
+/// The tracestate the general path of [`Sampler::decide`] writes for a kept span that
+/// arrived without one: `ot=th:` and `threshold`.
+fn fresh(threshold: Threshold) -> String {
+    let mut state = TraceState::default();
+    state.ot.th = Some(Text::Set(threshold));
+    let mut out = String::new();
+    state.write(&mut out);
+    out
 }
 
 /// Why a span's decision was not the rate's: each is counted, and the span is dropped under
@@ -121,15 +135,23 @@ impl Sampler {
         }
         let ratio = (f64::from(percentage) / 100.0).max(MIN_PROBABILITY);
         match mode {
-            Mode::Equalizing => Sampler::Equalizing {
-                threshold: Threshold::from_probability(ratio, precision)
-                    .unwrap_or(Threshold::ALWAYS),
-            },
-            Mode::Proportional => Sampler::Proportional {
-                ratio,
-                precision,
-                own: Threshold::from_probability(ratio, precision).unwrap_or(Threshold::NEVER),
-            },
+            Mode::Equalizing => {
+                let threshold =
+                    Threshold::from_probability(ratio, precision).unwrap_or(Threshold::ALWAYS);
+                Sampler::Equalizing {
+                    threshold,
+                    fresh: fresh(threshold),
+                }
+            }
+            Mode::Proportional => {
+                let own = Threshold::from_probability(ratio, precision).unwrap_or(Threshold::NEVER);
+                Sampler::Proportional {
+                    ratio,
+                    precision,
+                    own,
+                    fresh: fresh(own),
+                }
+            }
             Mode::HashSeed => {
                 let scaled = (percentage * (16384.0f32 / 100.0)) as u32;
                 if scaled == 0 {
@@ -145,8 +167,49 @@ impl Sampler {
 
     /// Decide on one span. A kept span whose tracestate the collector would write is written
     /// to `out` (`Decision::rewritten`).
+    #[inline]
     pub fn decide(&self, span: &SpanInput<'_>, fail_closed: bool, out: &mut String) -> Decision {
-        let zero_id = span.trace_id.iter().all(|&b| b == 0);
+        let zero_id = *span.trace_id == [0; 16];
+        // Most spans: no tracestate, no priority, a trace id. A consistent mode's decision is
+        // then its own threshold against the trace id, and the tracestate it writes the same
+        // for every kept span (what the general path below writes, worked out once).
+        if span.trace_state.is_empty()
+            && span.priority == Priority::Defer
+            && !zero_id
+            && let Some((threshold, fresh)) = self.fresh()
+        {
+            let keep = threshold.keeps(Randomness::from_trace_id(span.trace_id));
+            if keep {
+                out.push_str(fresh);
+            }
+            return Decision {
+                keep,
+                error: None,
+                rewritten: keep,
+            };
+        }
+        self.decide_in_general(span, zero_id, fail_closed, out)
+    }
+
+    /// For a consistent mode: the threshold a span that arrives without tracestate or priority
+    /// is sampled with, and the tracestate it is kept with.
+    pub fn fresh(&self) -> Option<(Threshold, &str)> {
+        match self {
+            Sampler::Equalizing { threshold, fresh } => Some((*threshold, fresh)),
+            Sampler::Proportional { own, fresh, .. } => Some((*own, fresh)),
+            Sampler::Hash { .. } | Sampler::Never => None,
+        }
+    }
+
+    /// [`Sampler::decide`] for any span.
+    #[inline(never)]
+    fn decide_in_general(
+        &self,
+        span: &SpanInput<'_>,
+        zero_id: bool,
+        fail_closed: bool,
+        out: &mut String,
+    ) -> Decision {
         // The randomness (`None`: missing), the tracestate to write back, and an early error.
         let (randomness, mut carrier, mut error) = match self {
             Sampler::Hash { seed, .. } => {
@@ -229,7 +292,7 @@ impl Sampler {
         match self {
             Sampler::Never => Threshold::NEVER,
             Sampler::Hash { threshold, .. } => *threshold,
-            Sampler::Equalizing { threshold } => match arriving {
+            Sampler::Equalizing { threshold, .. } => match arriving {
                 Some(arriving) if *threshold < arriving => arriving,
                 _ => *threshold,
             },
@@ -237,6 +300,7 @@ impl Sampler {
                 ratio,
                 precision,
                 own,
+                ..
             } => match arriving {
                 None => *own,
                 Some(arriving) => {

@@ -317,3 +317,92 @@ fn configs_are_checked_with_the_field_named() {
         .starts_with("rules[0].sampling_percentage: sampling rate is too small")
     );
 }
+
+#[test]
+fn the_reference_cases_hold_in_wire_form() {
+    let input = reference_input().to_bytes();
+    for case in reference() {
+        let (Ok(expected), Ok(mut sampler)) =
+            (&case.expected, HeadSampler::configure(&case.config))
+        else {
+            continue;
+        };
+        let mut batch = Batch::from_encoded_indexed(input.clone()).unwrap();
+        native::process(&mut sampler, &mut batch).unwrap();
+        assert!(batch.is_indexed(), "case {:?}: decoded", case.name);
+        assert_eq!(&kept(&batch), expected, "case {:?}", case.name);
+    }
+}
+
+/// `n` spans of pseudo-random trace ids, no tracestate, no priority; the trace id of span
+/// `zero` (if any) all zeros.
+fn plain(
+    n: usize,
+    zero: Option<usize>,
+) -> opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
+    let mut builder = BatchBuilder::new().resource(vec![kv("service.name", "sleep-api")]);
+    for _ in 0..n {
+        builder = builder.span("op", vec![]);
+    }
+    let mut request = builder.build().into_request();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for (i, span) in request.resource_spans[0].scope_spans[0]
+        .spans
+        .iter_mut()
+        .enumerate()
+    {
+        let mut id = [0u8; 16];
+        for chunk in id.chunks_mut(8) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            chunk.copy_from_slice(&state.to_le_bytes());
+        }
+        if zero == Some(i) {
+            id = [0; 16];
+        }
+        span.trace_id = id.to_vec();
+        span.span_id = (i as u64 + 1).to_be_bytes().to_vec();
+    }
+    request
+}
+
+#[test]
+fn a_batch_without_tracestates_decides_as_span_by_span() {
+    // The same spans decided in one pass over the trace ids (no span has a tracestate or a
+    // priority) and by the general path (one more span with a tracestate sends the whole
+    // batch there): the same spans kept with the same tracestates.
+    for mode in ["proportional", "equalizing"] {
+        for percentage in [0.01, 10.0, 30.0, 100.0] {
+            for zero in [None, Some(7)] {
+                let config = serde_json::json!({"mode": mode, "sampling_percentage": percentage});
+                let request = plain(2000, zero);
+                let mut uniform = Batch::from_request(request.clone());
+                native::take_counters();
+                native::process(&mut configure(config.clone()), &mut uniform).unwrap();
+                let counted = native::take_counters();
+
+                let mut general = request;
+                let mut other = general.resource_spans[0].scope_spans[0].spans[0].clone();
+                other.trace_state = "vendor=1".into();
+                other.span_id = vec![0xff; 8];
+                general.resource_spans[0].scope_spans[0].spans.push(other);
+                let mut general = Batch::from_request(general);
+                native::process(&mut configure(config.clone()), &mut general).unwrap();
+                let mut expected = kept(&general);
+                expected.retain(|(span, _)| span != "ffffffffffffffff");
+                let label = format!("{mode} at {percentage}%, zero id {zero:?}");
+                assert_eq!(kept(&uniform), expected, "{label}");
+                assert_eq!(
+                    counted.get("sampling_errors").copied().unwrap_or(0),
+                    u64::from(zero.is_some()),
+                    "{label}"
+                );
+                if percentage == 30.0 && zero.is_none() {
+                    let share = expected.len() as f64 / 2000.0;
+                    assert!((0.25..0.35).contains(&share), "{label}: kept {share}");
+                }
+            }
+        }
+    }
+}

@@ -52,7 +52,7 @@ pub(crate) fn kv(key: &str, value: any_value::Value) -> KeyValue {
 }
 
 /// A request with every field this decoder reads set, and values of every type.
-fn full() -> ExportTraceServiceRequest {
+pub(crate) fn full() -> ExportTraceServiceRequest {
     use any_value::Value as V;
     let values = vec![
         kv("s", V::StringValue("héllo".into())),
@@ -242,17 +242,17 @@ fn varint(mut value: usize) -> Vec<u8> {
 }
 
 /// A small deterministic generator (xorshift), so the mutations are the same on every run.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 }

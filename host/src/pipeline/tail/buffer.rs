@@ -204,10 +204,11 @@ impl TraceBuffer {
     pub fn add(&mut self, batch: Batch, now: Duration) -> Added {
         let mut added = Added::default();
         let mut late: Vec<(TraceId, Trace)> = Vec::new();
-        if let Some(bytes) = batch.encoded() {
-            // The bytes as received: each span's are copied.
+        if let Some(bytes) = batch.wire_bytes() {
+            // The bytes as received (or as a wire-form edit writes them): each span's are
+            // copied.
             let mut origin: Option<Arc<Origin>> = None;
-            split_spans(bytes, |piece| match piece {
+            split_spans(&bytes, |piece| match piece {
                 Piece::Scope(next) => origin = Some(Arc::new(next)),
                 Piece::Span {
                     bytes,

@@ -1,12 +1,17 @@
-//! Splitting a batch moves its spans; it does not copy the batch. Counted in bytes allocated
-//! (deterministic), not in time: a split that cloned the batch, as the batch processor's splits
-//! once did, allocates at least one deep copy per split. And a batch taken from request bytes
-//! and given back as bytes (the pass-through path) allocates the same number of times for ten
-//! spans as for a thousand: nothing per span.
+//! What the batch and the head sampler allocate, counted (deterministic), not timed.
+//!
+//! Splitting a batch moves its spans; it does not copy the batch: a split that cloned the
+//! batch, as the batch processor's splits once did, allocates at least one deep copy per split.
+//! A batch taken from request bytes and given back as bytes (the pass-through path) allocates
+//! the same number of times for ten spans as for a thousand: nothing per span. And the head
+//! sampler deciding on a batch in indexed wire form (as a receiver hands it over when the
+//! sampler is the first plugin) allocates nothing per span either.
 
 #![allow(unsafe_code)]
 
 use spanwise_batch::{Batch, BatchBuilder, kv};
+use spanwise_head_sampler::HeadSampler;
+use spanwise_sdk::{Processor, native};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -141,4 +146,47 @@ fn bytes_in_and_out_allocate_nothing_per_span() {
     eprintln!("bytes in, appended, bytes out: {small} allocations for 20 spans, {large} for 2,000");
     assert_eq!(small, large, "allocations that grow with the spans");
     assert!(large <= 4, "{large} allocations");
+}
+
+#[test]
+fn the_head_sampler_allocates_nothing_per_span_in_wire_form() {
+    let mut sampler =
+        HeadSampler::configure(r#"{"mode": "proportional", "sampling_percentage": 30}"#).unwrap();
+    let mut decide = |bytes: &bytes::Bytes| {
+        let mut batch = Batch::from_encoded_indexed(bytes.clone()).expect("a valid request");
+        let (kept, _, calls) = allocations(|| {
+            native::process(&mut sampler, &mut batch).unwrap();
+            batch.len()
+        });
+        assert!(batch.is_indexed(), "decided without decoding");
+        (kept, calls)
+    };
+    let (small_bytes, large_bytes) = (traced_bytes(100), traced_bytes(10_000));
+    // Warm up: the sampler's lists grow to the largest batch once, then are reused.
+    decide(&large_bytes);
+    let (small_kept, small) = decide(&small_bytes);
+    let (large_kept, large) = decide(&large_bytes);
+    eprintln!(
+        "head sampler in wire form: {small} allocations for 100 spans ({small_kept} kept), \
+         {large} for 10,000 ({large_kept} kept)"
+    );
+    assert!(
+        large_kept > 2_000 && large_kept < 4_000,
+        "{large_kept} kept of 10,000"
+    );
+    assert_eq!(small, large, "allocations that grow with the spans");
+}
+
+/// [`request_bytes`] with trace ids as random as an SDK's (a fixed-seed xorshift).
+fn traced_bytes(spans: u32) -> bytes::Bytes {
+    use prost::Message;
+    let mut request = spanwise_batch::decode_request(&request_bytes(spans)).unwrap();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    for span in request.resource_spans[0].scope_spans[0].spans.iter_mut() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        span.trace_id[8..].copy_from_slice(&state.to_be_bytes());
+    }
+    request.encode_to_vec().into()
 }
