@@ -5,7 +5,8 @@
 #
 # Settings (environment): LOAD_DURATION (10s), LOAD_WORKLOAD (w1), LOAD_PROTOCOL (http),
 # LOAD_CONCURRENCY (8), LOAD_BATCH (1000), LOAD_PIPELINES (pass-through platform; `tail` is
-# tail sampling as the platform runs it, benches/load/tail.yaml).
+# tail sampling as the platform runs it, benches/load/tail.yaml; `sampling` the filter and the
+# head sampler at 10%, benches/load/sampling.yaml).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

@@ -256,6 +256,22 @@ impl Batch {
         }
     }
 
+    /// Status codes as OTLP numbers.
+    pub fn status_codes(&self) -> Vec<u8> {
+        match self.view() {
+            Some((_, index)) => index.status_codes(),
+            None => self.decoded().status_codes(),
+        }
+    }
+
+    /// Span flags, one per span.
+    pub fn flags(&self) -> Vec<u32> {
+        match self.view() {
+            Some((_, index)) => index.flags(),
+            None => self.decoded().flags(),
+        }
+    }
+
     /// Durations in nanoseconds, 0 where the end precedes the start.
     pub fn durations(&self) -> Vec<u64> {
         match self.view() {
@@ -376,14 +392,20 @@ impl Batch {
             return;
         }
         if let (Some(mine), Some(theirs)) = (&self.wire, &other.wire) {
-            let (first, second) = (self.to_bytes(), other.to_bytes());
-            let mut bytes = Vec::with_capacity(first.len() + second.len());
-            bytes.extend_from_slice(&first);
+            let (spans, resources) = (mine.spans + theirs.spans, mine.resources + theirs.resources);
+            let second = other.to_bytes();
+            let first = self.to_bytes();
+            // With the batch's own handle gone, the bytes of an earlier append are held only
+            // here, and become a `Vec` again without a copy: a batch that many small ones are
+            // appended to (the `batch` processor after `tail_sampling`) grows by doubling
+            // instead of being copied whole at every append.
+            *self = Batch::default();
+            let mut bytes = Vec::from(first);
             bytes.extend_from_slice(&second);
             let wire = Wire {
                 bytes: bytes.into(),
-                spans: mine.spans + theirs.spans,
-                resources: mine.resources + theirs.resources,
+                spans,
+                resources,
                 index: None,
             };
             *self = Self {

@@ -58,6 +58,8 @@ struct Row {
     end: u64,
     events: u32,
     links: u32,
+    status: u8,
+    flags: u32,
     /// Its attribute keys, as [`Keys::row_bits`] marks them.
     keys: u128,
 }
@@ -128,6 +130,8 @@ impl<'a> Sink<'a> for Builder<'a> {
             end: seen.end,
             events: seen.events,
             links: seen.links,
+            status: seen.status,
+            flags: seen.flags,
             keys: std::mem::take(&mut self.row_keys),
         });
     }
@@ -206,6 +210,16 @@ impl Index {
     /// End times in nanoseconds.
     pub(crate) fn end_times(&self) -> Vec<u64> {
         self.rows.iter().map(|row| row.end).collect()
+    }
+
+    /// Status codes as OTLP numbers.
+    pub(crate) fn status_codes(&self) -> Vec<u8> {
+        self.rows.iter().map(|row| row.status).collect()
+    }
+
+    /// Span flags.
+    pub(crate) fn flags(&self) -> Vec<u32> {
+        self.rows.iter().map(|row| row.flags).collect()
     }
 
     /// Durations in nanoseconds, 0 where the end precedes the start.

@@ -35,6 +35,10 @@ pub struct SpanSeen<'a> {
     pub events: u32,
     /// The number of links.
     pub links: u32,
+    /// The status code, as [`crate::Decoded::status_codes`] reads it (0 without a status).
+    pub status: u8,
+    /// `flags`.
+    pub flags: u32,
 }
 
 /// A hash of an attribute key, from its length and its first and last eight bytes, for the
@@ -222,8 +226,15 @@ fn span<'a, S: Sink<'a>>(bytes: &'a [u8], sink: &mut S) -> Option<SpanSeen<'a>> 
             seen.links += 1;
             link(r.message(wire)?)
         }
-        15 => first(&mut status_seen, r.message(wire).and_then(status)),
-        16 => r.take(wire, FIXED32),
+        15 => {
+            let code = r.message(wire).and_then(status);
+            seen.status = code.unwrap_or(0);
+            first(&mut status_seen, code.map(drop))
+        }
+        16 => {
+            seen.flags = r.fixed32(wire)?;
+            Some(())
+        }
         _ => None,
     })?;
     Some(seen)
@@ -250,12 +261,19 @@ fn link(bytes: &[u8]) -> Option<()> {
     })
 }
 
-fn status(bytes: &[u8]) -> Option<()> {
+/// A status, checked: its code as a status-code column holds it (an `int32` clamped to a byte;
+/// the last given, as decoders read it).
+fn status(bytes: &[u8]) -> Option<u8> {
+    let mut code = 0;
     fields(bytes, |r, number, wire| match number {
         2 => r.text(wire),
-        3 => r.take(wire, VARINT),
+        3 => {
+            code = (r.varint_field(wire)? as i32).clamp(0, 255) as u8;
+            Some(())
+        }
         _ => None,
-    })
+    })?;
+    Some(code)
 }
 
 /// A key-value pair, checked: its key (the last given, as decoders read it).

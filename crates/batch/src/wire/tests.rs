@@ -30,6 +30,8 @@ fn same_reads(wire: &Batch, decoded: &Batch) {
     assert_eq!(wire.start_times(), decoded.start_times());
     assert_eq!(wire.end_times(), decoded.end_times());
     assert_eq!(wire.durations(), decoded.durations());
+    assert_eq!(wire.status_codes(), decoded.status_codes());
+    assert_eq!(wire.flags(), decoded.flags());
     assert_eq!(
         wire.str_field(StrField::TraceState),
         decoded.str_field(StrField::TraceState)
