@@ -252,6 +252,25 @@ impl Rng {
         self.0
     }
 
+    /// `base` with one to three random changes: a byte replaced, a bit flipped, the end cut
+    /// off, or a byte inserted.
+    pub(crate) fn mutate(&mut self, base: &[u8]) -> Vec<u8> {
+        let mut bytes = base.to_vec();
+        for _ in 0..=self.below(3) {
+            if bytes.is_empty() {
+                break;
+            }
+            let at = self.below(bytes.len());
+            match self.below(4) {
+                0 => bytes[at] = self.next() as u8,
+                1 => bytes[at] ^= 1 << self.below(8),
+                2 => bytes.truncate(at),
+                _ => bytes.insert(at, self.next() as u8),
+            }
+        }
+        bytes
+    }
+
     pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
@@ -263,19 +282,7 @@ fn agrees_with_prost_on_mutated_requests() {
     let mut rng = Rng(0x5eed_cafe_f00d);
     let (mut fast, mut prost_ok) = (0, 0);
     for _ in 0..20_000 {
-        let mut bytes = base.clone();
-        for _ in 0..=rng.below(3) {
-            let at = rng.below(bytes.len());
-            match rng.below(4) {
-                0 => bytes[at] = rng.next() as u8,
-                1 => bytes[at] ^= 1 << rng.below(8),
-                2 => bytes.truncate(at),
-                _ => bytes.insert(at, rng.next() as u8),
-            }
-            if bytes.is_empty() {
-                break;
-            }
-        }
+        let bytes = rng.mutate(&base);
         assert!(agrees(&bytes), "differs from prost on {bytes:02x?}");
         fast += usize::from(super::request(&bytes).is_some());
         prost_ok += usize::from(ExportTraceServiceRequest::decode(bytes.as_slice()).is_ok());

@@ -157,19 +157,7 @@ fn agrees_on_mutated_requests() {
     let mut rng = Rng(0x0bad_cafe_d00d);
     let mut taken = 0;
     for _ in 0..5_000 {
-        let mut bytes = base.clone();
-        for _ in 0..=rng.below(3) {
-            let at = rng.below(bytes.len());
-            match rng.below(4) {
-                0 => bytes[at] = rng.next() as u8,
-                1 => bytes[at] ^= 1 << rng.below(8),
-                2 => bytes.truncate(at),
-                _ => bytes.insert(at, rng.next() as u8),
-            }
-            if bytes.is_empty() {
-                break;
-            }
-        }
+        let bytes = rng.mutate(&base);
         if crate::decode::scan_request(&bytes).is_some() {
             taken += 1;
             agrees(&bytes, &mut rng);

@@ -243,15 +243,7 @@ fn a_kept_spans_threshold_only_rises() {
     )
     .unwrap();
     assert_eq!(outcome.traces_kept, 1);
-    let mut written: Vec<(String, String)> = due
-        .batch
-        .into_request()
-        .resource_spans
-        .into_iter()
-        .flat_map(|r| r.scope_spans)
-        .flat_map(|s| s.spans)
-        .map(|s| (s.name, s.trace_state))
-        .collect();
+    let mut written = names_and_states(&due.batch);
     written.sort();
     assert_eq!(
         written,
@@ -340,16 +332,7 @@ fn decisions_apply_to_due_traces_in_indexed_wire_form() {
         let outcome = super::decisions::apply(&mut due, &decisions, record_policy).unwrap();
         assert_eq!((outcome.traces_kept, outcome.spans_dropped), (2, 1));
         assert_eq!(due.batch.is_indexed(), !record_policy);
-        let spans: Vec<(String, String)> = due
-            .batch
-            .to_request()
-            .resource_spans
-            .into_iter()
-            .flat_map(|r| r.scope_spans)
-            .flat_map(|s| s.spans)
-            .map(|s| (s.name, s.trace_state))
-            .collect();
-        outputs.push(spans);
+        outputs.push(names_and_states(&due.batch));
     }
     assert_eq!(outputs[0], outputs[1]);
     assert_eq!(
@@ -357,4 +340,16 @@ fn decisions_apply_to_due_traces_in_indexed_wire_form() {
         [("a", "ot=th:8"), ("d", "ot=th:8"), ("c", "ot=th:8")]
             .map(|(n, s)| (n.to_owned(), s.to_owned()))
     );
+}
+
+/// Each span of `batch` as `(name, tracestate)`, in order.
+fn names_and_states(batch: &Batch) -> Vec<(String, String)> {
+    batch
+        .to_request()
+        .resource_spans
+        .into_iter()
+        .flat_map(|r| r.scope_spans)
+        .flat_map(|s| s.spans)
+        .map(|s| (s.name, s.trace_state))
+        .collect()
 }
