@@ -95,25 +95,50 @@ impl Outcome {
     /// such a span). `false`, with the outcome unfinished, at a zero trace id (an error, which
     /// the general path handles).
     fn decide_uniform(&mut self, threshold: Threshold, fresh: &str, trace_ids: &[u8]) -> bool {
+        // Each row goes to both lists and the decision advances one of their ends, so the
+        // loop has no branch on the decision and no capacity check. The randomness is compared
+        // by its top 16 bits (bytes 9 and 10 of the id), which decide unless they equal the
+        // threshold's or are zero: WebAssembly has no byte swap to read all 56 bits at once.
+        // The whole value decides in those rare cases, and a zero trace id shows there.
+        let rows = trace_ids.len() / 16;
+        let top = threshold.0 >> 40;
+        let (kept, dropped) = (&mut self.rewritten, &mut self.dropped);
+        kept.resize(rows, 0);
+        dropped.resize(rows, 0);
+        let (mut k, mut d) = (0, 0);
         for (row, id) in trace_ids.chunks_exact(16).enumerate() {
-            let id: &[u8; 16] = id.try_into().expect("16 bytes per trace id");
-            if *id == [0; 16] {
-                return false;
-            }
-            if threshold.keeps(Randomness::from_trace_id(id)) {
-                self.rewritten.push(row as u32);
+            let high = u64::from(id[9]) << 8 | u64::from(id[10]);
+            let keep = if high == top || high == 0 {
+                let id: &[u8; 16] = id.try_into().expect("16 bytes per trace id");
+                if *id == [0; 16] {
+                    return false;
+                }
+                threshold.keeps(Randomness::from_trace_id(id))
             } else {
-                self.dropped.push(row as u32);
-            }
+                high > top
+            };
+            kept[k] = row as u32;
+            dropped[d] = row as u32;
+            k += usize::from(keep);
+            d += usize::from(!keep);
         }
-        let kept = self.rewritten.len();
+        kept.truncate(k);
+        dropped.truncate(d);
+        // Every kept span gets the same tracestate: the column is `fresh` repeated, written by
+        // doubling (a copy per span costs a call per span in WebAssembly).
         let states = &mut self.states;
-        states.data.reserve(kept * fresh.len());
-        for i in 1..=kept {
-            states.data.extend_from_slice(fresh.as_bytes());
-            states.offsets.push((i * fresh.len()) as u32);
+        let total = k * fresh.len();
+        states.data.reserve(total);
+        states.data.extend_from_slice(fresh.as_bytes());
+        while states.data.len() < total {
+            let more = states.data.len().min(total - states.data.len());
+            states.data.extend_from_within(..more);
         }
-        states.present.resize(kept, 1);
+        states.data.truncate(total);
+        states
+            .offsets
+            .extend((1..=k).map(|i| (i * fresh.len()) as u32));
+        states.present.resize(k, 1);
         true
     }
 }
