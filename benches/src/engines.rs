@@ -4,10 +4,12 @@
 use crate::pairs::instance;
 use crate::{
     HEAD_SAMPLER_CONFIG, PLATFORM_FILTER_CONFIG, PLATFORM_REDACT_CONFIG, TAIL_SAMPLER_CONFIG,
-    URL_CONFIG, Workload, trace_rows, workload_batch,
+    URL_CONFIG, Workload, trace_rows, workload_batch, workload_request,
 };
 use criterion::{BatchSize, Criterion, Throughput};
+use prost::Message;
 use spanwise::runtime::{Runtime, RuntimeSettings};
+use spanwise_batch::Batch;
 
 /// A runtime without a compile cache, `change` applied to the default settings.
 pub fn runtime(change: impl FnOnce(&mut RuntimeSettings)) -> Runtime {
@@ -21,7 +23,8 @@ pub fn runtime(change: impl FnOnce(&mut RuntimeSettings)) -> Runtime {
 
 /// For each workload and plugin (URL, masking, filter, head sampler with the platform's
 /// configs; the tail sampler's decision over the batch's traces when `tail` is set), group
-/// `PREFIX_PLUGIN_WORKLOAD` with one function per side, over 1,000 spans.
+/// `PREFIX_PLUGIN_WORKLOAD` with one function per side, over 1,000 spans. The head sampler's
+/// batch is the request's bytes indexed, as the gate's pair and a receiver give it.
 pub fn compare(
     c: &mut Criterion,
     prefix: &str,
@@ -39,9 +42,17 @@ pub fn compare(
         plugins.push(("tail_sampler", TAIL_SAMPLER_CONFIG));
     }
     for &workload in workloads {
-        let batch = workload_batch(workload, 1000);
-        let traces = trace_rows(&batch);
+        let decoded = workload_batch(workload, 1000);
+        let traces = trace_rows(&decoded);
+        let wire =
+            Batch::from_encoded_indexed(workload_request(workload, 1000).encode_to_vec().into())
+                .expect("a valid request");
         for &(name, config) in &plugins {
+            let batch = if name == "head_sampler" {
+                &wire
+            } else {
+                &decoded
+            };
             let mut group = c.benchmark_group(format!("{prefix}_{name}_{workload}"));
             group.throughput(Throughput::Elements(batch.len() as u64));
             for (side, runtime) in sides {
