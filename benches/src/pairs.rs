@@ -156,8 +156,11 @@ impl Setup {
                 &wire,
             ));
 
+            // The tail sampler reads the batch in indexed wire form, as the buffer hands its due
+            // traces over.
             let traces = trace_rows(&batch);
             let native_traces = traces.clone();
+            let batch = wire.clone();
             let mut tail = TailSampler::configure(TAIL_SAMPLER_CONFIG).expect("valid config");
             let mut wasm_tail = self.instance("tail_sampler", TAIL_SAMPLER_CONFIG);
             pairs.push(pair(

@@ -288,15 +288,15 @@ impl Batch {
         }
     }
 
-    /// The span-level view and whether `keys` suit it (at most 8, none twice), for the
-    /// attribute reads.
-    fn span_view(&self, level: Level, keys: &[&str]) -> Option<(&[u8], &Index)> {
+    /// The wire view, when it answers attribute reads at `level` (span and resource) of
+    /// `keys` (at most 8, none twice).
+    fn attribute_view(&self, level: Level, keys: &[&str]) -> Option<(&[u8], &Index)> {
         let few = keys.len() <= 8
             && keys
                 .iter()
                 .enumerate()
                 .all(|(i, key)| !keys[..i].contains(key));
-        if level == Level::Span && few {
+        if matches!(level, Level::Span | Level::Resource) && few {
             self.view()
         } else {
             None
@@ -305,56 +305,56 @@ impl Batch {
 
     /// For each of `keys`, the rows of a level that have it (see [`Decoded::attribute_rows`]).
     pub fn attribute_rows(&self, level: Level, keys: &[&str]) -> Vec<Vec<u32>> {
-        match self.span_view(level, keys) {
-            Some((bytes, index)) => index.attribute_rows(bytes, keys),
+        match self.attribute_view(level, keys) {
+            Some((bytes, index)) => index.attribute_rows(bytes, level, keys),
             None => self.decoded().attribute_rows(level, keys),
         }
     }
 
     /// One attribute as strings over every row of a level.
     pub fn str_attribute(&self, level: Level, key: &str) -> StrColumn {
-        match self.span_view(level, &[key]) {
-            Some((bytes, index)) => index.str_attribute(bytes, key),
+        match self.attribute_view(level, &[key]) {
+            Some((bytes, index)) => index.str_attribute(bytes, level, key),
             None => self.decoded().str_attribute(level, key),
         }
     }
 
     /// Several attributes as strings over every row of a level, one column per key.
     pub fn str_attributes(&self, level: Level, keys: &[&str]) -> Vec<StrColumn> {
-        match self.span_view(level, keys) {
-            Some((bytes, index)) => index.str_attributes(bytes, keys),
+        match self.attribute_view(level, keys) {
+            Some((bytes, index)) => index.str_attributes(bytes, level, keys),
             None => self.decoded().str_attributes(level, keys),
         }
     }
 
     /// One attribute as integers over every row of a level.
     pub fn int_attribute(&self, level: Level, key: &str) -> IntColumn {
-        match self.span_view(level, &[key]) {
-            Some((bytes, index)) => index.int_attribute(bytes, key),
+        match self.attribute_view(level, &[key]) {
+            Some((bytes, index)) => index.int_attribute(bytes, level, key),
             None => self.decoded().int_attribute(level, key),
         }
     }
 
     /// One attribute as floats over every row of a level.
     pub fn double_attribute(&self, level: Level, key: &str) -> DoubleColumn {
-        match self.span_view(level, &[key]) {
-            Some((bytes, index)) => index.double_attribute(bytes, key),
+        match self.attribute_view(level, &[key]) {
+            Some((bytes, index)) => index.double_attribute(bytes, level, key),
             None => self.decoded().double_attribute(level, key),
         }
     }
 
     /// One attribute as booleans over every row of a level.
     pub fn bool_attribute(&self, level: Level, key: &str) -> BoolColumn {
-        match self.span_view(level, &[key]) {
-            Some((bytes, index)) => index.bool_attribute(bytes, key),
+        match self.attribute_view(level, &[key]) {
+            Some((bytes, index)) => index.bool_attribute(bytes, level, key),
             None => self.decoded().bool_attribute(level, key),
         }
     }
 
     /// One attribute of any type over every row of a level.
     pub fn attribute(&self, level: Level, key: &str) -> Vec<Option<Value>> {
-        match self.span_view(level, &[key]) {
-            Some((bytes, index)) => index.attribute(bytes, key),
+        match self.attribute_view(level, &[key]) {
+            Some((bytes, index)) => index.attribute(bytes, level, key),
             None => self.decoded().attribute(level, key),
         }
     }

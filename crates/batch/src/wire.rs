@@ -3,7 +3,7 @@
 //! The receiver's scan ([`crate::decode::scan_into`]) notes where each resource spans, scope
 //! spans and span of the request is, and a few fields of each span (trace id, tracestate,
 //! times, how many events and links). The reads a sampler or a filter makes (trace ids, times,
-//! tracestates, span attributes) are answered from those notes and the bytes; the edits a
+//! tracestates, span and resource attributes) are answered from those notes and the bytes; the edits a
 //! sampler makes (dropping spans, setting tracestates) change only the notes. The bytes are
 //! written out once, when the batch is encoded ([`Index::encode`]): each untouched span is
 //! copied as it came, an edited one with its new tracestate, and the lengths of the messages
@@ -15,7 +15,7 @@ use crate::journal::Edit;
 use opentelemetry_proto::tonic::common::v1::AnyValue;
 use prost::Message;
 use prost::encoding::{encode_varint, encoded_len_varint};
-use spanwise_abi::{BoolColumn, DoubleColumn, IntColumn, StrColumn, Value};
+use spanwise_abi::{BoolColumn, DoubleColumn, IntColumn, Level, StrColumn, Value};
 
 /// A part of the request's bytes: where it starts and how long it is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -255,31 +255,71 @@ impl Index {
         }
     }
 
-    /// Each span's attributes, in the order they came.
-    fn attributes<'a>(bytes: &'a [u8], row: &Row) -> Attributes<'a> {
-        Attributes {
-            reader: Reader::new(row.span.of_bytes(bytes)),
+    /// The attributes row `at` has at `level`, in the order they came: its own at
+    /// [`Level::Span`], its resource's at [`Level::Resource`] (the two levels the index reads).
+    fn attributes<'a>(&self, bytes: &'a [u8], level: Level, at: &Row) -> Attributes<'a> {
+        match level {
+            Level::Resource => {
+                let payload = self.resources[self.resource_of(at)].of_bytes(bytes);
+                // The resource is field 1 of its resource spans (given at most once: the scan
+                // refuses it twice), its attributes field 1 of the resource.
+                Attributes::new(message_field(payload, 1).unwrap_or_default(), 1)
+            }
+            _ => Attributes::new(at.span.of_bytes(bytes), 9),
         }
     }
 
-    /// For each of `keys`, the span rows that have it, ascending (as
+    fn resource_of(&self, at: &Row) -> usize {
+        self.scopes[at.scope as usize].0 as usize
+    }
+
+    /// Whether row `at` must read its attributes at `level`, or has the same ones as the row
+    /// read before it: at the resource level, rows of one resource come one after another, so
+    /// each resource's attributes are read once per run of its rows (`last`: the resource read
+    /// last).
+    fn reads(&self, level: Level, at: &Row, last: &mut Option<usize>) -> bool {
+        if level != Level::Resource {
+            return true;
+        }
+        let resource = self.resource_of(at);
+        last.replace(resource) != Some(resource)
+    }
+
+    /// For each of `keys`, the rows that have it at `level`, ascending (as
     /// [`crate::Decoded::attribute_rows`]).
-    pub(crate) fn attribute_rows(&self, bytes: &[u8], keys: &[&str]) -> Vec<Vec<u32>> {
+    pub(crate) fn attribute_rows(
+        &self,
+        bytes: &[u8],
+        level: Level,
+        keys: &[&str],
+    ) -> Vec<Vec<u32>> {
         let mut out = vec![Vec::new(); keys.len()];
-        let Some(marks) = self.marks(keys) else {
-            return out;
+        // Span keys are marked by the scan: a batch or a row without them is not read.
+        let marks = match level {
+            Level::Resource => None,
+            _ => match self.marks(keys) {
+                Some(marks) => Some(marks),
+                None => return out,
+            },
         };
+        let mut has = vec![false; keys.len()];
+        let mut last = None;
         for (row, at) in self.rows.iter().enumerate() {
-            if !marks.iter().any(|&m| may_have(at.keys, m)) {
+            if let Some(marks) = &marks
+                && !marks.iter().any(|&m| may_have(at.keys, m))
+            {
                 continue;
             }
-            let row = row as u32;
-            for kv in Self::attributes(bytes, at) {
-                for (i, key) in keys.iter().enumerate() {
-                    if key.as_bytes() == kv.key && out[i].last() != Some(&row) {
-                        out[i].push(row);
+            if self.reads(level, at, &mut last) {
+                has.fill(false);
+                for kv in self.attributes(bytes, level, at) {
+                    for (i, key) in keys.iter().enumerate() {
+                        has[i] |= key.as_bytes() == kv.key;
                     }
                 }
+            }
+            for (rows, _) in out.iter_mut().zip(&has).filter(|(_, has)| **has) {
+                rows.push(row as u32);
             }
         }
         out
@@ -301,33 +341,37 @@ impl Index {
             .all(|&bit| self.keys[bit / 64] & (1 << (bit % 64)) != 0)
     }
 
-    /// One span attribute's value in each row: the first with the key, as
+    /// One attribute's value in each row at `level`: the first with the key, as
     /// [`crate::Decoded::str_attribute`] finds it, read by `pick`.
     fn first_values<'a, T>(
         &'a self,
         bytes: &'a [u8],
+        level: Level,
         key: &'a str,
         mut pick: impl FnMut(Option<Scalar<'a>>) -> T + 'a,
     ) -> impl Iterator<Item = T> + 'a {
         let hash = key_hash(key.as_bytes());
         let marks = Keys::row_bits(hash);
         let any = self.batch_may_have(hash);
+        let mut last = None;
+        let mut value = None;
         self.rows.iter().map(move |at| {
-            let value = if any && may_have(at.keys, marks) {
-                Self::attributes(bytes, at)
+            if level == Level::Span && !(any && may_have(at.keys, marks)) {
+                value = None;
+            } else if self.reads(level, at, &mut last) {
+                value = self
+                    .attributes(bytes, level, at)
                     .find(|kv| kv.key == key.as_bytes())
-                    .and_then(|kv| kv.value.map(Scalar::of))
-            } else {
-                None
-            };
+                    .and_then(|kv| kv.value.map(Scalar::of));
+            }
             pick(value)
         })
     }
 
-    /// One span attribute as strings: absent where missing or not a string.
-    pub(crate) fn str_attribute(&self, bytes: &[u8], key: &str) -> StrColumn {
+    /// One attribute as strings: absent where missing or not a string.
+    pub(crate) fn str_attribute(&self, bytes: &[u8], level: Level, key: &str) -> StrColumn {
         let mut out = StrColumn::with_capacity(self.rows.len(), 0);
-        for value in self.first_values(bytes, key, |v| match v {
+        for value in self.first_values(bytes, level, key, |v| match v {
             Some(Scalar::Str(text)) => Some(text),
             _ => None,
         }) {
@@ -336,25 +380,38 @@ impl Index {
         out
     }
 
-    /// Several span attributes as strings, one column per key, each row's attributes read
-    /// once.
-    pub(crate) fn str_attributes(&self, bytes: &[u8], keys: &[&str]) -> Vec<StrColumn> {
+    /// Several attributes as strings, one column per key, each row's attributes read once.
+    pub(crate) fn str_attributes(
+        &self,
+        bytes: &[u8],
+        level: Level,
+        keys: &[&str],
+    ) -> Vec<StrColumn> {
         let mut out: Vec<StrColumn> = keys
             .iter()
             .map(|_| StrColumn::with_capacity(self.rows.len(), 0))
             .collect();
         let mut found: Vec<Option<Option<&[u8]>>> = vec![None; keys.len()];
-        let marks = self.marks(keys).unwrap_or_default();
+        let marks = match level {
+            Level::Resource => None,
+            _ => Some(self.marks(keys).unwrap_or_default()),
+        };
+        let mut last = None;
         for at in &self.rows {
-            found.iter_mut().for_each(|f| *f = None);
-            let walk = marks.iter().any(|&m| may_have(at.keys, m));
-            for kv in Self::attributes(bytes, at).take_while(|_| walk) {
-                for (i, key) in keys.iter().enumerate() {
-                    if found[i].is_none() && key.as_bytes() == kv.key {
-                        found[i] = Some(match kv.value.map(Scalar::of) {
-                            Some(Scalar::Str(text)) => Some(text),
-                            _ => None,
-                        });
+            let walk = match &marks {
+                Some(marks) => marks.iter().any(|&m| may_have(at.keys, m)),
+                None => true,
+            };
+            if !walk || self.reads(level, at, &mut last) {
+                found.iter_mut().for_each(|f| *f = None);
+                for kv in self.attributes(bytes, level, at).take_while(|_| walk) {
+                    for (i, key) in keys.iter().enumerate() {
+                        if found[i].is_none() && key.as_bytes() == kv.key {
+                            found[i] = Some(match kv.value.map(Scalar::of) {
+                                Some(Scalar::Str(text)) => Some(text),
+                                _ => None,
+                            });
+                        }
                     }
                 }
             }
@@ -365,13 +422,13 @@ impl Index {
         out
     }
 
-    /// One span attribute as integers: absent where missing or not an integer.
-    pub(crate) fn int_attribute(&self, bytes: &[u8], key: &str) -> IntColumn {
+    /// One attribute as integers: absent where missing or not an integer.
+    pub(crate) fn int_attribute(&self, bytes: &[u8], level: Level, key: &str) -> IntColumn {
         let mut out = IntColumn {
             values: Vec::with_capacity(self.rows.len()),
             present: Vec::with_capacity(self.rows.len()),
         };
-        for value in self.first_values(bytes, key, |v| match v {
+        for value in self.first_values(bytes, level, key, |v| match v {
             Some(Scalar::Int(i)) => Some(i),
             _ => None,
         }) {
@@ -380,13 +437,13 @@ impl Index {
         out
     }
 
-    /// One span attribute as floats: absent where missing or not a double.
-    pub(crate) fn double_attribute(&self, bytes: &[u8], key: &str) -> DoubleColumn {
+    /// One attribute as floats: absent where missing or not a double.
+    pub(crate) fn double_attribute(&self, bytes: &[u8], level: Level, key: &str) -> DoubleColumn {
         let mut out = DoubleColumn {
             values: Vec::with_capacity(self.rows.len()),
             present: Vec::with_capacity(self.rows.len()),
         };
-        for value in self.first_values(bytes, key, |v| match v {
+        for value in self.first_values(bytes, level, key, |v| match v {
             Some(Scalar::Double(d)) => Some(d),
             _ => None,
         }) {
@@ -395,13 +452,13 @@ impl Index {
         out
     }
 
-    /// One span attribute as booleans: absent where missing or not a boolean.
-    pub(crate) fn bool_attribute(&self, bytes: &[u8], key: &str) -> BoolColumn {
+    /// One attribute as booleans: absent where missing or not a boolean.
+    pub(crate) fn bool_attribute(&self, bytes: &[u8], level: Level, key: &str) -> BoolColumn {
         let mut out = BoolColumn {
             values: Vec::with_capacity(self.rows.len()),
             present: Vec::with_capacity(self.rows.len()),
         };
-        for value in self.first_values(bytes, key, |v| match v {
+        for value in self.first_values(bytes, level, key, |v| match v {
             Some(Scalar::Bool(b)) => Some(b),
             _ => None,
         }) {
@@ -410,28 +467,33 @@ impl Index {
         out
     }
 
-    /// One span attribute of any type (see [`crate::Decoded::attribute`]).
-    pub(crate) fn attribute(&self, bytes: &[u8], key: &str) -> Vec<Option<Value>> {
+    /// One attribute of any type at `level` (see [`crate::Decoded::attribute`]).
+    pub(crate) fn attribute(&self, bytes: &[u8], level: Level, key: &str) -> Vec<Option<Value>> {
+        let mut value = None;
+        let mut last = None;
+        let mut out = Vec::with_capacity(self.rows.len());
         let hash = key_hash(key.as_bytes());
         let marks = Keys::row_bits(hash);
         let any = self.batch_may_have(hash);
-        self.rows
-            .iter()
-            .map(|at| {
-                if !(any && may_have(at.keys, marks)) {
-                    return None;
-                }
-                let kv = Self::attributes(bytes, at).find(|kv| kv.key == key.as_bytes())?;
-                Some(match kv.value {
-                    // A key with no value at all: present, and empty.
-                    None => Value::Complex(Vec::new()),
-                    Some(payload) => AnyValue::decode(payload)
-                        .ok()
-                        .and_then(|any| crate::value::from_any(&any))
-                        .unwrap_or(Value::Complex(Vec::new())),
-                })
-            })
-            .collect()
+        for at in &self.rows {
+            if level == Level::Span && !(any && may_have(at.keys, marks)) {
+                value = None;
+            } else if self.reads(level, at, &mut last) {
+                value = self
+                    .attributes(bytes, level, at)
+                    .find(|kv| kv.key == key.as_bytes())
+                    .map(|kv| match kv.value {
+                        // A key with no value at all: present, and empty.
+                        None => Value::Complex(Vec::new()),
+                        Some(payload) => AnyValue::decode(payload)
+                            .ok()
+                            .and_then(|any| crate::value::from_any(&any))
+                            .unwrap_or(Value::Complex(Vec::new())),
+                    });
+            }
+            out.push(value.clone());
+        }
+        out
     }
 
     /// Whether every edit of `edits` is one the index applies (drops, tracestates).
@@ -639,9 +701,33 @@ struct Kv<'a> {
     value: Option<&'a [u8]>,
 }
 
-/// The attributes (field 9) of a span's payload.
+/// The attributes of a message: its key-value fields numbered `field` (9 in a span, 1 in a
+/// resource).
 struct Attributes<'a> {
     reader: Reader<'a>,
+    field: u32,
+}
+
+impl<'a> Attributes<'a> {
+    fn new(message: &'a [u8], field: u32) -> Self {
+        Attributes {
+            reader: Reader::new(message),
+            field,
+        }
+    }
+}
+
+/// The payload of the first message field numbered `number` of `message`.
+fn message_field(message: &[u8], number: u32) -> Option<&[u8]> {
+    let mut reader = Reader::new(message);
+    while !reader.done() {
+        let (n, wire) = reader.key()?;
+        if n == number && wire == LEN {
+            return reader.len_delimited();
+        }
+        reader.skip(wire)?;
+    }
+    None
 }
 
 impl<'a> Iterator for Attributes<'a> {
@@ -650,7 +736,7 @@ impl<'a> Iterator for Attributes<'a> {
     fn next(&mut self) -> Option<Kv<'a>> {
         while !self.reader.done() {
             let (number, wire) = self.reader.key()?;
-            if number == 9 && wire == LEN {
+            if number == self.field && wire == LEN {
                 let payload = self.reader.len_delimited()?;
                 let mut kv = Kv {
                     key: &[],
@@ -674,6 +760,7 @@ impl<'a> Iterator for Attributes<'a> {
 }
 
 /// An `AnyValue` as the typed reads see it.
+#[derive(Clone, Copy)]
 enum Scalar<'a> {
     Str(&'a [u8]),
     Int(i64),

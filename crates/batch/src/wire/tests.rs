@@ -1,4 +1,5 @@
-//! The wire form's index against the decoded batch: the same reads, and after the same edits
+//! The wire form's index against the decoded batch: the same reads (span and resource
+//! attributes among them), and after the same edits
 //! the same request (byte for byte when the request came as a protobuf library writes it),
 //! over a request with every field set and 5,000 mutations of it.
 
@@ -36,16 +37,25 @@ fn same_reads(wire: &Batch, decoded: &Batch) {
         wire.str_field(StrField::TraceState),
         decoded.str_field(StrField::TraceState)
     );
+    for at in [Level::Span, Level::Resource] {
+        same_attribute_reads(wire, decoded, at, &KEYS);
+    }
+    assert!(wire.is_wire_only(), "no read above decoded the batch");
+}
+
+/// Every attribute read of `keys` at level `at` gives what the decoded batch gives.
+fn same_attribute_reads(wire: &Batch, decoded: &Batch, at: Level, keys: &[&str]) {
     assert_eq!(
-        wire.attribute_rows(Level::Span, &KEYS),
-        decoded.attribute_rows(Level::Span, &KEYS)
+        wire.attribute_rows(at, keys),
+        decoded.attribute_rows(at, keys),
+        "{at:?}"
     );
     assert_eq!(
-        wire.str_attributes(Level::Span, &KEYS),
-        decoded.str_attributes(Level::Span, &KEYS)
+        wire.str_attributes(at, keys),
+        decoded.str_attributes(at, keys),
+        "{at:?}"
     );
-    for key in KEYS {
-        let at = Level::Span;
+    for &key in keys {
         assert_eq!(wire.str_attribute(at, key), decoded.str_attribute(at, key));
         assert_eq!(wire.int_attribute(at, key), decoded.int_attribute(at, key));
         assert_eq!(
@@ -60,9 +70,8 @@ fn same_reads(wire: &Batch, decoded: &Batch) {
             // As bytes: a NaN double never equals itself.
             format!("{:?}", batch.attribute(at, key))
         };
-        assert_eq!(any(wire), any(decoded));
+        assert_eq!(any(wire), any(decoded), "{at:?} {key}");
     }
-    assert!(wire.is_wire_only(), "no read above decoded the batch");
 }
 
 /// Random tracestates and drops, recorded for `batch`.
@@ -223,6 +232,41 @@ fn dropping_every_span_of_a_scope_drops_the_scope_and_its_resource() {
         None,
         "the received bytes no longer hold the batch"
     );
+}
+
+#[test]
+fn resource_attributes_are_read_per_resource() {
+    // Three resources, the first and the last alike, the middle one with other values and
+    // types; spans of each, and a resource with no attributes at all.
+    let mut builder = BatchBuilder::new();
+    for (service, tier) in [("a", "x"), ("b", "y"), ("a", "x")] {
+        builder = builder.resource(vec![kv("service.name", service), kv("tier", tier)]);
+        for i in 0..3 {
+            builder = builder.span(&format!("{service}{i}"), vec![kv("k", "v")]);
+        }
+    }
+    builder = builder.resource(Vec::new()).span("bare", Vec::new());
+    let keys = ["service.name", "tier", "k", "absent"];
+    let bytes = builder.build().to_bytes();
+    let mut wire = Batch::from_encoded_indexed(bytes.clone()).unwrap();
+    let mut decoded = Batch::from_request(decode_request(&bytes).unwrap());
+    same_attribute_reads(&wire, &decoded, Level::Resource, &keys);
+    assert_eq!(
+        wire.str_attribute(Level::Resource, "service.name").get(4),
+        Some("b")
+    );
+    // With the middle resource's spans and one of the last's dropped.
+    for batch in [&mut wire, &mut decoded] {
+        let mut journal = Journal::new(batch, usize::MAX);
+        journal.drop_spans(vec![3, 4, 5, 7]).unwrap();
+        batch.apply(journal).unwrap();
+    }
+    same_attribute_reads(&wire, &decoded, Level::Resource, &keys);
+    assert_eq!(
+        wire.attribute_rows(Level::Resource, &keys),
+        vec![vec![0, 1, 2, 3, 4], vec![0, 1, 2, 3, 4], vec![], vec![]]
+    );
+    assert!(wire.is_wire_only(), "resource reads come from the index");
 }
 
 #[test]

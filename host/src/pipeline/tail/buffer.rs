@@ -4,7 +4,8 @@
 //! by copying their bytes (no decoding); a decoded one has each span encoded on its own. Each span costs its
 //! encoded size and a small entry (see `benches/src/buffer_memory.rs`), not the several times
 //! its size that a decoded span owns in strings and lists. Due traces go back as one batch in
-//! wire form, decoded when the sampler reads it.
+//! indexed wire form: the sampler's reads (span and resource attributes among them) and the
+//! decisions' drops and tracestates are answered there, without decoding it.
 //!
 //! Time is given by the caller (`now`, the time since the processor started), so tests drive the
 //! buffer with a logical clock and nothing here sleeps. A trace is due `decision_wait` after its
@@ -437,7 +438,7 @@ fn assemble(groups: Vec<Group<Box<[u8]>>>) -> Batch {
     for (origin, spans) in &groups {
         assembler.group(origin, spans.iter().map(|span| &span[..]));
     }
-    Batch::from_encoded(assembler.finish().into())
+    Batch::from_encoded_indexed(assembler.finish().into())
         .expect("spans of well-formed requests, under their own resources and scopes")
 }
 

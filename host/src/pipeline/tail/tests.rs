@@ -3,7 +3,7 @@
 use super::buffer::{BufferLimits, TRACE_OVERHEAD, TraceBuffer, TraceId};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
-use spanwise_abi::{TraceDecision, TraceDecisions};
+use spanwise_abi::{Level, TraceDecision, TraceDecisions};
 use spanwise_batch::{Batch, BatchBuilder, kv};
 use std::time::Duration;
 
@@ -307,11 +307,10 @@ fn a_request_in_wire_form_is_held_and_given_back_as_a_decoded_one_is() {
 
 #[test]
 fn decisions_apply_to_due_traces_in_indexed_wire_form() {
-    // Three traces; the second dropped, the others kept at 50%. A due batch in indexed wire
-    // form is read and edited there, unless `sampling.policy` is recorded, which decodes it:
-    // both give the same spans with the same tracestates. (The buffer gives its due traces
-    // unindexed: indexed, the load pipeline of `benches/load/tail.yaml` ran at a quarter of
-    // its speed.)
+    // Three traces; the second dropped, the others kept at 50%. The buffer gives due traces in
+    // indexed wire form, which the sampler's reads (span and resource attributes among them)
+    // and the decisions' edits use without decoding, unless `sampling.policy` is recorded,
+    // which decodes it: both give the same spans with the same tracestates.
     let decisions: TraceDecisions = vec![
         TraceDecision::keep(0.5, "errors"),
         TraceDecision::drop("default"),
@@ -326,9 +325,14 @@ fn decisions_apply_to_due_traces_in_indexed_wire_form() {
             Duration::ZERO,
         );
         let mut due = buffer.drain();
-        due.batch = Batch::from_encoded_indexed(due.batch.to_bytes()).unwrap();
         assert!(due.batch.is_indexed());
         assert_eq!(due.batch.status_codes(), [0; 4], "read from the index");
+        let services = due.batch.str_attribute(Level::Resource, "service.name");
+        assert_eq!(services.get(3), Some("api"));
+        assert!(
+            due.batch.is_indexed(),
+            "resource attributes read from the index"
+        );
         let outcome = super::decisions::apply(&mut due, &decisions, record_policy).unwrap();
         assert_eq!((outcome.traces_kept, outcome.spans_dropped), (2, 1));
         assert_eq!(due.batch.is_indexed(), !record_policy);
