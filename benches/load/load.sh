@@ -6,7 +6,8 @@
 # Settings (environment): LOAD_DURATION (10s), LOAD_WORKLOAD (w1), LOAD_PROTOCOL (http),
 # LOAD_CONCURRENCY (8), LOAD_BATCH (1000), LOAD_PIPELINES (pass-through platform; `tail` is
 # tail sampling as the platform runs it, benches/load/tail.yaml; `sampling` the filter and the
-# head sampler at 10%, benches/load/sampling.yaml).
+# head sampler at 10%, benches/load/sampling.yaml; `file` the OTLP-JSON file exporter alone,
+# benches/load/file.yaml, writing to a temporary file).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -19,7 +20,9 @@ BATCH=${LOAD_BATCH:-1000}
 PIPELINES=${LOAD_PIPELINES:-pass-through platform}
 TICKS=$(getconf CLK_TCK)
 LOG=$(mktemp)
-trap 'rm -f "$LOG"' EXIT
+export SPANWISE_OUTPUT
+SPANWISE_OUTPUT=$(mktemp)
+trap 'rm -f "$LOG" "$SPANWISE_OUTPUT"' EXIT
 
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

@@ -1,7 +1,8 @@
 //! The `file` exporter: one OTLP-JSON `Batch` per line, appended and flushed
 //! per batch, as the collector's file exporter writes. Like protobuf's JSON mapping, fields at
 //! their default value (empty strings and lists, zeros, absent messages) are left out, except
-//! inside attribute values, where an empty string or a `false` is the value itself.
+//! inside attribute values, where an empty string or a `false` is the value itself. The line is
+//! written straight from the spans (`json.rs`).
 
 use super::{BoxFuture, ExportError, Exporter};
 use spanwise_batch::Batch;
@@ -37,38 +38,12 @@ impl FileExporter {
     }
 
     fn write(&self, request: &Batch) -> std::io::Result<()> {
-        let mut json = serde_json::to_value(request.to_request())?;
-        compact(&mut json);
+        let mut line = Vec::new();
+        super::json::write_request(request.decoded().resource_spans(), &mut line);
+        line.push(b'\n');
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        serde_json::to_writer(&mut *file, &json)?;
-        file.write_all(b"\n")?;
+        file.write_all(&line)?;
         file.flush()
-    }
-}
-
-/// Leave out fields at their proto3 default, but never inside an `AnyValue` (an object with a
-/// `...Value` key), whose one field is the value even when it is empty.
-fn compact(value: &mut serde_json::Value) {
-    use serde_json::Value;
-    match value {
-        Value::Object(map) => {
-            if map.keys().any(|k| k.ends_with("Value")) {
-                return;
-            }
-            for child in map.values_mut() {
-                compact(child);
-            }
-            map.retain(|_, v| match v {
-                Value::Null => false,
-                Value::String(s) => !s.is_empty(),
-                Value::Array(a) => !a.is_empty(),
-                Value::Object(o) => !o.is_empty(),
-                Value::Number(n) => n.as_f64() != Some(0.0),
-                Value::Bool(b) => *b,
-            });
-        }
-        Value::Array(items) => items.iter_mut().for_each(compact),
-        _ => {}
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod debug;
 mod file;
+mod json;
 mod otlp_grpc;
 mod otlp_http;
 mod persist;

@@ -65,13 +65,16 @@ impl OtlpHttpExporter {
     }
 
     /// The request body: protobuf as the batch's bytes (those it came as, while unedited), or
-    /// JSON; gzipped if configured.
+    /// OTLP-JSON written straight from the spans (`json.rs`, fields at their defaults left
+    /// out); gzipped if configured.
     fn body(&self, request: &Batch) -> Result<Bytes, String> {
         let body = match self.encoding {
             Encoding::Proto => request.to_bytes(),
-            Encoding::Json => serde_json::to_vec(&request.to_request())
-                .map_err(|e| e.to_string())?
-                .into(),
+            Encoding::Json => {
+                let mut json = Vec::new();
+                super::json::write_request(request.decoded().resource_spans(), &mut json);
+                json.into()
+            }
         };
         match self.compression {
             Compression::None => Ok(body),
