@@ -5,8 +5,9 @@
 //! into a `serde_json::Value` and leaving out every field at its proto3 default (an empty string
 //! or list, a zero, `false`, an absent or empty message), except inside attribute values,
 //! where the value is written whole even when it is empty. That is what the exporter did
-//! before (its tests keep that path as the reference), at a tenth of the cost or less: no copy
-//! of the request, no tree of maps, no second pass. Keys come in the order a
+//! before (its tests keep that path as the reference), without its costs: no copy of the
+//! request, no tree of maps, no second pass (the `file` pipeline of `make load` went from about
+//! 75,000 to 237,000 W1 spans/s per core). Keys come in the order a
 //! `serde_json::Value` object keeps them (sorted), ids as lowercase hex, 64-bit times and
 //! integer values as decimal strings, bytes values as padded base64, and a double that is not
 //! finite as `null`, as serde_json writes it.
