@@ -341,8 +341,35 @@ impl Index {
             .all(|&bit| self.keys[bit / 64] & (1 << (bit % 64)) != 0)
     }
 
-    /// One attribute's value in each row at `level`: the first with the key, as
-    /// [`crate::Decoded::str_attribute`] finds it, read by `pick`.
+    /// Each row's first attribute named `key` at `level`, as [`crate::Decoded::str_attribute`]
+    /// finds it, read by `read` (`None` where the row has none); at the resource level read
+    /// once per run of a resource's rows.
+    fn first_found<'a, T: Clone + 'a>(
+        &'a self,
+        bytes: &'a [u8],
+        level: Level,
+        key: &'a str,
+        read: impl Fn(Kv<'a>) -> T + 'a,
+    ) -> impl Iterator<Item = Option<T>> + 'a {
+        let hash = key_hash(key.as_bytes());
+        let marks = Keys::row_bits(hash);
+        let any = self.batch_may_have(hash);
+        let mut last = None;
+        let mut found = None;
+        self.rows.iter().map(move |at| {
+            if level == Level::Span && !(any && may_have(at.keys, marks)) {
+                found = None;
+            } else if self.reads(level, at, &mut last) {
+                found = self
+                    .attributes(bytes, level, at)
+                    .find(|kv| kv.key == key.as_bytes())
+                    .map(&read);
+            }
+            found.clone()
+        })
+    }
+
+    /// One attribute's scalar value in each row at `level`, read by `pick`.
     fn first_values<'a, T>(
         &'a self,
         bytes: &'a [u8],
@@ -350,22 +377,8 @@ impl Index {
         key: &'a str,
         mut pick: impl FnMut(Option<Scalar<'a>>) -> T + 'a,
     ) -> impl Iterator<Item = T> + 'a {
-        let hash = key_hash(key.as_bytes());
-        let marks = Keys::row_bits(hash);
-        let any = self.batch_may_have(hash);
-        let mut last = None;
-        let mut value = None;
-        self.rows.iter().map(move |at| {
-            if level == Level::Span && !(any && may_have(at.keys, marks)) {
-                value = None;
-            } else if self.reads(level, at, &mut last) {
-                value = self
-                    .attributes(bytes, level, at)
-                    .find(|kv| kv.key == key.as_bytes())
-                    .and_then(|kv| kv.value.map(Scalar::of));
-            }
-            pick(value)
-        })
+        self.first_found(bytes, level, key, |kv| kv.value.map(Scalar::of))
+            .map(move |value| pick(value.flatten()))
     }
 
     /// One attribute as strings: absent where missing or not a string.
@@ -469,31 +482,15 @@ impl Index {
 
     /// One attribute of any type at `level` (see [`crate::Decoded::attribute`]).
     pub(crate) fn attribute(&self, bytes: &[u8], level: Level, key: &str) -> Vec<Option<Value>> {
-        let mut value = None;
-        let mut last = None;
-        let mut out = Vec::with_capacity(self.rows.len());
-        let hash = key_hash(key.as_bytes());
-        let marks = Keys::row_bits(hash);
-        let any = self.batch_may_have(hash);
-        for at in &self.rows {
-            if level == Level::Span && !(any && may_have(at.keys, marks)) {
-                value = None;
-            } else if self.reads(level, at, &mut last) {
-                value = self
-                    .attributes(bytes, level, at)
-                    .find(|kv| kv.key == key.as_bytes())
-                    .map(|kv| match kv.value {
-                        // A key with no value at all: present, and empty.
-                        None => Value::Complex(Vec::new()),
-                        Some(payload) => AnyValue::decode(payload)
-                            .ok()
-                            .and_then(|any| crate::value::from_any(&any))
-                            .unwrap_or(Value::Complex(Vec::new())),
-                    });
-            }
-            out.push(value.clone());
-        }
-        out
+        self.first_found(bytes, level, key, |kv| match kv.value {
+            // A key with no value at all: present, and empty.
+            None => Value::Complex(Vec::new()),
+            Some(payload) => AnyValue::decode(payload)
+                .ok()
+                .and_then(|any| crate::value::from_any(&any))
+                .unwrap_or(Value::Complex(Vec::new())),
+        })
+        .collect()
     }
 
     /// Whether every edit of `edits` is one the index applies (drops, tracestates).

@@ -272,24 +272,12 @@ fn any_value(out: &mut Vec<u8>, value: &AnyValue) {
             serde_json::to_writer(&mut *out, d).expect("writing to memory");
         }
         V::ArrayValue(array) => {
-            out.extend_from_slice(b"{\"arrayValue\":{\"values\":[");
-            for (i, item) in array.values.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                any_value(out, item);
-            }
-            out.extend_from_slice(b"]}");
+            out.extend_from_slice(b"{\"arrayValue\":");
+            values(out, &array.values, any_value);
         }
         V::KvlistValue(list) => {
-            out.extend_from_slice(b"{\"kvlistValue\":{\"values\":[");
-            for (i, kv) in list.values.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                nested_key_value(out, kv);
-            }
-            out.extend_from_slice(b"]}");
+            out.extend_from_slice(b"{\"kvlistValue\":");
+            values(out, &list.values, nested_key_value);
         }
         V::BytesValue(bytes) => {
             out.extend_from_slice(b"{\"bytesValue\":\"");
@@ -307,6 +295,18 @@ fn any_value(out: &mut Vec<u8>, value: &AnyValue) {
         }
     }
     out.push(b'}');
+}
+
+/// An array or map value's list, `{"values":[...]}`, each item written whole by `item`.
+fn values<T>(out: &mut Vec<u8>, items: &[T], item: fn(&mut Vec<u8>, &T)) {
+    out.extend_from_slice(b"{\"values\":[");
+    for (i, one) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        item(out, one);
+    }
+    out.extend_from_slice(b"]}");
 }
 
 fn integer(out: &mut Vec<u8>, value: i64) {
