@@ -59,6 +59,26 @@ struct Outcome {
     first_error: Option<SpanError>,
 }
 
+/// For each set of four decisions (bit `i` set when the `i`th is kept): how many are set, and
+/// where they are, first to last (the places past the count are 0 and written over later).
+const SPREAD: [(usize, [u32; 4]); 16] = {
+    let mut table = [(0, [0; 4]); 16];
+    let mut mask = 0;
+    while mask < 16 {
+        let (mut count, mut bit) = (0, 0);
+        while bit < 4 {
+            if mask & (1 << bit) != 0 {
+                table[mask].1[count] = bit as u32;
+                count += 1;
+            }
+            bit += 1;
+        }
+        table[mask].0 = count;
+        mask += 1;
+    }
+    table
+};
+
 impl Outcome {
     fn clear(&mut self) {
         self.dropped.clear();
@@ -95,24 +115,20 @@ impl Outcome {
     /// such a span). `false`, with the outcome unfinished, at a zero trace id (an error, which
     /// the general path handles).
     fn decide_uniform(&mut self, threshold: Threshold, fresh: &str, trace_ids: &[u8]) -> bool {
-        // Each row goes to both lists and the decision advances one of their ends, so the
-        // loop has no branch on the decision and no capacity check. The randomness is compared
+        // Each round of four ids writes four rows to the end of both lists and advances each
+        // end by how many of them it keeps ([`SPREAD`]), so the loop has no branch on the
+        // decisions and one slice check per list a round. The randomness is compared
         // by its top 16 bits (bytes 9 and 10 of the id), which decide unless they equal the
         // threshold's or are zero: WebAssembly has no byte swap to read all 56 bits at once.
         // The whole value decides in those rare cases (about 2 ids in 65,536), and a zero
         // trace id shows there.
         let rows = trace_ids.len() / 16;
-        let top = threshold.0 >> 40;
+        let top = (threshold.0 >> 40) as u32;
         let (kept, dropped) = (&mut self.rewritten, &mut self.dropped);
-        kept.resize(rows, 0);
-        dropped.resize(rows, 0);
+        // Room for a whole round past the last row: a round writes four rows to each list.
+        kept.resize(rows + 4, 0);
+        dropped.resize(rows + 4, 0);
         let (mut k, mut d, mut row) = (0, 0, 0u32);
-        let mut place = |keep: bool, row: u32| {
-            kept[k] = row;
-            dropped[d] = row;
-            k += usize::from(keep);
-            d += usize::from(!keep);
-        };
         let exact = |id: &[u8]| {
             let id: &[u8; 16] = id.try_into().expect("16 bytes per trace id");
             (*id != [0; 16]).then(|| threshold.keeps(Randomness::from_trace_id(id)))
@@ -121,28 +137,41 @@ impl Outcome {
         // by id), then the ids left over one by one.
         let mut rounds = trace_ids.chunks_exact(64);
         for ids in rounds.by_ref() {
-            let high = |i: usize| u64::from(ids[16 * i + 9]) << 8 | u64::from(ids[16 * i + 10]);
+            let high = |i: usize| u32::from(ids[16 * i + 9]) << 8 | u32::from(ids[16 * i + 10]);
             let highs = [high(0), high(1), high(2), high(3)];
-            if highs.iter().any(|&h| h == top || h == 0) {
-                for id in ids.chunks_exact(16) {
+            let mask = if highs.iter().any(|&h| h == top || h == 0) {
+                let mut mask = 0;
+                for (i, id) in ids.chunks_exact(16).enumerate() {
                     let Some(keep) = exact(id) else {
                         return false;
                     };
-                    place(keep, row);
-                    row += 1;
+                    mask |= usize::from(keep) << i;
                 }
-                continue;
-            }
-            for h in highs {
-                place(h > top, row);
-                row += 1;
-            }
+                mask
+            } else {
+                highs
+                    .iter()
+                    .enumerate()
+                    .fold(0, |mask, (i, &h)| mask | usize::from(h > top) << i)
+            };
+            // The round's kept rows go to the end of one list and the others to the end of
+            // the other, four values written to each whatever the decisions: the ends advance
+            // by how many each got.
+            let (keep, drop) = (&SPREAD[mask], &SPREAD[!mask & 15]);
+            kept[k..k + 4].copy_from_slice(&keep.1.map(|at| row + at));
+            dropped[d..d + 4].copy_from_slice(&drop.1.map(|at| row + at));
+            k += keep.0;
+            d += drop.0;
+            row += 4;
         }
         for id in rounds.remainder().chunks_exact(16) {
             let Some(keep) = exact(id) else {
                 return false;
             };
-            place(keep, row);
+            kept[k] = row;
+            dropped[d] = row;
+            k += usize::from(keep);
+            d += usize::from(!keep);
             row += 1;
         }
         kept.truncate(k);
@@ -198,11 +227,11 @@ impl Processor for HeadSampler {
     }
 
     fn process<B: SpanBatch + ?Sized>(&mut self, batch: &mut B) -> Result<(), ProcessError> {
-        let spans = batch.len();
-        if spans == 0 {
+        // The trace ids tell the number of spans too (one call to the host fewer).
+        let trace_ids = batch.trace_ids();
+        if trace_ids.is_empty() {
             return Ok(());
         }
-        let trace_ids = batch.trace_ids();
         let states = batch.str_field(StrField::TraceState);
         // Most batches carry no tracestate at all: then no row needs looking up (nor the
         // column checking). Otherwise it is checked as UTF-8 once, not row by row.
