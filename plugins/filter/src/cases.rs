@@ -7,6 +7,11 @@ use opentelemetry_proto::tonic::common::v1::{
 use opentelemetry_proto::tonic::trace::v1::{Span, Status, span::Event};
 use spanwise_batch::{Batch, BatchBuilder, kv};
 
+/// The cases and their shared input.
+const CASES: &str = include_str!("../testdata/reference-cases.json");
+/// What the collector made of each case.
+const OUTPUT: &str = include_str!("../testdata/reference-output.json");
+
 /// A span with these times (ns since the epoch) and attributes.
 pub fn timed(name: &str, start: u64, end: u64, attributes: Vec<KeyValue>) -> Span {
     Span {
@@ -241,28 +246,14 @@ pub type Kept = (Vec<String>, std::collections::BTreeMap<String, Vec<String>>);
 
 /// The shared input of the reference cases.
 pub fn reference_input() -> Batch {
-    let cases: serde_json::Value =
-        serde_json::from_str(include_str!("../testdata/reference-cases.json")).unwrap();
-    Batch::from_request(serde_json::from_value(cases["input"].clone()).expect("OTLP JSON"))
+    spanwise_sdk::reference::input(CASES)
 }
 
 /// Every reference case with the collector's result.
 pub fn reference() -> Vec<Reference> {
-    let cases: serde_json::Value =
-        serde_json::from_str(include_str!("../testdata/reference-cases.json")).unwrap();
-    let outputs: Vec<serde_json::Value> =
-        serde_json::from_str(include_str!("../testdata/reference-output.json")).unwrap();
-    let cases = cases["cases"].as_array().expect("a list of cases");
-    assert_eq!(
-        cases.len(),
-        outputs.len(),
-        "regenerate testdata/reference-output.json"
-    );
-    cases
-        .iter()
-        .zip(outputs)
+    spanwise_sdk::reference::pairs(CASES, OUTPUT)
+        .into_iter()
         .map(|(case, output)| {
-            assert_eq!(case["name"], output["name"]);
             let error = output["error"].as_str().unwrap_or("").to_owned();
             let expected = match output["stage"].as_str() {
                 Some("config") => Expected::ConfigError(error),

@@ -4,6 +4,11 @@
 
 use spanwise_batch::Batch;
 
+/// The cases and their shared input.
+const CASES: &str = include_str!("../testdata/reference-cases.json");
+/// What the collector made of each case.
+const OUTPUT: &str = include_str!("../testdata/reference-output.json");
+
 /// One config and what the collector did with the shared input under it.
 #[derive(Debug, Clone)]
 pub struct Reference {
@@ -18,28 +23,14 @@ pub struct Reference {
 
 /// The shared input: 156 spans of every trace id, tracestate and priority shape.
 pub fn reference_input() -> Batch {
-    let cases: serde_json::Value =
-        serde_json::from_str(include_str!("../testdata/reference-cases.json")).unwrap();
-    Batch::from_request(serde_json::from_value(cases["input"].clone()).expect("OTLP JSON"))
+    spanwise_sdk::reference::input(CASES)
 }
 
 /// Every reference case with the collector's result.
 pub fn reference() -> Vec<Reference> {
-    let cases: serde_json::Value =
-        serde_json::from_str(include_str!("../testdata/reference-cases.json")).unwrap();
-    let outputs: Vec<serde_json::Value> =
-        serde_json::from_str(include_str!("../testdata/reference-output.json")).unwrap();
-    let cases = cases["cases"].as_array().expect("a list of cases");
-    assert_eq!(
-        cases.len(),
-        outputs.len(),
-        "regenerate testdata/reference-output.json"
-    );
-    cases
-        .iter()
-        .zip(outputs)
+    spanwise_sdk::reference::pairs(CASES, OUTPUT)
+        .into_iter()
         .map(|(case, output)| {
-            assert_eq!(case["name"], output["name"]);
             let expected = match output["error"].as_str() {
                 Some(error) => Err(error.to_owned()),
                 None => Ok(output["kept"]

@@ -54,6 +54,8 @@ pub mod value;
 pub mod guest;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
+#[cfg(all(not(target_arch = "wasm32"), feature = "reference"))]
+pub mod reference;
 
 pub use config::parse_config;
 pub use spanwise_abi::{

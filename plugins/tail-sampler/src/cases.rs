@@ -6,6 +6,11 @@ use spanwise_batch::Batch;
 use spanwise_sdk::{TraceDecisions, TraceRows};
 use std::collections::BTreeSet;
 
+/// The cases and their shared input.
+const CASES: &str = include_str!("../testdata/reference-cases.json");
+/// What the collector made of each case.
+const OUTPUT: &str = include_str!("../testdata/reference-output.json");
+
 /// One config and what the collector kept of the shared input under it.
 #[derive(Debug, Clone)]
 pub struct Reference {
@@ -19,28 +24,14 @@ pub struct Reference {
 
 /// The shared input: 80 traces of 1 to 6 spans over three resources.
 pub fn reference_input() -> Batch {
-    let cases: serde_json::Value =
-        serde_json::from_str(include_str!("../testdata/reference-cases.json")).unwrap();
-    Batch::from_request(serde_json::from_value(cases["input"].clone()).expect("OTLP JSON"))
+    spanwise_sdk::reference::input(CASES)
 }
 
 /// Every reference case with the collector's result.
 pub fn reference() -> Vec<Reference> {
-    let cases: serde_json::Value =
-        serde_json::from_str(include_str!("../testdata/reference-cases.json")).unwrap();
-    let outputs: Vec<serde_json::Value> =
-        serde_json::from_str(include_str!("../testdata/reference-output.json")).unwrap();
-    let cases = cases["cases"].as_array().expect("a list of cases");
-    assert_eq!(
-        cases.len(),
-        outputs.len(),
-        "regenerate testdata/reference-output.json"
-    );
-    cases
-        .iter()
-        .zip(outputs)
+    spanwise_sdk::reference::pairs(CASES, OUTPUT)
+        .into_iter()
         .map(|(case, output)| {
-            assert_eq!(case["name"], output["name"]);
             let mut config = case["config"].clone();
             // The processor's own key; the sampler takes the rest.
             config.as_object_mut().unwrap().remove("decision_wait");
