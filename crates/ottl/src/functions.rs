@@ -75,7 +75,7 @@ pub(crate) fn build(
                     "IsMatch: the pattern must be a string literal here, so that it is compiled once".into(),
                 ));
             };
-            let regex = regex::Regex::new(text)
+            let regex = spanwise_goregex::compile(text)
                 .map_err(|e| CompileError(format!("IsMatch: invalid pattern {text:?}: {e}")))?;
             Func::IsMatch(target, Box::new(regex))
         }

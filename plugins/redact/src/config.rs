@@ -286,7 +286,7 @@ pub fn targets(
 
 /// Compile a regular expression, naming the field and saying why it does not compile.
 pub fn regex(field: &str, pattern: &str) -> Result<Regex, ConfigError> {
-    Regex::new(pattern)
+    spanwise_goregex::compile(pattern)
         .map_err(|e| ConfigError::new(field, format!("invalid pattern {pattern:?}: {e}")))
 }
 

@@ -466,7 +466,7 @@ pub fn matcher(values: &[String], regex: bool) -> Result<Matcher, String> {
     if regex {
         values
             .iter()
-            .map(|v| Regex::new(v).map_err(|e| format!("invalid regex `{v}`: {e}")))
+            .map(|v| spanwise_goregex::compile(v).map_err(|e| format!("invalid regex `{v}`: {e}")))
             .collect::<Result<_, _>>()
             .map(Matcher::Regex)
     } else {

@@ -44,7 +44,7 @@ impl Rewriter {
     pub fn new(config: &Config) -> Result<Self, String> {
         let extract = match &config.extract {
             Some(pattern) => {
-                let regex = Regex::new(pattern).map_err(|e| e.to_string())?;
+                let regex = spanwise_goregex::compile(pattern).map_err(|e| e.to_string())?;
                 if regex.captures_len() < 2 {
                     return Err(format!(
                         "pattern {pattern:?} has no capture group: put the part of the URL to keep in parentheses"

@@ -64,7 +64,7 @@ INPUT = {
                                 ("log", [kv("level", s("debug")), kv("count", i(3))]),
                             ],
                         ),
-                        span(4, "cache lookup", 1, 400_000, [kv("cache.hit", {"boolValue": True}), kv("ratio", {"doubleValue": 0.25})], parent=3),
+                        span(4, "cache lookup", 1, 400_000, [kv("cache.hit", {"boolValue": True}), kv("ratio", {"doubleValue": 0.25}), kv("note", s("患者P-4821"))], parent=3),
                         span(
                             5,
                             "SELECT sessions",
@@ -93,7 +93,7 @@ INPUT = {
                     "scope": {"name": "probe"},
                     "spans": [
                         span(6, "probe", 0, 0, [], traceState="vendor=x", flags=257),
-                        span(7, "child", 4, 2 * MS, [kv("http.route", i(5))], parent=6, events=[("exception", [kv("exception.type", s("Other"))])]),
+                        span(7, "child", 4, 2 * MS, [kv("http.route", i(5)), kv("note", s("P-٤٨٢١"))], parent=6, events=[("exception", [kv("exception.type", s("Other"))])]),
                     ],
                 }
             ],
@@ -133,6 +133,7 @@ CASES = [
     ("nil is at most nil", spans('attributes["http.route"] <= nil')),
     ("a string attribute that is sometimes an int", spans('attributes["http.route"] == 5')),
     ("IsMatch on names", spans('IsMatch(name, "^GET ")')),
+    ("IsMatch with Go's ASCII \\b and \\d", spans('IsMatch(attributes["note"], "\\\\bP-\\\\d{4}")')),
     ("IsMatch on an int", spans('IsMatch(attributes["http.response.status_code"], "^5")')),
     ("IsMatch on a double", spans('IsMatch(attributes["ratio"], "^0\\\\.25$")')),
     ("IsMatch on large and small doubles", spans('IsMatch(attributes["big"], "^1e\\\\+21$") and IsMatch(attributes["small"], "^1\\\\.5e-07$")')),

@@ -138,6 +138,15 @@ case("redaction: a later pattern reads what an earlier one wrote", "redaction", 
 case("redaction: existing summary attributes are merged", "redaction", {
     "allowed_keys": ["a"], "summary": "debug"},
     one([span("x", A([("a", s("1")), ("b", s("2")), ("redaction.redacted.keys", s("zzz,old")), ("redaction.redacted.count", i(2))]))]))
+# Go's \b, \d, \w and \s are ASCII: an id right after a non-ASCII letter is masked, a
+# non-ASCII digit or space is not a \d or \s.
+intl_input = one([span("intl", A([("note", s("患者P-48213 seen")), ("ref", s("éP-1234x")),
+                                  ("digits", s("٣٤٥ 123")), ("space", s("a\u00a0b c")), ("word", s("héllo_w"))]))])
+case("redaction: Go's ASCII word boundaries and classes", "redaction", {
+    "allow_all_keys": True, "blocked_values": ["\\bP-\\d{4,}\\b", "\\d+", "[\\s]b", "\\w+_w"], "summary": "debug"}, intl_input)
+case("attributes: Go's ASCII classes in a key pattern", "attributes", {
+    "actions": [{"pattern": "^\\w+\\b$", "action": "delete"}]},
+    one([span("a", A([("ascii_key", s("1")), ("clé", s("2")), ("key.x", s("3"))]))]))
 
 json.dump(cases, open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference-cases.json"), "w"), indent=1)
 print(len(cases), "cases")

@@ -81,6 +81,10 @@ for t in range(80):
         }
         if state:
             span["traceState"] = state
+        # Text in which Go's ASCII \b and \d read otherwise than Unicode ones (no random draw,
+        # so the rest of the input stays as it was).
+        if n % 5 == 0:
+            attrs.append({"key": "note", "value": s(["患者P-4821", "P-1234", "P-٤٨٢١", "éP-9999"][n // 5 % 4])})
         by_resource[rng.randrange(len(RESOURCES))].append(span)
 
 input_ = {
@@ -131,6 +135,7 @@ for values, regex, invert in [
 ]:
     key = "service.name" if "checkout" in values else ("tenant" if "acme" in values[0] else "http.route")
     case(f"string {key} {values} regex={regex} invert={invert}", [policy("s", "string_attribute", {"key": key, "values": values, "enabled_regex_matching": regex, "invert_match": invert})])
+case("string note Go's ASCII word boundary and digits", [policy("s", "string_attribute", {"key": "note", "values": ["\\bP-\\d{4}\\b"], "enabled_regex_matching": True})])
 case("string bad regex", [policy("s", "string_attribute", {"key": "x", "values": ["("], "enabled_regex_matching": True})])
 for lo, hi, invert in [(400, 599, False), (400, 599, True), (0, 404, False), (500, 0, False), (-5, 0, False)]:
     case(f"numeric {lo}-{hi} invert={invert}", [policy("n", "numeric_attribute", {"key": "http.status_code", "min_value": lo, "max_value": hi, "invert_match": invert})])

@@ -1,0 +1,3 @@
+module spanwise.invalid/goregex-reference
+
+go 1.26.0
