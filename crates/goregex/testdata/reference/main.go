@@ -1,6 +1,6 @@
 // Command reference runs Go's regexp over the cases in ../reference-cases.json and writes what
-// it finds to ../reference-output.json: for each pattern, the compile error or, for each text,
-// the leftmost-first match's byte offsets (null for no match).
+// it finds to ../reference-output.json: each pattern with its texts, and the compile error or,
+// for each text, the leftmost-first match's byte offsets (null for no match).
 package main
 
 import (
@@ -11,9 +11,10 @@ import (
 )
 
 type reference struct {
-	Pattern string  `json:"pattern"`
-	Error   string  `json:"error,omitempty"`
-	Matches [][]int `json:"matches"`
+	Pattern string   `json:"pattern"`
+	Texts   []string `json:"texts"`
+	Error   string   `json:"error,omitempty"`
+	Matches [][]int  `json:"matches"`
 }
 
 func main() {
@@ -36,7 +37,7 @@ func main() {
 	}
 	out := []reference{}
 	for _, c := range cases.Cases {
-		r := reference{Pattern: c.Pattern, Matches: [][]int{}}
+		r := reference{Pattern: c.Pattern, Texts: c.Texts, Matches: [][]int{}}
 		re, err := regexp.Compile(c.Pattern)
 		if err != nil {
 			r.Error = err.Error()
