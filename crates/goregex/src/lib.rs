@@ -12,6 +12,8 @@
 //! - Inside a bracket class, Go reads `[`, `&&`, `--` and `~~` as plain characters; Rust
 //!   opens a nested class or a set operation with them.
 //! - `\Q...\E` quotes literal text in Go; Rust has no such syntax.
+//! - A `{` that does not begin a counted repetition (`{n}`, `{n,}`, `{n,m}`) is a literal in Go;
+//!   Rust refuses it.
 //! - `\0` to `\377` (one to three octal digits) are character codes in Go; Rust reads `\1` as a
 //!   back-reference and refuses it.
 //!
@@ -95,6 +97,20 @@ pub fn translate(pattern: &str) -> String {
                     ('D' | 'W' | 'S', true) => {
                         let _ = write!(out, "[^{}]", ascii_class(next.to_ascii_lowercase()));
                     }
+                    ('p' | 'P' | 'x', _) => {
+                        // A class name or a code in braces (`\p{Greek}`, `\x{1F600}`): the
+                        // same in both, braces and all.
+                        out.push('\\');
+                        out.push(next);
+                        if chars.peek() == Some(&'{') {
+                            for c in chars.by_ref() {
+                                out.push(c);
+                                if c == '}' {
+                                    break;
+                                }
+                            }
+                        }
+                    }
                     (other, _) => {
                         out.push('\\');
                         out.push(other);
@@ -138,6 +154,10 @@ pub fn translate(pattern: &str) -> String {
                 in_class = false;
                 out.push(']');
             }
+            '{' if !in_class && !starts_repeat(chars.clone()) => {
+                // A `{` that does not begin `{n}`, `{n,}` or `{n,m}` is a literal in Go.
+                out.push_str("\\{");
+            }
             '&' | '~' if in_class => {
                 out.push('\\');
                 out.push(c);
@@ -153,6 +173,27 @@ pub fn translate(pattern: &str) -> String {
         }
     }
     out
+}
+
+/// Whether `rest` (what follows a `{`) reads `n}`, `n,}` or `n,m}` (digits), as Go's parser
+/// requires of a counted repetition.
+fn starts_repeat(mut rest: impl Iterator<Item = char>) -> bool {
+    let mut digits = 0;
+    let mut next = rest.next();
+    while next.is_some_and(|c| c.is_ascii_digit()) {
+        digits += 1;
+        next = rest.next();
+    }
+    if digits == 0 {
+        return false;
+    }
+    if next == Some(',') {
+        next = rest.next();
+        while next.is_some_and(|c| c.is_ascii_digit()) {
+            next = rest.next();
+        }
+    }
+    next == Some('}')
 }
 
 /// Go's ASCII class for `\d`, `\w` or `\s`, as the inside of a bracket class.
