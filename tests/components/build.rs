@@ -24,6 +24,8 @@ fn main() {
         "wit",
         "tests/guests",
         "Cargo.lock",
+        // The workspace manifest: its profiles and dependency versions.
+        "Cargo.toml",
         ".cargo",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());

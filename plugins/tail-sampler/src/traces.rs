@@ -238,28 +238,33 @@ impl<'a> Trace<'a> {
     }
 
     /// Start and end time of each span, in order.
-    pub fn times(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.rows.iter().map(|&r| {
+    pub fn times(&self) -> impl Iterator<Item = (u64, u64)> + 'a {
+        // The columns are taken once, so that a loop over the iterator holds them in locals
+        // instead of reading them through `data` per span (as WebAssembly, LLVM reloads them).
+        let (starts, ends) = (self.data.starts.as_slice(), self.data.ends.as_slice());
+        self.rows.iter().map(move |&r| {
             let r = r as usize;
             (
-                self.data.starts.get(r).copied().unwrap_or(0),
-                self.data.ends.get(r).copied().unwrap_or(0),
+                starts.get(r).copied().unwrap_or(0),
+                ends.get(r).copied().unwrap_or(0),
             )
         })
     }
 
     /// The status code of each span (0 unset, 1 ok, 2 error).
-    pub fn status_codes(&self) -> impl Iterator<Item = u8> + '_ {
+    pub fn status_codes(&self) -> impl Iterator<Item = u8> + 'a {
+        let status = self.data.status.as_slice();
         self.rows
             .iter()
-            .map(|&r| self.data.status.get(r as usize).copied().unwrap_or(0))
+            .map(move |&r| status.get(r as usize).copied().unwrap_or(0))
     }
 
     /// The flags of each span.
-    pub fn flags(&self) -> impl Iterator<Item = u32> + '_ {
+    pub fn flags(&self) -> impl Iterator<Item = u32> + 'a {
+        let flags = self.data.flags.as_slice();
         self.rows
             .iter()
-            .map(|&r| self.data.flags.get(r as usize).copied().unwrap_or(0))
+            .map(move |&r| flags.get(r as usize).copied().unwrap_or(0))
     }
 
     /// The tracestate of each span.
