@@ -6,7 +6,7 @@
 
 use crate::config::PolicyCfg;
 use crate::limiter::{Clock, TokenBucket};
-use crate::traces::{Kind, Needs, Read, Trace};
+use crate::traces::{Kind, Needs, Read, Trace, status_bit};
 use regex::Regex;
 use spanwise_sdk::ConfigError;
 use std::collections::HashSet;
@@ -568,11 +568,8 @@ impl Policy {
             } => sampled(hash_trace_id(salt, &trace.trace_id()) <= *threshold)
                 .with_probability(*probability),
             Policy::StatusCode(codes) => {
-                // A bit per code named, so that no span searches `codes` (a `memchr` call per
-                // span as WebAssembly).
-                let bit = |c: u8| 1u32.checked_shl(u32::from(c)).unwrap_or(0);
-                let wanted = codes.iter().fold(0, |set, &c| set | bit(c));
-                sampled(trace.status_codes().any(|c| wanted & bit(c) != 0))
+                let wanted = codes.iter().fold(0, |set, &c| set | status_bit(c));
+                sampled(trace.summary().status & wanted != 0)
             }
             Policy::Str {
                 slot,
@@ -674,7 +671,14 @@ impl Composite {
 /// The `latency` policy: the duration of the spans so far (latest end minus earliest start,
 /// in whole milliseconds), checked after each span, as the collector checks it. The bounds are
 /// in nanoseconds ([`ms_bound`]), which gives the same answer as dividing each duration.
-fn latency(trace: &Trace<'_>, lower: i128, upper: Option<i128>) -> bool {
+pub(crate) fn latency(trace: &Trace<'_>, lower: i128, upper: Option<i128>) -> bool {
+    // Without an upper bound, and with plain timestamps, the whole trace's duration decides
+    // (see [`latency_of`]): the trace's summary has it.
+    if upper.is_none()
+        && let Some((min, max)) = trace.summary().times
+    {
+        return i128::from(max as i64 - min as i64) > lower;
+    }
     latency_of(|| trace.times(), lower, upper)
 }
 

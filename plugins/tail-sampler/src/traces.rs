@@ -9,6 +9,7 @@
 
 use spanwise_sampling::{Randomness, Threshold, TraceState};
 use spanwise_sdk::{Level, SpanBatch, StrField, StrRows};
+use std::cell::Cell;
 
 /// The attribute type a policy reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -142,7 +143,11 @@ impl Data {
 
     /// Trace `rows`.
     pub fn trace<'a>(&'a self, rows: &'a [u32]) -> Trace<'a> {
-        Trace { data: self, rows }
+        Trace {
+            data: self,
+            rows,
+            summary: Cell::new(None),
+        }
     }
 }
 
@@ -201,11 +206,28 @@ impl Typed {
 }
 
 /// One trace: its rows of the call's columns.
-#[derive(Clone, Copy)]
 pub struct Trace<'a> {
     data: &'a Data,
     /// Its span rows, in the order the host gave them.
     pub rows: &'a [u32],
+    /// What [`Trace::summary`] worked out, once asked.
+    summary: Cell<Option<Summary>>,
+}
+
+/// What several policies ask of a trace's spans, gathered in one pass: its status codes and
+/// the span of its timestamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// Bit `c` set when a span has status code `c` (codes past 31 set none).
+    pub status: u32,
+    /// The earliest start and latest end, or `None` when a timestamp is 0 or past
+    /// `i64::MAX` (the latency check then goes span by span) or there are no spans.
+    pub times: Option<(u64, u64)>,
+}
+
+/// The bit of status code `code` in [`Summary::status`] (0 past 31).
+pub fn status_bit(code: u8) -> u32 {
+    1u32.checked_shl(u32::from(code)).unwrap_or(0)
 }
 
 /// An attribute as the collector's accessor reads it: `None` where the attribute is absent.
@@ -232,6 +254,37 @@ impl<'a> Trace<'a> {
             .unwrap_or([0; 16])
     }
 
+    /// Its [`Summary`], worked out on the first call: one loop over the spans, where the status
+    /// and latency policies would each make one (as WebAssembly, each loop's overhead per span
+    /// is several times native).
+    pub fn summary(&self) -> Summary {
+        if let Some(summary) = self.summary.get() {
+            return summary;
+        }
+        let (starts, ends, codes) = (
+            self.data.starts.as_slice(),
+            self.data.ends.as_slice(),
+            self.data.status.as_slice(),
+        );
+        let (mut min, mut max, mut odd, mut status) = (u64::MAX, 0u64, false, 0u32);
+        for &r in self.rows {
+            let r = r as usize;
+            let start = starts.get(r).copied().unwrap_or(0);
+            let end = ends.get(r).copied().unwrap_or(0);
+            min = min.min(start);
+            max = max.max(end);
+            odd |=
+                start.wrapping_sub(1) >= i64::MAX as u64 || end.wrapping_sub(1) >= i64::MAX as u64;
+            status |= status_bit(codes.get(r).copied().unwrap_or(0));
+        }
+        let summary = Summary {
+            status,
+            times: (!odd && !self.rows.is_empty()).then_some((min, max)),
+        };
+        self.summary.set(Some(summary));
+        summary
+    }
+
     /// The number of spans.
     pub fn span_count(&self) -> i64 {
         self.rows.len() as i64
@@ -249,14 +302,6 @@ impl<'a> Trace<'a> {
                 ends.get(r).copied().unwrap_or(0),
             )
         })
-    }
-
-    /// The status code of each span (0 unset, 1 ok, 2 error).
-    pub fn status_codes(&self) -> impl Iterator<Item = u8> + 'a {
-        let status = self.data.status.as_slice();
-        self.rows
-            .iter()
-            .map(move |&r| status.get(r as usize).copied().unwrap_or(0))
     }
 
     /// The flags of each span.
@@ -348,4 +393,62 @@ fn read<'a>(attribute: &'a Attribute, typed: &'a Typed, row: usize) -> Option<Re
         Some(Kind::Int) => Read::Int(typed.ints.get(row).copied().unwrap_or(0)),
         Some(Kind::Bool) => Read::Bool(typed.bools.get(row).copied().unwrap_or(false)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{latency, latency_of, ms_bound};
+
+    /// One trace of spans with these (start, end) times and status codes.
+    fn data(times: &[(u64, u64)], codes: &[u8]) -> Data {
+        Data {
+            trace_ids: vec![1; 16 * times.len()],
+            starts: times.iter().map(|t| t.0).collect(),
+            ends: times.iter().map(|t| t.1).collect(),
+            status: codes.to_vec(),
+            flags: Vec::new(),
+            states: StrRows::default(),
+            any_state: false,
+            attributes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_summary_answers_as_the_span_by_span_checks_do() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let base = 1_700_000_000_000_000_000u64;
+        // Now and then 0, 1 or past i64::MAX, which leave the check to go span by span.
+        let time = |roll: u64| match roll % 30 {
+            0 => 0,
+            1 => 1,
+            2 => u64::MAX - roll % 5,
+            _ => base + roll % 5_000 * 1_000_000,
+        };
+        for _ in 0..5_000 {
+            let spans = (next() % 9) as usize;
+            let times: Vec<(u64, u64)> = (0..spans).map(|_| (time(next()), time(next()))).collect();
+            let codes: Vec<u8> = (0..spans).map(|_| (next() % 4) as u8).collect();
+            let data = data(&times, &codes);
+            let rows: Vec<u32> = (0..spans as u32).collect();
+            let trace = data.trace(&rows);
+            let summary = trace.summary();
+            let status = codes.iter().fold(0, |set, &c| set | status_bit(c));
+            assert_eq!(summary.status, status, "{codes:?}");
+            for lower in [0, 1, 2000, 4999] {
+                assert_eq!(
+                    latency(&trace, ms_bound(lower), None),
+                    latency_of(|| times.iter().copied(), ms_bound(lower), None),
+                    "{times:?} over {lower} ms"
+                );
+            }
+            assert_eq!(trace.summary(), summary, "worked out once");
+        }
+    }
 }
