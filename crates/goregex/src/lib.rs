@@ -41,10 +41,7 @@ pub fn translate(pattern: &str) -> String {
     let mut chars = pattern.chars().peekable();
     // Inside a bracket class: Go's classes do not nest.
     let mut in_class = false;
-    // At the start of a class, where `]` (after an optional `^`) is a literal.
-    let mut class_start = false;
     while let Some(c) = chars.next() {
-        let at_start = std::mem::replace(&mut class_start, false);
         match c {
             '\\' => {
                 let Some(next) = chars.next() else {
@@ -55,15 +52,11 @@ pub fn translate(pattern: &str) -> String {
                 match (next, in_class) {
                     ('Q', _) => {
                         // Literal text up to `\E` or the end.
-                        let mut literal = String::new();
                         while let Some(c) = chars.next() {
                             if c == '\\' && chars.peek() == Some(&'E') {
                                 chars.next();
                                 break;
                             }
-                            literal.push(c);
-                        }
-                        for c in literal.chars() {
                             push_literal(&mut out, c);
                         }
                     }
@@ -119,17 +112,16 @@ pub fn translate(pattern: &str) -> String {
             }
             '[' if !in_class => {
                 in_class = true;
-                class_start = true;
                 out.push('[');
                 if chars.peek() == Some(&'^') {
                     chars.next();
                     out.push('^');
                 }
-                // A `]` first in the class is a literal in both; say so plainly.
+                // A `]` first in the class is a literal in both; say so plainly (so any `]`
+                // met later in the class closes it).
                 if chars.peek() == Some(&']') {
                     chars.next();
                     out.push_str("\\]");
-                    class_start = false;
                 }
             }
             '[' if in_class => {
@@ -150,7 +142,7 @@ pub fn translate(pattern: &str) -> String {
                     _ => out.push_str("\\["),
                 }
             }
-            ']' if in_class && !at_start => {
+            ']' if in_class => {
                 in_class = false;
                 out.push(']');
             }
