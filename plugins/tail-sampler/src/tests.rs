@@ -1,7 +1,8 @@
 use crate::TailSampler;
 use crate::cases::{kept, reference, reference_input, traces_of};
 use crate::limiter::Clock;
-use crate::policy::{hash_threshold, hash_trace_id, latency_of, ms_bound};
+use crate::policy::{hash_threshold, hash_trace_id, latency, latency_of, ms_bound};
+use crate::traces::{Data, status_bit};
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::{Span, Status};
 use spanwise_batch::Batch;
@@ -529,13 +530,26 @@ fn the_latency_check_agrees_with_the_collectors_on_odd_and_ordinary_timestamps()
                 (start, time(next()))
             })
             .collect();
+        // The policies' path too, which answers from the trace's one-pass summary when it can.
+        let codes: Vec<u8> = (0..spans).map(|_| (next() % 4) as u8).collect();
+        let data = Data::of_spans(&times, &codes);
+        let rows: Vec<u32> = (0..spans as u32).collect();
+        let trace = data.trace(&rows);
         for (lower, upper) in thresholds {
             let bound = (upper != 0).then(|| ms_bound(upper));
+            let collector = latency_as_the_collector(&times, lower, upper);
             assert_eq!(
                 latency_of(|| times.iter().copied(), ms_bound(lower), bound),
-                latency_as_the_collector(&times, lower, upper),
+                collector,
                 "{times:?} against ({lower}, {upper})"
             );
+            assert_eq!(
+                latency(&trace, ms_bound(lower), bound),
+                collector,
+                "{times:?} against ({lower}, {upper}), through the summary"
+            );
         }
+        let status = codes.iter().fold(0, |set, &c| set | status_bit(c));
+        assert_eq!(trace.summary().status, status, "{codes:?}");
     }
 }

@@ -141,6 +141,22 @@ impl Data {
         }
     }
 
+    /// One trace's columns made directly: spans with these (start, end) times and status
+    /// codes, nothing else (for tests of the policies over odd timestamps).
+    #[cfg(test)]
+    pub(crate) fn of_spans(times: &[(u64, u64)], codes: &[u8]) -> Data {
+        Data {
+            trace_ids: vec![1; 16 * times.len()],
+            starts: times.iter().map(|t| t.0).collect(),
+            ends: times.iter().map(|t| t.1).collect(),
+            status: codes.to_vec(),
+            flags: Vec::new(),
+            states: StrRows::default(),
+            any_state: false,
+            attributes: Vec::new(),
+        }
+    }
+
     /// Trace `rows`.
     pub fn trace<'a>(&'a self, rows: &'a [u32]) -> Trace<'a> {
         Trace {
@@ -393,62 +409,4 @@ fn read<'a>(attribute: &'a Attribute, typed: &'a Typed, row: usize) -> Option<Re
         Some(Kind::Int) => Read::Int(typed.ints.get(row).copied().unwrap_or(0)),
         Some(Kind::Bool) => Read::Bool(typed.bools.get(row).copied().unwrap_or(false)),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::policy::{latency, latency_of, ms_bound};
-
-    /// One trace of spans with these (start, end) times and status codes.
-    fn data(times: &[(u64, u64)], codes: &[u8]) -> Data {
-        Data {
-            trace_ids: vec![1; 16 * times.len()],
-            starts: times.iter().map(|t| t.0).collect(),
-            ends: times.iter().map(|t| t.1).collect(),
-            status: codes.to_vec(),
-            flags: Vec::new(),
-            states: StrRows::default(),
-            any_state: false,
-            attributes: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn the_summary_answers_as_the_span_by_span_checks_do() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        let base = 1_700_000_000_000_000_000u64;
-        // Now and then 0, 1 or past i64::MAX, which leave the check to go span by span.
-        let time = |roll: u64| match roll % 30 {
-            0 => 0,
-            1 => 1,
-            2 => u64::MAX - roll % 5,
-            _ => base + roll % 5_000 * 1_000_000,
-        };
-        for _ in 0..5_000 {
-            let spans = (next() % 9) as usize;
-            let times: Vec<(u64, u64)> = (0..spans).map(|_| (time(next()), time(next()))).collect();
-            let codes: Vec<u8> = (0..spans).map(|_| (next() % 4) as u8).collect();
-            let data = data(&times, &codes);
-            let rows: Vec<u32> = (0..spans as u32).collect();
-            let trace = data.trace(&rows);
-            let summary = trace.summary();
-            let status = codes.iter().fold(0, |set, &c| set | status_bit(c));
-            assert_eq!(summary.status, status, "{codes:?}");
-            for lower in [0, 1, 2000, 4999] {
-                assert_eq!(
-                    latency(&trace, ms_bound(lower), None),
-                    latency_of(|| times.iter().copied(), ms_bound(lower), None),
-                    "{times:?} over {lower} ms"
-                );
-            }
-            assert_eq!(trace.summary(), summary, "worked out once");
-        }
-    }
 }
