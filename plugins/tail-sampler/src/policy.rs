@@ -697,8 +697,7 @@ pub(crate) fn latency_of<I: Iterator<Item = (u64, u64)>>(
         for (start, end) in times() {
             min = min.min(start);
             max = max.max(end);
-            odd |=
-                start.wrapping_sub(1) >= i64::MAX as u64 || end.wrapping_sub(1) >= i64::MAX as u64;
+            odd |= odd_times(start, end);
             any = true;
         }
         if !odd {
@@ -717,6 +716,12 @@ pub(crate) fn latency_of<I: Iterator<Item = (u64, u64)>>(
         let nanos = i128::from((max as i64).saturating_sub(min as i64));
         nanos > lower && upper.is_none_or(|upper| nanos <= upper)
     })
+}
+
+/// Whether a span's start or end is 0 (which the latency check reads as "none yet") or past
+/// `i64::MAX` (negative once converted): with such a timestamp the check goes span by span.
+pub(crate) fn odd_times(start: u64, end: u64) -> bool {
+    start.wrapping_sub(1) >= i64::MAX as u64 || end.wrapping_sub(1) >= i64::MAX as u64
 }
 
 /// The longest duration in nanoseconds whose whole milliseconds, truncated toward zero as

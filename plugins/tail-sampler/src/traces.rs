@@ -289,8 +289,7 @@ impl<'a> Trace<'a> {
             let end = ends.get(r).copied().unwrap_or(0);
             min = min.min(start);
             max = max.max(end);
-            odd |=
-                start.wrapping_sub(1) >= i64::MAX as u64 || end.wrapping_sub(1) >= i64::MAX as u64;
+            odd |= crate::policy::odd_times(start, end);
             status |= status_bit(codes.get(r).copied().unwrap_or(0));
         }
         let summary = Summary {
