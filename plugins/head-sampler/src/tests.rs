@@ -1,9 +1,8 @@
 use super::HeadSampler;
-use crate::cases::{kept, reference, reference_input};
+use crate::cases::{edge_request, kept, reference, reference_input};
 use crate::priority::Priority;
 use crate::sampler::{Mode, Sampler, SpanInput};
 use spanwise_batch::{Batch, BatchBuilder, kv};
-use spanwise_sampling::Threshold;
 use spanwise_sdk::{Processor, native};
 
 fn configure(config: serde_json::Value) -> HeadSampler {
@@ -337,64 +336,6 @@ fn the_reference_cases_hold_in_wire_form() {
 
 /// `n` spans of pseudo-random trace ids, no tracestate, no priority; the trace id of span
 /// `zero` (if any) all zeros.
-/// Randomness values at the edges of the one-pass decision for `threshold`: the threshold and
-/// its neighbours, values whose top 16 bits are the threshold's or zero, and the extremes.
-fn edges(threshold: Threshold) -> Vec<u64> {
-    let t = threshold.0;
-    let top = t & !((1 << 40) - 1);
-    let mut values = vec![0, 1, (1 << 40) - 1, 1 << 40, (1 << 56) - 1, top, top | 0xff];
-    values.extend(
-        [t.wrapping_sub(1), t, t + 1]
-            .into_iter()
-            .filter(|&v| v < 1 << 56),
-    );
-    values
-}
-
-/// Give spans 1900, 1904, 1908, ... (one to each round of four ids the one-pass decision reads)
-/// the randomness `values` (bytes 9 to 15 of their trace ids), their other bytes left as they
-/// were.
-fn set_randomness(
-    request: &mut opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,
-    values: &[u64],
-) {
-    let spans = &mut request.resource_spans[0].scope_spans[0].spans;
-    for (span, value) in spans[1900..].iter_mut().step_by(4).zip(values) {
-        span.trace_id[9..].copy_from_slice(&value.to_be_bytes()[1..]);
-    }
-}
-
-fn plain(
-    n: usize,
-    zero: Option<usize>,
-) -> opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
-    let mut builder = BatchBuilder::new().resource(vec![kv("service.name", "sleep-api")]);
-    for _ in 0..n {
-        builder = builder.span("op", vec![]);
-    }
-    let mut request = builder.build().into_request();
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    for (i, span) in request.resource_spans[0].scope_spans[0]
-        .spans
-        .iter_mut()
-        .enumerate()
-    {
-        let mut id = [0u8; 16];
-        for chunk in id.chunks_mut(8) {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            chunk.copy_from_slice(&state.to_le_bytes());
-        }
-        if zero == Some(i) {
-            id = [0; 16];
-        }
-        span.trace_id = id.to_vec();
-        span.span_id = (i as u64 + 1).to_be_bytes().to_vec();
-    }
-    request
-}
-
 #[test]
 fn a_batch_without_tracestates_decides_as_span_by_span() {
     // The same spans decided in one pass over the trace ids (no span has a tracestate or a
@@ -404,13 +345,7 @@ fn a_batch_without_tracestates_decides_as_span_by_span() {
         for percentage in [0.01, 10.0, 30.0, 100.0] {
             for zero in [None, Some(7)] {
                 let config = serde_json::json!({"mode": mode, "sampling_percentage": percentage});
-                let mut request = plain(2003, zero);
-                let mode_of = match mode {
-                    "proportional" => Mode::Proportional,
-                    _ => Mode::Equalizing,
-                };
-                let sampler = Sampler::new(mode_of, percentage as f32, 0, 4);
-                set_randomness(&mut request, &edges(sampler.fresh().unwrap().0));
+                let request = edge_request(mode, percentage, zero);
                 let mut uniform = Batch::from_request(request.clone());
                 native::take_counters();
                 native::process(&mut configure(config.clone()), &mut uniform).unwrap();
