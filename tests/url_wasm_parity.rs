@@ -1,5 +1,7 @@
 //! The URL plugin through the host as a real `.wasm` component gives exactly what its native
-//! build gives, batch and counters, for every case of its unit tests.
+//! build gives, batch and counters, for every case of its unit tests, and for URLs with a
+//! control, a space or a wide character at every position (its check of each value has a
+//! WebAssembly SIMD version of its own).
 
 use spanwise::runtime::{Limits, PluginContext};
 use spanwise_batch::{Batch, BatchBuilder, Level, StrField, kv};
@@ -191,4 +193,54 @@ fn bad_plugin_config_is_refused_at_load_naming_the_field() {
         }
         other => panic!("expected a config error, got {other}"),
     }
+}
+
+#[test]
+fn wasm_and_native_builds_agree_on_odd_characters_anywhere() {
+    let cache = tempfile::tempdir().unwrap();
+    let runtime = spanwise_tests::runtime(cache.path());
+    let plugin = runtime.load(&spanwise_tests::plugin("url"), None).unwrap();
+    let config = r#"{"collapse_ids": true}"#;
+
+    // A URL the plugin rewrites when it is well formed (a query to strip, an id to collapse),
+    // padded to lengths around the check's rounds of 16, 32 and 64 bytes, with one odd
+    // character at each position of the padding.
+    let mut builder = BatchBuilder::new();
+    let mut spans = 0;
+    for len in [0, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129] {
+        for odd in ["\0", "\t", " ", "\x1f", "\x7f", "~", "é", "\u{a0}", "%4"] {
+            for at in 0..=len {
+                let mut padding = "a".repeat(len);
+                padding.insert_str(at, odd);
+                let url = format!("https://h/users/12345/{padding}?token=x");
+                builder = builder.span("GET", vec![kv("url.full", url.as_str())]);
+                spans += 1;
+            }
+        }
+    }
+    let batch = builder.build();
+
+    let mut native_batch = batch.clone();
+    native::take_counters();
+    let mut processor = UrlProcessor::configure(config).unwrap();
+    native::process(&mut processor, &mut native_batch).unwrap();
+    let native_counters = native::take_counters();
+
+    let context = Arc::new(PluginContext::new("wasm/url"));
+    let counters = context.counters.clone();
+    let mut instance = plugin
+        .instantiate(context, Limits::default(), config)
+        .unwrap();
+    let mut wasm_batch = batch.clone();
+    instance.process(&mut wasm_batch).unwrap();
+
+    assert_eq!(wasm_batch.to_request(), native_batch.to_request());
+    assert_eq!(counters.snapshot(), native_counters);
+    // Both kinds are there: the URLs with "~" in them are rewritten, the others are not.
+    let rewritten = wasm_batch
+        .str_attribute(Level::Span, "url.full")
+        .iter()
+        .filter(|url| url.is_some_and(|url| url.contains("{id}")))
+        .count();
+    assert!(rewritten > 0 && rewritten < spans, "{rewritten} of {spans}");
 }

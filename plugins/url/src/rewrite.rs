@@ -246,22 +246,34 @@ fn split(value: &str) -> Option<Parts<'_>> {
 
 fn well_formed(value: &str) -> bool {
     let bytes = value.as_bytes();
-    // One pass over the bytes without an early exit, so the loop is vectorised (URLs run to
-    // kilobytes, and the standard library's `is_ascii` is not vectorised for WebAssembly).
-    // 32 bytes per round, as four 64-bit words: the loop keeps two integers, where a vector
-    // loop keeps six vectors that WebAssembly's compiled code spills and reloads every
-    // 16 bytes (the call-deadline check in each loop may call out, and a call clobbers every
-    // vector register).
+    // Most values are printable ASCII throughout; the others are looked at char by char.
+    let clean =
+        printable_ascii(bytes) || !value.chars().any(|c| c.is_whitespace() || c.is_control());
+    let hex = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_hexdigit);
+    clean && memchr::memchr_iter(b'%', bytes).all(|at| hex(at + 1) && hex(at + 2))
+}
+
+/// Whether every byte is printable ASCII (`!` to `~`), so that the text has no whitespace or
+/// control character.
+///
+/// One pass without an early exit, 32 bytes per round as four 64-bit words (URLs run to
+/// kilobytes, and the standard library's `is_ascii` is not vectorised for WebAssembly). The
+/// loop keeps two integers, where the vector loop the compiler makes of it keeps six vectors,
+/// which WebAssembly's compiled code spills and reloads every 16 bytes (the call-deadline check
+/// in each loop may call out, and a call clobbers every vector register); WebAssembly with SIMD
+/// has its own version below.
+#[cfg(not(all(target_family = "wasm", target_feature = "simd128")))]
+fn printable_ascii(bytes: &[u8]) -> bool {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let word = |chunk: &[u8]| u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
     // High bit of each byte: set where the byte is at most a space, or is DEL (for bytes
-    // below 0x80; the others count as wide).
+    // below 0x80; the others have their own high bit set).
     let controls_in = |w: u64| {
         let low = w & LOW7;
         (!(low + 0x5f5f_5f5f_5f5f_5f5f) | (low + 0x0101_0101_0101_0101)) & !w & HIGH
     };
-    let (mut controls64, mut wide64) = (0u64, 0u64);
+    let (mut controls, mut wide) = (0u64, 0u64);
     let rounds = bytes.chunks_exact(32);
     let rest = rounds.remainder();
     for round in rounds {
@@ -271,22 +283,49 @@ fn well_formed(value: &str) -> bool {
             word(&round[16..24]),
             word(&round[24..]),
         );
-        controls64 |= controls_in(a) | controls_in(b) | controls_in(c) | controls_in(d);
-        wide64 |= a | b | c | d;
+        controls |= controls_in(a) | controls_in(b) | controls_in(c) | controls_in(d);
+        wide |= a | b | c | d;
     }
-    let (mut controls, mut wide) = (u8::from(controls64 != 0), u8::from(wide64 & HIGH != 0) << 7);
-    for &b in rest {
-        controls |= u8::from(b <= b' ') | u8::from(b == 0x7f);
-        wide |= b & 0x80;
-    }
-    let clean = if wide == 0 {
-        controls == 0
-    } else {
-        // Unicode whitespace and controls.
-        !value.chars().any(|c| c.is_whitespace() || c.is_control())
+    controls == 0 && wide & HIGH == 0 && rest.iter().all(|b| (b'!'..=b'~').contains(b))
+}
+
+/// [`printable_ascii`] with WebAssembly SIMD, 64 bytes a round into one vector: a byte below
+/// `!` compared as signed is a control, a space, or a byte from 0x80 up (negative), and DEL is
+/// compared alone. The loop keeps that vector and three constants, which Cranelift's code
+/// reloads once per 64 bytes instead of once per 16 (see above).
+#[cfg(all(target_family = "wasm", target_feature = "simd128"))]
+fn printable_ascii(bytes: &[u8]) -> bool {
+    use core::arch::wasm32::{
+        i8x16_eq, i8x16_lt, i8x16_splat, v128, v128_any_true, v128_load, v128_or,
     };
-    let hex = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_hexdigit);
-    clean && memchr::memchr_iter(b'%', bytes).all(|at| hex(at + 1) && hex(at + 2))
+    let load = |chunk: &[u8]| -> v128 {
+        assert!(chunk.len() >= 16);
+        #[allow(unsafe_code)]
+        // SAFETY: the 16 bytes read are inside `chunk` (just checked); `v128_load` has no
+        // alignment requirement.
+        unsafe {
+            v128_load(chunk.as_ptr().cast())
+        }
+    };
+    let (space, del) = (i8x16_splat(b'!' as i8), i8x16_splat(0x7f));
+    let odd = |chunk: &[u8]| {
+        let v = load(chunk);
+        v128_or(i8x16_lt(v, space), i8x16_eq(v, del))
+    };
+    let mut found = i8x16_splat(0);
+    let rounds = bytes.chunks_exact(64);
+    let rest = rounds.remainder();
+    for round in rounds {
+        let (a, b) = (odd(&round[..16]), odd(&round[16..32]));
+        let (c, d) = (odd(&round[32..48]), odd(&round[48..]));
+        found = v128_or(found, v128_or(v128_or(a, b), v128_or(c, d)));
+    }
+    let sixteens = rest.chunks_exact(16);
+    let tail = sixteens.remainder();
+    for chunk in sixteens {
+        found = v128_or(found, odd(chunk));
+    }
+    !v128_any_true(found) && tail.iter().all(|b| (b'!'..=b'~').contains(b))
 }
 
 /// Whether `word` holds `://` (`str::contains` sets up a substring search for each word).
@@ -387,8 +426,11 @@ mod tests {
                             && bytes.get(at + 2).is_some_and(u8::is_ascii_hexdigit))
                 })
         };
-        // Every length around the 32-byte rounds, each odd character at every position.
-        for len in [0, 1, 7, 8, 31, 32, 33, 63, 64, 65, 100] {
+        // Every length around the rounds of 16, 32 and 64 bytes, each odd character at every
+        // position.
+        for len in [
+            0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 79, 80, 100, 127, 128, 129,
+        ] {
             for odd in [
                 "\0", "\t", " ", "\x1f", "!", "\x7f", "~", "é", "\u{a0}", "\u{85}", "%4",
             ] {
