@@ -1,9 +1,12 @@
 //! The tail sampler through the host as a real `.wasm` component keeps exactly the spans that
 //! the collector's own `tail_sampling` processor kept of the same input under every reference
 //! config (`plugins/tail-sampler/testdata/reference-output.json`), refuses the configs the
-//! collector refuses, and decides the platform's rated categories as its native build does.
+//! collector refuses, and decides the platform's rated categories as its native build does,
+//! whichever row of a long batch is the only one with the attribute a policy reads (the check
+//! for a column with any value has a WebAssembly SIMD version of its own).
 
 use spanwise::runtime::{Limits, PluginContext};
+use spanwise_batch::{BatchBuilder, kv};
 use spanwise_sdk::{Sampler, native};
 use spanwise_tail_sampler::TailSampler;
 use spanwise_tail_sampler::cases::{kept, reference, reference_input, traces_of};
@@ -84,4 +87,55 @@ fn wasm_build_decides_rated_categories_as_the_native_build() {
         );
     }
     assert!(decisions.iter().any(|d| d.keep) && decisions.iter().any(|d| !d.keep));
+}
+
+#[test]
+fn wasm_build_finds_the_one_row_with_an_attribute_wherever_it_is() {
+    let config = r#"{"policies": [
+        {"name": "tenant", "type": "string_attribute",
+         "string_attribute": {"key": "tenant.id", "values": ["t-1"]}}]}"#;
+    let cache = tempfile::tempdir().unwrap();
+    let runtime = spanwise_tests::runtime(cache.path());
+    let plugin = runtime
+        .load(&spanwise_tests::plugin("tail_sampler"), None)
+        .unwrap();
+    let mut instance = plugin
+        .instantiate(
+            Arc::new(PluginContext::new("tail_sampling")),
+            Limits::default(),
+            config,
+        )
+        .unwrap();
+    let mut sampler = TailSampler::configure(config).unwrap();
+    // 200 one-span traces, one of which has the attribute: the rows around the rounds of 16,
+    // 32 and 64 bytes of that check, and the last row.
+    for at in [
+        0, 1, 15, 16, 31, 32, 47, 48, 63, 64, 65, 127, 128, 191, 192, 199,
+    ] {
+        let mut builder = BatchBuilder::new();
+        for row in 0..200 {
+            let attributes = if row == at {
+                vec![kv("tenant.id", "t-1")]
+            } else {
+                vec![]
+            };
+            builder = builder.span("op", attributes);
+        }
+        let mut batch = builder.build();
+        let traces = traces_of(&batch);
+        let mut native_batch = batch.clone();
+        let decisions = instance.decide(&mut batch, &traces).unwrap();
+        assert_eq!(
+            native::decide(&mut sampler, &mut native_batch, &traces).unwrap(),
+            decisions,
+            "row {at}"
+        );
+        let kept: Vec<usize> = decisions
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.keep)
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(kept, [at], "row {at}");
+    }
 }

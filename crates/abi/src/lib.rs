@@ -9,10 +9,12 @@
 //! - [`ConfigError`], [`ProcessError`], [`LogLevel`]: what a plugin answers, and
 //!   [`TraceDecision`] and [`TraceDecisions`], what a tail sampler answers about the
 //!   [`TraceRows`] it is given;
+//! - [`or_all`]: the OR of a column's bytes, one fast pass in WebAssembly too;
 //! - [`wit_conversions!`]: every conversion between these and generated bindings, written once.
 //!
 //! The crate has no dependencies, so a WebAssembly guest pays nothing for it.
 
+mod bytes;
 mod conversions;
 mod decision;
 mod errors;
@@ -20,6 +22,7 @@ mod span_batch;
 mod trace_rows;
 pub mod types;
 
+pub use bytes::or_all;
 pub use decision::{Decided, TraceDecision, TraceDecisions};
 pub use errors::{ConfigError, LogLevel, ProcessError};
 pub use span_batch::{Edited, SpanBatch, StrEdit};

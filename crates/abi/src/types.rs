@@ -269,18 +269,9 @@ fn check_shape(
     Ok(())
 }
 
-/// Whether every byte is below 0x80. 32 bytes a round as four 64-bit words, without an early
-/// exit: the compiler vectorises it, and compiled WebAssembly (whose loops keep their vectors
-/// on the stack around each round's deadline check) gets few rounds.
+/// Whether every byte is below 0x80.
 fn is_ascii(bytes: &[u8]) -> bool {
-    let word = |chunk: &[u8]| u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-    let rounds = bytes.chunks_exact(32);
-    let rest = rounds.remainder();
-    let mut all = rounds.fold(0u64, |all, round| {
-        all | word(&round[..8]) | word(&round[8..16]) | word(&round[16..24]) | word(&round[24..])
-    });
-    all |= rest.iter().fold(0u64, |all, &b| all | u64::from(b));
-    all & 0x8080_8080_8080_8080 == 0
+    crate::or_all(bytes) < 0x80
 }
 
 /// `(row, value)` for the rows whose presence byte is set, the value read by `get`.

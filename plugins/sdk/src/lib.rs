@@ -71,7 +71,7 @@ pub use config::parse_config;
 pub use spanwise_abi::{
     BoolColumn, BytesColumn, ConfigError, Decided, DoubleColumn, Edited, HashFunction, IntColumn,
     Level, LogLevel, ProcessError, SpanBatch, StrColumn, StrEdit, StrField, StrRows, TraceDecision,
-    TraceDecisions, TraceRows, Value,
+    TraceDecisions, TraceRows, Value, or_all,
 };
 
 #[cfg(target_arch = "wasm32")]

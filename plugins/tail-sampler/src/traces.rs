@@ -209,10 +209,10 @@ fn typed<B: SpanBatch + ?Sized>(batch: &B, at: Level, need: &Need, others: bool)
     column
 }
 
-/// Whether any of `present` is not 0: one OR over every byte, which the compiler turns into
-/// vector code (a search for the first set byte goes a byte at a time).
+/// Whether any of `present` is not 0: one OR over every byte (a search for the first set byte
+/// goes a byte at a time).
 fn any_set(present: &[u8]) -> bool {
-    present.iter().fold(0u8, |any, &p| any | p) != 0
+    spanwise_sdk::or_all(present) != 0
 }
 
 impl Typed {
