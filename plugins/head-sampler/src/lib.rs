@@ -52,6 +52,11 @@ struct Outcome {
     /// The rows whose tracestate changes, and (in the same order) their new tracestates.
     rewritten: Vec<u32>,
     states: StrColumn,
+    /// `fresh` tracestates of [`Outcome::decide_uniform`] for as many rows as a batch has
+    /// needed so far, in the shape of `states`, and the text repeated: each call copies its
+    /// rows from here.
+    fresh_rows: StrColumn,
+    fresh_text: String,
     /// The tracestates being written (moved into `states` at the end of each row).
     buffer: String,
     /// Spans decided on an error, and the first error.
@@ -125,6 +130,39 @@ fn round(ids: &[u8; 64], top: u16) -> (usize, bool) {
 }
 
 impl Outcome {
+    /// Make `fresh_rows` hold at least `rows` rows of `fresh`: it grows by doubling (to the
+    /// largest batch seen), and starts again when the text changes.
+    fn fresh_column(&mut self, fresh: &str, rows: usize) {
+        let cache = &mut self.fresh_rows;
+        if self.fresh_text != fresh {
+            self.fresh_text = fresh.to_owned();
+            *cache = StrColumn::default();
+        }
+        let have = cache.present.len();
+        if have >= rows {
+            return;
+        }
+        let want = rows.max(2 * have);
+        if have == 0 {
+            cache.offsets.clear();
+            cache.offsets.push(0);
+            cache.data.extend_from_slice(fresh.as_bytes());
+            cache.offsets.push(fresh.len() as u32);
+            cache.present.push(1);
+        }
+        while cache.present.len() < want {
+            let more = cache.present.len().min(want - cache.present.len());
+            cache.data.extend_from_within(..more * fresh.len());
+            let end = cache.data.len();
+            cache.offsets.extend(
+                (1..=more)
+                    .rev()
+                    .map(|i| (end - (i - 1) * fresh.len()) as u32),
+            );
+            cache.present.resize(cache.present.len() + more, 1);
+        }
+    }
+
     fn clear(&mut self) {
         self.dropped.clear();
         self.rewritten.clear();
@@ -217,21 +255,16 @@ impl Outcome {
         }
         kept.truncate(k);
         dropped.truncate(d);
-        // Every kept span gets the same tracestate: the column is `fresh` repeated, written by
-        // doubling (a copy per span costs a call per span in WebAssembly).
-        let states = &mut self.states;
-        let total = k * fresh.len();
-        states.data.reserve(total);
-        states.data.extend_from_slice(fresh.as_bytes());
-        while states.data.len() < total {
-            let more = states.data.len().min(total - states.data.len());
-            states.data.extend_from_within(..more);
-        }
-        states.data.truncate(total);
+        // Every kept span gets the same tracestate: the column's rows are copied from
+        // `fresh_rows`, three copies in all (a copy, or a loop, per span costs more in
+        // WebAssembly, where each copy of unknown length is a call into the runtime).
+        self.fresh_column(fresh, k);
+        let (states, cache) = (&mut self.states, &self.fresh_rows);
         states
-            .offsets
-            .extend((1..=k).map(|i| (i * fresh.len()) as u32));
-        states.present.resize(k, 1);
+            .data
+            .extend_from_slice(&cache.data[..k * fresh.len()]);
+        states.offsets.extend_from_slice(&cache.offsets[1..=k]);
+        states.present.extend_from_slice(&cache.present[..k]);
         true
     }
 }
