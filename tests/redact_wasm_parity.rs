@@ -1,10 +1,12 @@
 //! The redact plugin through the host as a real `.wasm` component gives exactly what its native
 //! build gives, batch and counters, on every reference case (the cases the collector's own
-//! processors are compared with in the plugin's unit tests).
+//! processors are compared with in the plugin's unit tests), and on values of every length up
+//! to past 64 bytes with a match at every position (the values are joined for the blocked
+//! patterns' search, with a copy of its own for short values in WebAssembly).
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use spanwise::runtime::{Limits, PluginContext};
-use spanwise_batch::Batch;
+use spanwise_batch::{Batch, BatchBuilder, kv};
 use spanwise_redact::Redact;
 use spanwise_sdk::{Processor, native};
 use std::sync::Arc;
@@ -82,4 +84,50 @@ fn wasm_and_native_builds_agree_on_every_reference_case() {
             .collect();
         assert_eq!(wasm_counters, native_counters, "{name}: counters");
     }
+}
+
+#[test]
+fn wasm_and_native_builds_mask_values_of_every_length_alike() {
+    let cache = tempfile::tempdir().unwrap();
+    let runtime = spanwise_tests::runtime(cache.path());
+    let plugin = runtime
+        .load(&spanwise_tests::plugin("redact"), None)
+        .unwrap();
+    let config = r#"{"redaction": {"allow_all_keys": true, "blocked_values": ["[0-9]"]}}"#;
+    // Values of 1 to 80 bytes, each with one digit, at every position: a byte copied wrongly
+    // into the join would hide a digit from the search.
+    let mut builder = BatchBuilder::new();
+    let mut with_id = 0;
+    for len in 1..=80usize {
+        for at in 0..len {
+            let mut value = "x".repeat(len);
+            value.replace_range(at..=at, "7");
+            builder = builder.span("op", vec![kv("note", value.as_str()), kv("n", "y")]);
+            with_id += 1;
+        }
+    }
+    let batch = builder.build();
+
+    native::take_counters();
+    let mut processor = Redact::configure(config).unwrap();
+    let mut native_batch = batch.clone();
+    native::process(&mut processor, &mut native_batch).unwrap();
+    let native_counters = native::take_counters();
+
+    let context = Arc::new(PluginContext::new("wasm/redact"));
+    let counters = context.counters.clone();
+    let mut instance = plugin
+        .instantiate(context, Limits::default(), config)
+        .unwrap();
+    let mut wasm_batch = batch.clone();
+    instance.process(&mut wasm_batch).unwrap();
+
+    assert_eq!(wasm_batch.to_request(), native_batch.to_request());
+    assert_eq!(counters.snapshot(), native_counters);
+    let masked = wasm_batch
+        .str_attribute(spanwise_batch::Level::Span, "note")
+        .iter()
+        .filter(|value| value.is_some_and(|v| v.contains("****")))
+        .count();
+    assert_eq!(masked, with_id);
 }
