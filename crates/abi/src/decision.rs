@@ -186,17 +186,39 @@ impl TraceDecisions {
     /// a handful of policies, not one per trace.
     fn index_of(&mut self, name: &str) -> u32 {
         if let Some(&last) = self.policy.last()
-            && self.policies.get(last as usize).is_some_and(|p| p == name)
+            && self
+                .policies
+                .get(last as usize)
+                .is_some_and(|p| same(p, name))
         {
             return last;
         }
-        match self.policies.iter().position(|p| p == name) {
+        match self.policies.iter().position(|p| same(p, name)) {
             Some(at) => at as u32,
             None => {
                 self.policies.push(name.to_owned());
                 (self.policies.len() - 1) as u32
             }
         }
+    }
+}
+
+/// `a == b`, for the short names policies have, as at most two compares of 8 bytes (or 4, or
+/// single bytes): `==` on strings calls `memcmp`, a byte loop in WebAssembly and a call per
+/// verdict. Longer names compare as `==` does.
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8"));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4"));
+    match n {
+        17.. => a == b,
+        8.. => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        4.. => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => (0..n).all(|i| a[i] == b[i]),
     }
 }
 
@@ -222,7 +244,28 @@ impl FromIterator<TraceDecision> for TraceDecisions {
 
 #[cfg(test)]
 mod tests {
-    use super::{TraceDecision, TraceDecisions};
+    use super::{TraceDecision, TraceDecisions, same};
+
+    #[test]
+    fn names_compare_as_strings_do() {
+        let names: Vec<String> = (0..=24)
+            .flat_map(|n| {
+                let base = "abcdefghijklmnopqrstuvwxy"[..n].to_owned();
+                // The name itself and, for each position, one byte changed there.
+                let changed = (0..n).map(move |i| {
+                    let mut bytes = base.clone().into_bytes();
+                    bytes[i] = b'Z';
+                    String::from_utf8(bytes).unwrap()
+                });
+                std::iter::once("abcdefghijklmnopqrstuvwxy"[..n].to_owned()).chain(changed)
+            })
+            .collect();
+        for a in &names {
+            for b in &names {
+                assert_eq!(same(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
 
     #[test]
     fn names_are_held_once_and_verdicts_read_back() {
