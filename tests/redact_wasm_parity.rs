@@ -88,11 +88,6 @@ fn wasm_and_native_builds_agree_on_every_reference_case() {
 
 #[test]
 fn wasm_and_native_builds_mask_values_of_every_length_alike() {
-    let cache = tempfile::tempdir().unwrap();
-    let runtime = spanwise_tests::runtime(cache.path());
-    let plugin = runtime
-        .load(&spanwise_tests::plugin("redact"), None)
-        .unwrap();
     let config = r#"{"redaction": {"allow_all_keys": true, "blocked_values": ["[0-9]"]}}"#;
     // Values of 1 to 80 bytes, each with one digit, at every position: a byte copied wrongly
     // into the join would hide a digit from the search.
@@ -108,23 +103,11 @@ fn wasm_and_native_builds_mask_values_of_every_length_alike() {
     }
     let batch = builder.build();
 
-    native::take_counters();
-    let mut processor = Redact::configure(config).unwrap();
-    let mut native_batch = batch.clone();
-    native::process(&mut processor, &mut native_batch).unwrap();
-    let native_counters = native::take_counters();
-
-    let context = Arc::new(PluginContext::new("wasm/redact"));
-    let counters = context.counters.clone();
-    let mut instance = plugin
-        .instantiate(context, Limits::default(), config)
-        .unwrap();
-    let mut wasm_batch = batch.clone();
-    instance.process(&mut wasm_batch).unwrap();
-
-    assert_eq!(wasm_batch.to_request(), native_batch.to_request());
-    assert_eq!(counters.snapshot(), native_counters);
-    let masked = wasm_batch
+    let both = spanwise_tests::both_builds::<Redact>("redact", config, &batch);
+    assert_eq!(both.wasm.to_request(), both.native.to_request());
+    assert_eq!(both.wasm_counters, both.native_counters);
+    let masked = both
+        .wasm
         .str_attribute(spanwise_batch::Level::Span, "note")
         .iter()
         .filter(|value| value.is_some_and(|v| v.contains("****")))

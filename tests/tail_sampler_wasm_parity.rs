@@ -59,21 +59,10 @@ fn wasm_build_decides_rated_categories_as_the_native_build() {
             {"name": "errors", "when": {"status_code": "ERROR"}, "percentage": 50},
             {"name": "slow", "when": {"latency": {"threshold_ms": 2000}}, "percentage": 30},
             {"name": "default", "percentage": 10}]}"#;
-    let cache = tempfile::tempdir().unwrap();
-    let runtime = spanwise_tests::runtime(cache.path());
-    let plugin = runtime
-        .load(&spanwise_tests::plugin("tail_sampler"), None)
-        .unwrap();
-    let mut instance = plugin
-        .instantiate(
-            Arc::new(PluginContext::new("tail_sampling")),
-            Limits::default(),
-            config,
-        )
-        .unwrap();
+    let mut loaded = spanwise_tests::load("tail_sampler", config);
     let mut batch = reference_input();
     let traces = traces_of(&batch);
-    let decisions = instance.decide(&mut batch, &traces).unwrap();
+    let decisions = loaded.instance.decide(&mut batch, &traces).unwrap();
     let mut sampler = TailSampler::configure(config).unwrap();
     let mut native_batch = reference_input();
     assert_eq!(
@@ -94,18 +83,7 @@ fn wasm_build_finds_the_one_row_with_an_attribute_wherever_it_is() {
     let config = r#"{"policies": [
         {"name": "tenant", "type": "string_attribute",
          "string_attribute": {"key": "tenant.id", "values": ["t-1"]}}]}"#;
-    let cache = tempfile::tempdir().unwrap();
-    let runtime = spanwise_tests::runtime(cache.path());
-    let plugin = runtime
-        .load(&spanwise_tests::plugin("tail_sampler"), None)
-        .unwrap();
-    let mut instance = plugin
-        .instantiate(
-            Arc::new(PluginContext::new("tail_sampling")),
-            Limits::default(),
-            config,
-        )
-        .unwrap();
+    let mut loaded = spanwise_tests::load("tail_sampler", config);
     let mut sampler = TailSampler::configure(config).unwrap();
     // 200 one-span traces, one of which has the attribute: the rows around the rounds of 16,
     // 32 and 64 bytes of that check, and the last row.
@@ -124,7 +102,7 @@ fn wasm_build_finds_the_one_row_with_an_attribute_wherever_it_is() {
         let mut batch = builder.build();
         let traces = traces_of(&batch);
         let mut native_batch = batch.clone();
-        let decisions = instance.decide(&mut batch, &traces).unwrap();
+        let decisions = loaded.instance.decide(&mut batch, &traces).unwrap();
         assert_eq!(
             native::decide(&mut sampler, &mut native_batch, &traces).unwrap(),
             decisions,

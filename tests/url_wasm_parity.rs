@@ -197,9 +197,6 @@ fn bad_plugin_config_is_refused_at_load_naming_the_field() {
 
 #[test]
 fn wasm_and_native_builds_agree_on_odd_characters_anywhere() {
-    let cache = tempfile::tempdir().unwrap();
-    let runtime = spanwise_tests::runtime(cache.path());
-    let plugin = runtime.load(&spanwise_tests::plugin("url"), None).unwrap();
     let config = r#"{"collapse_ids": true}"#;
 
     // A URL the plugin rewrites when it is well formed (a query to strip, an id to collapse),
@@ -220,24 +217,12 @@ fn wasm_and_native_builds_agree_on_odd_characters_anywhere() {
     }
     let batch = builder.build();
 
-    let mut native_batch = batch.clone();
-    native::take_counters();
-    let mut processor = UrlProcessor::configure(config).unwrap();
-    native::process(&mut processor, &mut native_batch).unwrap();
-    let native_counters = native::take_counters();
-
-    let context = Arc::new(PluginContext::new("wasm/url"));
-    let counters = context.counters.clone();
-    let mut instance = plugin
-        .instantiate(context, Limits::default(), config)
-        .unwrap();
-    let mut wasm_batch = batch.clone();
-    instance.process(&mut wasm_batch).unwrap();
-
-    assert_eq!(wasm_batch.to_request(), native_batch.to_request());
-    assert_eq!(counters.snapshot(), native_counters);
+    let both = spanwise_tests::both_builds::<UrlProcessor>("url", config, &batch);
+    assert_eq!(both.wasm.to_request(), both.native.to_request());
+    assert_eq!(both.wasm_counters, both.native_counters);
     // Both kinds are there: the URLs with "~" in them are rewritten, the others are not.
-    let rewritten = wasm_batch
+    let rewritten = both
+        .wasm
         .str_attribute(Level::Span, "url.full")
         .iter()
         .filter(|url| url.is_some_and(|url| url.contains("{id}")))

@@ -87,6 +87,46 @@ pub fn load(name: &str, config: &str) -> Loaded {
     }
 }
 
+/// What a plugin made of one batch as a `.wasm` component and as its native build: each
+/// side's batch and counters.
+pub struct BothBuilds {
+    /// The batch after the `.wasm` component's call.
+    pub wasm: spanwise_batch::Batch,
+    /// The counters the component added to.
+    pub wasm_counters: std::collections::BTreeMap<String, u64>,
+    /// The batch after the native build's call.
+    pub native: spanwise_batch::Batch,
+    /// The counters the native build added to.
+    pub native_counters: std::collections::BTreeMap<String, u64>,
+}
+
+/// Run plugin `name` configured with `config` on a copy of `batch` as a `.wasm` component
+/// (see [`load`]) and as the native processor `P` (through the SDK's native host).
+pub fn both_builds<P: spanwise_sdk::Processor>(
+    name: &str,
+    config: &str,
+    batch: &spanwise_batch::Batch,
+) -> BothBuilds {
+    let mut loaded = load(name, config);
+    let mut wasm = batch.clone();
+    loaded
+        .instance
+        .process(&mut wasm)
+        .unwrap_or_else(|e| panic!("{name} as WebAssembly: {e}"));
+
+    spanwise_sdk::native::take_counters();
+    let mut processor = P::configure(config).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut native = batch.clone();
+    spanwise_sdk::native::process(&mut processor, &mut native)
+        .unwrap_or_else(|e| panic!("{name} natively: {e}"));
+    BothBuilds {
+        wasm,
+        wasm_counters: loaded.counters.snapshot(),
+        native,
+        native_counters: spanwise_sdk::native::take_counters(),
+    }
+}
+
 /// A `spanwise run` child process, killed when dropped.
 pub struct Spanwise {
     child: Option<Child>,
