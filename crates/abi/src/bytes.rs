@@ -1,5 +1,6 @@
 //! [`or_all`]: one pass over a byte slice that plugins make over whole columns (is any row
-//! present, is every byte ASCII).
+//! present, is every byte ASCII); and, built as WebAssembly with SIMD, `load16`, which
+//! plugins' own SIMD loops read their bytes with.
 
 /// The bitwise OR of every byte of `bytes` (0 for none): not 0 when any byte is set, below
 /// 0x80 when every byte is ASCII.
@@ -33,17 +34,21 @@ const ROUND: usize = 64;
 #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
 #[inline(always)]
 fn or_round(round: &[u8]) -> u64 {
-    use core::arch::wasm32::{u64x2_extract_lane, v128, v128_load, v128_or};
-    let load = |at: usize| -> v128 {
-        let chunk = &round[at..at + 16];
-        #[allow(unsafe_code)]
-        // SAFETY: the 16 bytes read are `chunk`'s; `v128_load` has no alignment requirement.
-        unsafe {
-            v128_load(chunk.as_ptr().cast())
-        }
-    };
+    use core::arch::wasm32::{u64x2_extract_lane, v128_or};
+    let load = |at: usize| load16(round[at..at + 16].try_into().expect("16 bytes"));
     let all = v128_or(v128_or(load(0), load(16)), v128_or(load(32), load(48)));
     u64x2_extract_lane::<0>(all) | u64x2_extract_lane::<1>(all)
+}
+
+/// Sixteen bytes as one WebAssembly SIMD vector (a single unaligned `v128.load`).
+#[cfg(all(target_family = "wasm", target_feature = "simd128"))]
+#[inline(always)]
+pub fn load16(bytes: &[u8; 16]) -> core::arch::wasm32::v128 {
+    #[allow(unsafe_code)]
+    // SAFETY: the 16 bytes read are `bytes`; `v128_load` has no alignment requirement.
+    unsafe {
+        core::arch::wasm32::v128_load(bytes.as_ptr().cast())
+    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@ mod span_batch;
 mod trace_rows;
 pub mod types;
 
+#[cfg(all(target_family = "wasm", target_feature = "simd128"))]
+pub use bytes::load16;
 pub use bytes::or_all;
 pub use decision::{Decided, TraceDecision, TraceDecisions};
 pub use errors::{ConfigError, LogLevel, ProcessError};

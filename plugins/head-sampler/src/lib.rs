@@ -107,16 +107,9 @@ fn round(ids: &[u8; 64], top: u16) -> (usize, bool) {
 #[inline(always)]
 fn round(ids: &[u8; 64], top: u16) -> (usize, bool) {
     use core::arch::wasm32::{
-        i8x16_shuffle, i16x8_bitmask, i16x8_eq, u16x8_gt, u16x8_splat, v128, v128_load, v128_or,
+        i8x16_shuffle, i16x8_bitmask, i16x8_eq, u16x8_gt, u16x8_splat, v128_or,
     };
-    let id = |i: usize| -> v128 {
-        #[allow(unsafe_code)]
-        // SAFETY: the 16 bytes read are `ids[16 * i..16 * i + 16]`, inside the array for
-        // `i < 4`; `v128_load` has no alignment requirement.
-        unsafe {
-            v128_load(ids[16 * i..].as_ptr().cast())
-        }
-    };
+    let id = |i: usize| spanwise_sdk::load16(ids[16 * i..16 * i + 16].try_into().expect("16"));
     // 16-bit lanes are little-endian: byte 10 is a lane's low byte, byte 9 its high one.
     let ab = i8x16_shuffle::<10, 9, 26, 25, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>(id(0), id(1));
     let cd = i8x16_shuffle::<10, 9, 26, 25, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>(id(2), id(3));

@@ -68,6 +68,9 @@ pub mod native;
 pub mod reference;
 
 pub use config::parse_config;
+/// Sixteen bytes as one WebAssembly SIMD vector, for a plugin's own SIMD loops.
+#[cfg(all(target_family = "wasm", target_feature = "simd128"))]
+pub use spanwise_abi::load16;
 pub use spanwise_abi::{
     BoolColumn, BytesColumn, ConfigError, Decided, DoubleColumn, Edited, HashFunction, IntColumn,
     Level, LogLevel, ProcessError, SpanBatch, StrColumn, StrEdit, StrField, StrRows, TraceDecision,

@@ -295,18 +295,8 @@ fn printable_ascii(bytes: &[u8]) -> bool {
 /// reloads once per 64 bytes instead of once per 16 (see above).
 #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
 fn printable_ascii(bytes: &[u8]) -> bool {
-    use core::arch::wasm32::{
-        i8x16_eq, i8x16_lt, i8x16_splat, v128, v128_any_true, v128_load, v128_or,
-    };
-    let load = |chunk: &[u8]| -> v128 {
-        assert!(chunk.len() >= 16);
-        #[allow(unsafe_code)]
-        // SAFETY: the 16 bytes read are inside `chunk` (just checked); `v128_load` has no
-        // alignment requirement.
-        unsafe {
-            v128_load(chunk.as_ptr().cast())
-        }
-    };
+    use core::arch::wasm32::{i8x16_eq, i8x16_lt, i8x16_splat, v128_any_true, v128_or};
+    let load = |chunk: &[u8]| spanwise_sdk::load16(chunk[..16].try_into().expect("16 bytes"));
     let (space, del) = (i8x16_splat(b'!' as i8), i8x16_splat(0x7f));
     let odd = |chunk: &[u8]| {
         let v = load(chunk);
