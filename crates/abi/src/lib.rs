@@ -35,4 +35,4 @@ pub use types::{
 };
 
 /// The version of the WIT package this crate mirrors (`wit/v<VERSION>/`).
-pub const WIT_VERSION: &str = "0.1.5";
+pub const WIT_VERSION: &str = "0.1.6";

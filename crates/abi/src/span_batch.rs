@@ -42,6 +42,12 @@ pub trait SpanBatch {
     fn status_codes(&self) -> Vec<u8>;
     /// One string field over the rows of its level.
     fn str_field(&self, field: StrField) -> StrColumn;
+    /// The number of rows of the field's level whose value is a non-empty string: 0 says the
+    /// column would read as empty, without reading it (WIT 0.1.6). The host answers it without
+    /// building the column; this default reads the column.
+    fn str_field_count(&self, field: StrField) -> usize {
+        self.str_field(field).non_empty()
+    }
     /// For each span row, the number of its resource (rows that share a resource share it).
     fn resource_ids(&self) -> Vec<u32>;
     /// For each span row, the number of its scope, unique across the batch.
@@ -62,6 +68,13 @@ pub trait SpanBatch {
     fn attribute_keys(&self, at: Level) -> Vec<String>;
     /// For each key, the rows of the level that have it (any type), ascending.
     fn attribute_rows(&self, at: Level, keys: &[&str]) -> Vec<Vec<u32>>;
+    /// The number of rows of a level that have the attribute `key`, any type: the length of
+    /// [`SpanBatch::attribute_rows`] for it, without the list (WIT 0.1.6).
+    fn attribute_count(&self, at: Level, key: &str) -> usize {
+        self.attribute_rows(at, &[key])
+            .pop()
+            .map_or(0, |rows| rows.len())
+    }
     /// One attribute as strings over the rows of a level (absent where missing or not a string).
     fn str_attribute(&self, at: Level, key: &str) -> StrColumn;
     /// Several attributes as string columns, one per key in order, in one pass.

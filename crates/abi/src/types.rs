@@ -423,6 +423,14 @@ impl StrColumn {
         self.present.is_empty()
     }
 
+    /// The number of rows whose value is present and not empty (what WIT 0.1.6's
+    /// `str-field-count` counts).
+    pub fn non_empty(&self) -> usize {
+        (0..self.len())
+            .filter(|&row| self.get(row).is_some_and(|value| !value.is_empty()))
+            .count()
+    }
+
     /// Append a row.
     pub fn push(&mut self, value: Option<&str>) {
         push_packed(

@@ -29,6 +29,10 @@ const RELEASED: &[(&str, &str)] = &[
         "v0.1.5/spanwise.wit",
         "9a09f12f253859d3592c6e55292b5406d1dd3f76249a51f38b63fefd024c3803",
     ),
+    (
+        "v0.1.6/spanwise.wit",
+        "2ae4bc9716b96e8a3bc9234fc666d085a1ccd8bf8acde23ac2b96c59ba98de9e",
+    ),
 ];
 
 fn wit_dir() -> std::path::PathBuf {

@@ -288,6 +288,23 @@ impl Batch {
         }
     }
 
+    /// The number of rows of [`Batch::str_field`]'s column whose value is a non-empty string,
+    /// without building the column.
+    pub fn str_field_count(&self, field: StrField) -> usize {
+        match (self.view(), field) {
+            (Some((_, index)), StrField::TraceState) => index.trace_state_count(),
+            _ => self.decoded().str_field_count(field),
+        }
+    }
+
+    /// The number of rows of a level that have the attribute `key` (see
+    /// [`Decoded::attribute_rows`]).
+    pub fn attribute_count(&self, level: Level, key: &str) -> usize {
+        self.attribute_rows(level, &[key])
+            .pop()
+            .map_or(0, |rows| rows.len())
+    }
+
     /// The wire view, when it answers attribute reads at `level` (span and resource) of
     /// `keys` (at most 8, none twice).
     fn attribute_view(&self, level: Level, keys: &[&str]) -> Option<(&[u8], &Index)> {
@@ -683,6 +700,19 @@ impl Decoded {
                 .for_each(|l| out.push(Some(&l.trace_state))),
         }
         out
+    }
+
+    /// The number of rows of [`Decoded::str_field`]'s column whose value is a non-empty string.
+    pub fn str_field_count(&self, field: StrField) -> usize {
+        match field {
+            StrField::Name => self.spans().filter(|s| !s.name.is_empty()).count(),
+            StrField::StatusMessage => self
+                .spans()
+                .filter(|s| s.status.as_ref().is_some_and(|st| !st.message.is_empty()))
+                .count(),
+            StrField::TraceState => self.spans().filter(|s| !s.trace_state.is_empty()).count(),
+            _ => self.str_field(field).non_empty(),
+        }
     }
 
     /// For each span row, the number of its resource in batch order.

@@ -98,6 +98,9 @@ impl SpanBatch for LentBatch {
     fn str_field(&self, field: StrField) -> StrColumn {
         self.batch.str_field(field)
     }
+    fn str_field_count(&self, field: StrField) -> usize {
+        self.batch.str_field_count(field)
+    }
     fn resource_ids(&self) -> Vec<u32> {
         self.batch.resource_ids()
     }
@@ -127,6 +130,9 @@ impl SpanBatch for LentBatch {
     }
     fn attribute_rows(&self, at: Level, keys: &[&str]) -> Vec<Vec<u32>> {
         self.batch.attribute_rows(at, keys)
+    }
+    fn attribute_count(&self, at: Level, key: &str) -> usize {
+        self.batch.attribute_count(at, key)
     }
     fn str_attribute(&self, at: Level, key: &str) -> StrColumn {
         self.batch.str_attribute(at, key)

@@ -62,6 +62,41 @@ fn columns_cover_every_row_of_their_level() {
 }
 
 #[test]
+fn counts_are_what_the_columns_hold() {
+    let batch = sample();
+    let fields = [
+        StrField::Name,
+        StrField::StatusMessage,
+        StrField::TraceState,
+        StrField::ScopeName,
+        StrField::ScopeVersion,
+        StrField::SchemaUrl,
+        StrField::EventName,
+        StrField::LinkTraceState,
+    ];
+    let counts: Vec<usize> = fields.map(|f| batch.str_field_count(f)).to_vec();
+    assert_eq!(
+        counts,
+        fields.map(|f| batch.str_field(f).non_empty()).to_vec()
+    );
+    // Three names, one status message ("failed"), no tracestate, one event name.
+    assert_eq!((counts[0], counts[1], counts[2], counts[6]), (3, 1, 0, 1));
+    for (at, key, count) in [
+        (Level::Span, "url.full", 2),
+        (Level::Span, "n", 1),
+        (Level::Span, "absent", 0),
+        (Level::Resource, "service.name", 3),
+        (Level::Event, "exception.message", 1),
+    ] {
+        assert_eq!(batch.attribute_count(at, key), count, "{at:?} {key}");
+    }
+    // Through the trait, as a native plugin calls them.
+    let lent = LentBatch::new(batch, usize::MAX);
+    assert_eq!(lent.str_field_count(StrField::Name), 3);
+    assert_eq!(lent.attribute_count(Level::Span, "url.full"), 2);
+}
+
+#[test]
 fn edits_apply_in_order_and_drops_come_last() {
     let mut batch = sample();
     let mut journal = Journal::new(&batch, 1 << 20);

@@ -247,6 +247,11 @@ impl Index {
         out
     }
 
+    /// The number of spans with a non-empty tracestate.
+    pub(crate) fn trace_state_count(&self) -> usize {
+        self.rows.iter().filter(|row| row.state.len > 0).count()
+    }
+
     fn state<'a>(&'a self, bytes: &'a [u8], row: &Row) -> &'a [u8] {
         if row.state_set {
             row.state.of_bytes(&self.states)

@@ -156,6 +156,13 @@ impl wit_batch::HostSpanBatch for PluginState {
     ) -> wasmtime::Result<wit::StrColumn> {
         Ok(self.lent()?.str_field(field.into()).into())
     }
+    fn str_field_count(
+        &mut self,
+        _: Resource<BatchHandle>,
+        field: wit::StrField,
+    ) -> wasmtime::Result<u32> {
+        Ok(self.lent()?.str_field_count(field.into()) as u32)
+    }
     fn resource_ids(&mut self, _: Resource<BatchHandle>) -> wasmtime::Result<Vec<u32>> {
         Ok(self.lent()?.resource_ids())
     }
@@ -195,6 +202,14 @@ impl wit_batch::HostSpanBatch for PluginState {
     ) -> wasmtime::Result<Vec<Vec<u32>>> {
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         Ok(self.lent()?.attribute_rows(at.into(), &keys))
+    }
+    fn attribute_count(
+        &mut self,
+        _: Resource<BatchHandle>,
+        at: wit::Level,
+        key: String,
+    ) -> wasmtime::Result<u32> {
+        Ok(self.lent()?.attribute_count(at.into(), &key) as u32)
     }
     fn str_attribute(
         &mut self,

@@ -5,9 +5,9 @@
 //!
 //! A decision depends on the span's trace id, its tracestate and its `sampling.priority`
 //! attribute (and, with rules, on which rule matches), so the spans of a trace get the same
-//! decision in every process that samples at the same rate. Each call reads three columns (trace
-//! ids, tracestates, and the rows that have a priority), decides span by span into one reused
-//! buffer, and records one `drop-spans` and one `set-str-field` of the tracestates that change.
+//! decision in every process that samples at the same rate. Each call reads the trace ids and
+//! counts the spans with a tracestate and with a priority (reading those columns only when the
+//! counts are not 0), decides span by span into one reused buffer, and records one `drop-spans` and one `set-str-field` of the tracestates that change.
 //!
 //! Counters it reports: `sampling_errors` (spans whose randomness or tracestate was in error:
 //! dropped under `fail_closed`, kept otherwise), `rule_errors` (rule conditions that failed on
@@ -299,10 +299,10 @@ impl Processor for HeadSampler {
         if trace_ids.is_empty() {
             return Ok(());
         }
-        let states = batch.str_field(StrField::TraceState);
-        // Most batches carry no tracestate at all: then no row needs looking up (nor the
-        // column checking). Otherwise it is checked as UTF-8 once, not row by row.
-        let states = (!states.data.is_empty()).then(|| states.into_rows());
+        // Most batches carry no tracestate at all: then the column is not read (a count
+        // crosses, not 1,001 offsets). Otherwise it is checked as UTF-8 once, not row by row.
+        let states = (batch.str_field_count(StrField::TraceState) > 0)
+            .then(|| batch.str_field(StrField::TraceState).into_rows());
         let priorities = priorities(batch);
         let rule_of = self.rules_of(batch);
 
@@ -401,11 +401,10 @@ impl HeadSampler {
     }
 }
 
-/// Each span's `sampling.priority`, or `None` when no span has one (the usual case: one scan
-/// of the attribute keys, no values read).
+/// Each span's `sampling.priority`, or `None` when no span has one (the usual case: the host
+/// counts the rows with the key, no list crosses and no value is read).
 fn priorities<B: SpanBatch + ?Sized>(batch: &B) -> Option<Vec<Priority>> {
-    let with = batch.attribute_rows(Level::Span, &[PRIORITY_KEY]).pop()?;
-    if with.is_empty() {
+    if batch.attribute_count(Level::Span, PRIORITY_KEY) == 0 {
         return None;
     }
     Some(

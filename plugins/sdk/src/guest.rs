@@ -17,17 +17,17 @@ use spanwise_abi::{
 pub mod bindings {
     wit_bindgen::generate!({
         world: "span-processor",
-        path: "../../wit/v0.1.5",
+        path: "../../wit/v0.1.6",
         pub_export_macro: true,
         export_macro_name: "__export_span_processor",
         default_bindings_module: "spanwise_sdk::guest::bindings",
         runtime_path: "spanwise_sdk::__wit_bindgen::rt",
         with: {
-            "spanwise:processor/types@0.1.5/str-column": spanwise_abi::StrColumn,
-            "spanwise:processor/types@0.1.5/int-column": spanwise_abi::IntColumn,
-            "spanwise:processor/types@0.1.5/double-column": spanwise_abi::DoubleColumn,
-            "spanwise:processor/types@0.1.5/bool-column": spanwise_abi::BoolColumn,
-            "spanwise:processor/types@0.1.5/bytes-column": spanwise_abi::BytesColumn,
+            "spanwise:processor/types@0.1.6/str-column": spanwise_abi::StrColumn,
+            "spanwise:processor/types@0.1.6/int-column": spanwise_abi::IntColumn,
+            "spanwise:processor/types@0.1.6/double-column": spanwise_abi::DoubleColumn,
+            "spanwise:processor/types@0.1.6/bool-column": spanwise_abi::BoolColumn,
+            "spanwise:processor/types@0.1.6/bytes-column": spanwise_abi::BytesColumn,
         },
     });
 }
@@ -38,15 +38,15 @@ pub mod bindings {
 pub mod sampler_bindings {
     wit_bindgen::generate!({
         world: "flat-tail-sampler",
-        path: "../../wit/v0.1.5",
+        path: "../../wit/v0.1.6",
         pub_export_macro: true,
         export_macro_name: "__export_tail_sampler",
         default_bindings_module: "spanwise_sdk::guest::sampler_bindings",
         runtime_path: "spanwise_sdk::__wit_bindgen::rt",
         with: {
-            "spanwise:processor/types@0.1.5": crate::guest::bindings::spanwise::processor::types,
-            "spanwise:processor/batch@0.1.5": crate::guest::bindings::spanwise::processor::batch,
-            "spanwise:processor/host@0.1.5": crate::guest::bindings::spanwise::processor::host,
+            "spanwise:processor/types@0.1.6": crate::guest::bindings::spanwise::processor::types,
+            "spanwise:processor/batch@0.1.6": crate::guest::bindings::spanwise::processor::batch,
+            "spanwise:processor/host@0.1.6": crate::guest::bindings::spanwise::processor::host,
         },
     });
 }
@@ -163,6 +163,9 @@ impl SpanBatch for GuestBatch<'_> {
     fn str_field(&self, field: StrField) -> StrColumn {
         self.0.str_field(field.into())
     }
+    fn str_field_count(&self, field: StrField) -> usize {
+        self.0.str_field_count(field.into()) as usize
+    }
     fn resource_ids(&self) -> Vec<u32> {
         self.0.resource_ids()
     }
@@ -193,6 +196,9 @@ impl SpanBatch for GuestBatch<'_> {
     fn attribute_rows(&self, at: Level, keys: &[&str]) -> Vec<Vec<u32>> {
         let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
         self.0.attribute_rows(at.into(), &keys)
+    }
+    fn attribute_count(&self, at: Level, key: &str) -> usize {
+        self.0.attribute_count(at.into(), key) as usize
     }
     fn str_attribute(&self, at: Level, key: &str) -> StrColumn {
         self.0.str_attribute(at.into(), key)

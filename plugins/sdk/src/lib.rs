@@ -3,7 +3,7 @@
 //! A processor is a type that implements [`Processor`]: it is built from its JSON config by
 //! [`Processor::configure`] and then sees every batch through [`Processor::process`], reading the
 //! columns it needs from a [`SpanBatch`] and recording edits on it. [`export_processor!`] turns it
-//! into a WebAssembly component for the `span-processor` world of `wit/v0.1.5/spanwise.wit`.
+//! into a WebAssembly component for the `span-processor` world of `wit/v0.1.6/spanwise.wit`.
 //! A tail sampler implements [`Sampler`] instead and is exported with [`export_sampler!`] as the
 //! `flat-tail-sampler` world.
 //!

@@ -115,13 +115,11 @@ impl Data {
                 resource: typed(batch, Level::Resource, need, need.others_match[1]),
             })
             .collect::<Vec<_>>();
-        // Most calls carry no tracestate at all: then the column is neither checked nor read
-        // (every span's reads as ""). Text only in rows without a value would make this true
-        // needlessly, which costs time, not a wrong answer.
-        let states = batch.str_field(StrField::TraceState);
-        let any_state = !states.data.is_empty();
+        // Most calls carry no tracestate at all: the host counts them, and then the column
+        // neither crosses nor is checked (every span's reads as "").
+        let any_state = batch.str_field_count(StrField::TraceState) > 0;
         let states = if any_state {
-            states.into_rows()
+            batch.str_field(StrField::TraceState).into_rows()
         } else {
             StrRows::default()
         };

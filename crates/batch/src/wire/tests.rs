@@ -37,6 +37,9 @@ fn same_reads(wire: &Batch, decoded: &Batch) {
         wire.str_field(StrField::TraceState),
         decoded.str_field(StrField::TraceState)
     );
+    let states = decoded.str_field(StrField::TraceState).non_empty();
+    assert_eq!(wire.str_field_count(StrField::TraceState), states);
+    assert_eq!(decoded.str_field_count(StrField::TraceState), states);
     for at in [Level::Span, Level::Resource] {
         same_attribute_reads(wire, decoded, at, &KEYS);
     }
@@ -56,6 +59,9 @@ fn same_attribute_reads(wire: &Batch, decoded: &Batch, at: Level, keys: &[&str])
         "{at:?}"
     );
     for &key in keys {
+        let rows = decoded.attribute_rows(at, &[key]).pop().unwrap_or_default();
+        assert_eq!(wire.attribute_count(at, key), rows.len(), "{at:?} {key}");
+        assert_eq!(decoded.attribute_count(at, key), rows.len(), "{at:?} {key}");
         assert_eq!(wire.str_attribute(at, key), decoded.str_attribute(at, key));
         assert_eq!(wire.int_attribute(at, key), decoded.int_attribute(at, key));
         assert_eq!(
