@@ -95,6 +95,12 @@ pub trait SpanBatch {
     fn remove_attribute(&mut self, at: Level, key: &str, rows: &[u32]);
     /// Rewrite a writable string field on `rows`, one present value per row.
     fn set_str_field(&mut self, field: StrField, rows: &[u32], values: &StrColumn);
+    /// Set a writable string field to `value` on every row of `rows`: [`SpanBatch::set_str_field`]
+    /// with one value repeated, without the column (WIT 0.1.6). This default builds the column.
+    fn fill_str_field(&mut self, field: StrField, rows: &[u32], value: &str) {
+        let values: StrColumn = rows.iter().map(|_| value).collect();
+        self.set_str_field(field, rows, &values);
+    }
     /// Drop spans.
     fn drop_spans(&mut self, rows: &[u32]);
     /// Drop span events (event rows); their spans stay. (WIT 0.1.3.)

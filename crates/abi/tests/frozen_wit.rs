@@ -31,7 +31,7 @@ const RELEASED: &[(&str, &str)] = &[
     ),
     (
         "v0.1.6/spanwise.wit",
-        "2ae4bc9716b96e8a3bc9234fc666d085a1ccd8bf8acde23ac2b96c59ba98de9e",
+        "f67be99d8edc0dcd28ccc292955cfde222cba4ed507d3d1c87881950b3483ddf",
     ),
 ];
 

@@ -1001,6 +1001,11 @@ impl Decoded {
                         self.set_str_field(field, row, text, &mut event_rows);
                     }
                 }
+                Edit::FillStrField { field, rows, value } => {
+                    for row in rows {
+                        self.set_str_field(field, row, value.clone(), &mut event_rows);
+                    }
+                }
                 Edit::HashAttributes {
                     level,
                     keys,

@@ -53,6 +53,15 @@ pub enum Edit {
         /// One value per row.
         values: StrColumn,
     },
+    /// Set a writable string field to one value on some rows.
+    FillStrField {
+        /// The field.
+        field: StrField,
+        /// The rows of the field's level.
+        rows: Vec<u32>,
+        /// The value every row gets.
+        value: String,
+    },
     /// Drop spans.
     DropSpans {
         /// The span rows to drop.
@@ -343,6 +352,26 @@ impl Journal {
             field,
             rows,
             values,
+        });
+        Ok(())
+    }
+
+    /// Record setting a string field to one value on every row of `rows`.
+    pub fn fill_str_field(
+        &mut self,
+        field: StrField,
+        rows: Vec<u32>,
+        value: &str,
+    ) -> Result<(), EditError> {
+        if !field.is_writable() {
+            return Err(EditError::ReadOnlyField(field));
+        }
+        self.check_rows(field.level(), &rows)?;
+        self.charge(rows.len() * 4 + value.len())?;
+        self.edits.push(Edit::FillStrField {
+            field,
+            rows,
+            value: value.to_owned(),
         });
         Ok(())
     }

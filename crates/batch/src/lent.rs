@@ -174,6 +174,10 @@ impl SpanBatch for LentBatch {
             .set_str_field(field, rows.to_vec(), values.clone());
         self.record(r);
     }
+    fn fill_str_field(&mut self, field: StrField, rows: &[u32], value: &str) {
+        let r = self.journal.fill_str_field(field, rows.to_vec(), value);
+        self.record(r);
+    }
     fn drop_spans(&mut self, rows: &[u32]) {
         let r = self.journal.drop_spans(rows.to_vec());
         self.record(r);

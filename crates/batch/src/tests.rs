@@ -198,7 +198,53 @@ fn bad_edits_are_refused_when_recorded() {
         ),
         Err(EditError::OutputCap { cap: 64 })
     ));
+    assert!(matches!(
+        journal.fill_str_field(StrField::SchemaUrl, vec![0], "x"),
+        Err(EditError::ReadOnlyField(StrField::SchemaUrl))
+    ));
+    assert!(matches!(
+        journal.fill_str_field(StrField::Name, vec![1, 3], "x"),
+        Err(EditError::RowOutOfRange { row: 3, .. })
+    ));
+    assert!(matches!(
+        journal.fill_str_field(StrField::Name, vec![0], &big),
+        Err(EditError::OutputCap { cap: 64 })
+    ));
     assert!(journal.is_empty());
+}
+
+#[test]
+fn a_fill_sets_what_a_column_of_the_same_value_sets() {
+    let mut filled = sample();
+    let mut set = sample();
+    let mut journal = Journal::new(&filled, usize::MAX);
+    journal
+        .fill_str_field(StrField::Name, vec![0, 2], "renamed")
+        .unwrap();
+    journal
+        .fill_str_field(StrField::EventName, vec![0], "e")
+        .unwrap();
+    filled.apply(journal).unwrap();
+    let mut journal = Journal::new(&set, usize::MAX);
+    journal
+        .set_str_field(
+            StrField::Name,
+            vec![0, 2],
+            ["renamed"; 2].into_iter().collect(),
+        )
+        .unwrap();
+    journal
+        .set_str_field(StrField::EventName, vec![0], ["e"].into_iter().collect())
+        .unwrap();
+    set.apply(journal).unwrap();
+    assert_eq!(filled.to_request(), set.to_request());
+    assert_eq!(names(&filled), ["renamed", "POST /logs", "renamed"]);
+    // Through the trait, as a native plugin records it.
+    let mut lent = LentBatch::new(sample(), usize::MAX);
+    lent.fill_str_field(StrField::Name, &[1], "x");
+    let (mut batch, journal) = lent.finish();
+    batch.apply(journal.unwrap()).unwrap();
+    assert_eq!(names(&batch), ["GET /users/1", "x", "GET /health"]);
 }
 
 #[test]

@@ -508,6 +508,10 @@ impl Index {
                         field: spanwise_abi::StrField::TraceState,
                         ..
                     }
+                    | Edit::FillStrField {
+                        field: spanwise_abi::StrField::TraceState,
+                        ..
+                    }
             )
         })
     }
@@ -530,6 +534,19 @@ impl Index {
                             start: base + ends[0],
                             len: ends[1] - ends[0],
                         };
+                        row.state_set = true;
+                    }
+                }
+                Edit::FillStrField { rows, value, .. } => {
+                    // Every row points at one copy of the value.
+                    let state = At {
+                        start: self.states.len() as u32,
+                        len: value.len() as u32,
+                    };
+                    self.states.extend_from_slice(value.as_bytes());
+                    for row in rows {
+                        let row = &mut self.rows[row as usize];
+                        row.state = state;
                         row.state_set = true;
                     }
                 }

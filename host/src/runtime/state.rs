@@ -315,6 +315,15 @@ impl wit_batch::HostSpanBatch for PluginState {
             .journal()?
             .set_str_field(field.into(), rows, values.into())?)
     }
+    fn fill_str_field(
+        &mut self,
+        _: Resource<BatchHandle>,
+        field: wit::StrField,
+        rows: Vec<u32>,
+        value: String,
+    ) -> wasmtime::Result<()> {
+        Ok(self.journal()?.fill_str_field(field.into(), rows, &value)?)
+    }
     fn drop_spans(&mut self, _: Resource<BatchHandle>, spans: Vec<u32>) -> wasmtime::Result<()> {
         Ok(self.journal()?.drop_spans(spans)?)
     }

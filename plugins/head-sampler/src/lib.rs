@@ -7,7 +7,9 @@
 //! attribute (and, with rules, on which rule matches), so the spans of a trace get the same
 //! decision in every process that samples at the same rate. Each call reads the trace ids and
 //! counts the spans with a tracestate and with a priority (reading those columns only when the
-//! counts are not 0), decides span by span into one reused buffer, and records one `drop-spans` and one `set-str-field` of the tracestates that change.
+//! counts are not 0), decides span by span into one reused buffer, and records one `drop-spans`
+//! and one edit of the tracestates that change: `set-str-field`, or `fill-str-field` when every
+//! kept span gets the same one (a batch without tracestates).
 //!
 //! Counters it reports: `sampling_errors` (spans whose randomness or tracestate was in error:
 //! dropped under `fail_closed`, kept otherwise), `rule_errors` (rule conditions that failed on
@@ -52,11 +54,6 @@ struct Outcome {
     /// The rows whose tracestate changes, and (in the same order) their new tracestates.
     rewritten: Vec<u32>,
     states: StrColumn,
-    /// `fresh` tracestates of [`Outcome::decide_uniform`] for as many rows as a batch has
-    /// needed so far, in the shape of `states`, and the text repeated: each call copies its
-    /// rows from here.
-    fresh_rows: StrColumn,
-    fresh_text: String,
     /// The tracestates being written (moved into `states` at the end of each row).
     buffer: String,
     /// Spans decided on an error, and the first error.
@@ -123,39 +120,6 @@ fn round(ids: &[u8; 64], top: u16) -> (usize, bool) {
 }
 
 impl Outcome {
-    /// Make `fresh_rows` hold at least `rows` rows of `fresh`: it grows by doubling (to the
-    /// largest batch seen), and starts again when the text changes.
-    fn fresh_column(&mut self, fresh: &str, rows: usize) {
-        let cache = &mut self.fresh_rows;
-        if self.fresh_text != fresh {
-            self.fresh_text = fresh.to_owned();
-            *cache = StrColumn::default();
-        }
-        let have = cache.present.len();
-        if have >= rows {
-            return;
-        }
-        let want = rows.max(2 * have);
-        if have == 0 {
-            cache.offsets.clear();
-            cache.offsets.push(0);
-            cache.data.extend_from_slice(fresh.as_bytes());
-            cache.offsets.push(fresh.len() as u32);
-            cache.present.push(1);
-        }
-        while cache.present.len() < want {
-            let more = cache.present.len().min(want - cache.present.len());
-            cache.data.extend_from_within(..more * fresh.len());
-            let end = cache.data.len();
-            cache.offsets.extend(
-                (1..=more)
-                    .rev()
-                    .map(|i| (end - (i - 1) * fresh.len()) as u32),
-            );
-            cache.present.resize(cache.present.len() + more, 1);
-        }
-    }
-
     fn clear(&mut self) {
         self.dropped.clear();
         self.rewritten.clear();
@@ -187,10 +151,11 @@ impl Outcome {
 
     /// The usual batch: no rules, no priority, no tracestate, and a consistent mode. Each
     /// span's decision is then its trace id's randomness against one threshold, and each kept
-    /// span gets the same tracestate, `fresh` (what [`Sampler::decide`] decides and writes of
-    /// such a span). `false`, with the outcome unfinished, at a zero trace id (an error, which
-    /// the general path handles).
-    fn decide_uniform(&mut self, threshold: Threshold, fresh: &str, trace_ids: &[u8]) -> bool {
+    /// span gets the same tracestate (what [`Sampler::decide`] decides and writes of such a
+    /// span): the rows to write it on are left in `rewritten`, and `states` stays empty.
+    /// `false`, with the outcome unfinished, at a zero trace id (an error, which the general
+    /// path handles).
+    fn decide_uniform(&mut self, threshold: Threshold, trace_ids: &[u8]) -> bool {
         // Each round of four ids writes four rows to the end of both lists and advances each
         // end by how many of them it keeps ([`SPREAD`]), so the loop has no branch on the
         // decisions and one slice check per list a round. The randomness is compared
@@ -248,16 +213,6 @@ impl Outcome {
         }
         kept.truncate(k);
         dropped.truncate(d);
-        // Every kept span gets the same tracestate: the column's rows are copied from
-        // `fresh_rows`, three copies in all (a copy, or a loop, per span costs more in
-        // WebAssembly, where each copy of unknown length is a call into the runtime).
-        self.fresh_column(fresh, k);
-        let (states, cache) = (&mut self.states, &self.fresh_rows);
-        states
-            .data
-            .extend_from_slice(&cache.data[..k * fresh.len()]);
-        states.offsets.extend_from_slice(&cache.offsets[1..=k]);
-        states.present.extend_from_slice(&cache.present[..k]);
         true
     }
 }
@@ -312,8 +267,7 @@ impl Processor for HeadSampler {
             (None, None, None) => self.default.fresh(),
             _ => None,
         };
-        let done = uniform
-            .is_some_and(|(threshold, fresh)| out.decide_uniform(threshold, fresh, &trace_ids));
+        let done = uniform.is_some_and(|(threshold, _)| out.decide_uniform(threshold, &trace_ids));
         if !done {
             out.clear();
             for (row, trace_id) in trace_ids.chunks_exact(16).enumerate() {
@@ -336,8 +290,14 @@ impl Processor for HeadSampler {
                 out.decide(row as u32, sampler, &input, self.fail_closed);
             }
         }
-        if !out.rewritten.is_empty() {
-            batch.set_str_field(StrField::TraceState, &out.rewritten, &out.states);
+        match uniform {
+            _ if out.rewritten.is_empty() => {}
+            // Every kept span gets the same tracestate: one value crosses, not a column of
+            // copies (WIT 0.1.6's `fill-str-field`).
+            Some((_, fresh)) if done => {
+                batch.fill_str_field(StrField::TraceState, &out.rewritten, fresh);
+            }
+            _ => batch.set_str_field(StrField::TraceState, &out.rewritten, &out.states),
         }
         if !out.dropped.is_empty() {
             batch.drop_spans(&out.dropped);

@@ -378,9 +378,8 @@ fn a_batch_without_tracestates_decides_as_span_by_span() {
 
 #[test]
 fn one_sampler_decides_batches_of_any_size_as_a_new_one_would() {
-    // The one-pass decision copies the kept spans' tracestates from rows it keeps between
-    // calls, grown to the largest batch so far: batches growing and shrinking get what a
-    // sampler seeing each first gets.
+    // The one-pass decision reuses its row lists between calls: batches growing and shrinking
+    // get what a sampler seeing each first gets.
     let config = serde_json::json!({"mode": "proportional", "sampling_percentage": 30});
     let mut reused = configure(config.clone());
     for n in [3, 2003, 10, 1, 700, 2003, 0, 64] {

@@ -236,6 +236,9 @@ impl SpanBatch for GuestBatch<'_> {
     fn set_str_field(&mut self, field: StrField, rows: &[u32], values: &StrColumn) {
         self.0.set_str_field(field.into(), rows, values);
     }
+    fn fill_str_field(&mut self, field: StrField, rows: &[u32], value: &str) {
+        self.0.fill_str_field(field.into(), rows, value);
+    }
     fn drop_spans(&mut self, rows: &[u32]) {
         self.0.drop_spans(rows);
     }

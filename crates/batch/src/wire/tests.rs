@@ -80,7 +80,7 @@ fn same_attribute_reads(wire: &Batch, decoded: &Batch, at: Level, keys: &[&str])
     }
 }
 
-/// Random tracestates and drops, recorded for `batch`.
+/// Random tracestates (a column, or one value on many rows) and drops, recorded for `batch`.
 fn edits(rng: &mut Rng, batch: &Batch) -> Journal {
     let spans = batch.len();
     let mut journal = Journal::new(batch, usize::MAX);
@@ -91,13 +91,20 @@ fn edits(rng: &mut Rng, batch: &Batch) -> Journal {
         let rows: Vec<u32> = (0..=rng.below(spans))
             .map(|_| rng.below(spans) as u32)
             .collect();
-        let values: StrColumn = rows
-            .iter()
-            .map(|_| ["", "ot=th:8", "ot=th:c;rv:0123456789abcd,vendor=x", "é=1"][rng.below(4)])
-            .collect();
-        journal
-            .set_str_field(StrField::TraceState, rows, values)
-            .unwrap();
+        let text = |rng: &mut Rng| {
+            ["", "ot=th:8", "ot=th:c;rv:0123456789abcd,vendor=x", "é=1"][rng.below(4)]
+        };
+        if rng.below(2) == 0 {
+            let value = text(rng);
+            journal
+                .fill_str_field(StrField::TraceState, rows, value)
+                .unwrap();
+        } else {
+            let values: StrColumn = rows.iter().map(|_| text(rng)).collect();
+            journal
+                .set_str_field(StrField::TraceState, rows, values)
+                .unwrap();
+        }
     }
     if rng.below(3) > 0 {
         let rows = (0..spans as u32).filter(|_| rng.below(3) == 0).collect();
@@ -150,6 +157,9 @@ fn replay(journal: &Journal, batch: &Batch) -> Journal {
             } => copy
                 .set_str_field(*field, rows.clone(), values.clone())
                 .unwrap(),
+            crate::Edit::FillStrField { field, rows, value } => {
+                copy.fill_str_field(*field, rows.clone(), value).unwrap()
+            }
             crate::Edit::DropSpans { rows } => copy.drop_spans(rows.clone()).unwrap(),
             other => unreachable!("not made here: {other:?}"),
         }
