@@ -31,7 +31,7 @@ const RELEASED: &[(&str, &str)] = &[
     ),
     (
         "v0.1.6/spanwise.wit",
-        "f67be99d8edc0dcd28ccc292955cfde222cba4ed507d3d1c87881950b3483ddf",
+        "711765100743b5e4eece3c035c1c3c0cd1de5d88c3d08340cc82e44af2cf7614",
     ),
 ];
 
