@@ -1,6 +1,6 @@
 //! `overhead-gate GATE_TABLE [GROUP...]`: time every group of the table (or only the groups
 //! named) in alternating rounds of its two sides (`spanwise_benches::interleave`), print the
-//! figures, and fail when a ratio is past its limit in two measurements in a row
+//! figures, and fail when a ratio (or a time per span) is past its limit in two measurements in a row
 //! (`benches/gate.txt`, see `spanwise_benches::overhead`). Exit 0: within the limits; 1: past
 //! one; 2: a bad table or argument.
 
@@ -71,7 +71,7 @@ fn main() -> ExitCode {
             );
             return ExitCode::from(2);
         }
-        let verdicts = judge_twice(rule, || measure(pair, settings));
+        let verdicts = judge_twice(rule, pair.spans, || measure(pair, settings));
         for (n, verdict) in verdicts.iter().enumerate() {
             if n > 0 {
                 println!("{:<18} measured again:", "");

@@ -5,6 +5,9 @@
 //!
 //! - `GROUP max RATIO`: the group's `wasm` function may cost at most RATIO times its `native`
 //!   function (the median ratio of rounds that alternate the two);
+//! - `GROUP max RATIO ns-per-span NS`: that, and the `wasm` function's median time per span
+//!   (the group's iteration time over its spans) at most NS nanoseconds: an issue's absolute
+//!   target ("at most 1 µs per span through the WebAssembly plugin");
 //! - `GROUP min FRACTION`: the group's `platform` function must reach at least FRACTION of the
 //!   throughput of its `pass_through` function (the pass-through time over the platform time,
 //!   median of alternating rounds);
@@ -37,6 +40,8 @@ pub struct Rule {
     pub group: String,
     /// What is checked.
     pub check: Check,
+    /// With `max`: the most nanoseconds per span the `wasm` function may take.
+    pub ns_per_span: Option<f64>,
 }
 
 /// Parse the table; an error names the line.
@@ -54,13 +59,15 @@ pub fn parse(text: &str) -> Result<Vec<Rule>, String> {
                 .filter(|v| v.is_finite() && *v > 0.0)
                 .ok_or_else(|| format!("line {}: {w:?} is not a positive number", n + 1))
         };
-        let check = match words.as_slice() {
-            [_, "max", ratio] => Check::Max(number(ratio)?),
-            [_, "min", fraction] => Check::Min(number(fraction)?),
-            [_, "report"] => Check::Report,
+        let (check, ns_per_span) = match words.as_slice() {
+            [_, "max", ratio] => (Check::Max(number(ratio)?), None),
+            [_, "max", ratio, "ns-per-span", ns] => (Check::Max(number(ratio)?), Some(number(ns)?)),
+            [_, "min", fraction] => (Check::Min(number(fraction)?), None),
+            [_, "report"] => (Check::Report, None),
             _ => {
                 return Err(format!(
-                    "line {}: {line:?} is not `GROUP max RATIO`, `GROUP min FRACTION` or `GROUP report`",
+                    "line {}: {line:?} is not `GROUP max RATIO [ns-per-span NS]`, \
+                     `GROUP min FRACTION` or `GROUP report`",
                     n + 1
                 ));
             }
@@ -68,6 +75,7 @@ pub fn parse(text: &str) -> Result<Vec<Rule>, String> {
         rules.push(Rule {
             group: words[0].to_owned(),
             check,
+            ns_per_span,
         });
     }
     Ok(rules)
@@ -83,13 +91,15 @@ pub struct Verdict {
     /// The figure compared with the limit: `wasm / native`, or the platform's throughput as a
     /// fraction of the pass-through's (`pass_through / platform` time).
     pub ratio: f64,
+    /// Spans per iteration (the group's throughput; 1 for `empty_call`).
+    pub spans: u64,
     /// Whether it is within the limit.
     pub passed: bool,
 }
 
 impl Verdict {
-    /// One line for the log: the figures, per span for 1,000-span groups, the spread of the
-    /// rounds and the limit.
+    /// One line for the log: the figures, per span for groups of many spans, the spread of the
+    /// rounds and the limits.
     pub fn line(&self) -> String {
         let (a, b) = self.measured.times;
         let pipeline = matches!(self.rule.check, Check::Min(_));
@@ -105,20 +115,22 @@ impl Verdict {
         } else {
             (low, high)
         };
-        let limit = match self.rule.check {
-            Check::Max(r) => format!("(at most {r})"),
-            Check::Min(f) => format!("(at least {f})"),
-            Check::Report => "(reported)".to_owned(),
+        let limit = match (self.rule.check, self.rule.ns_per_span) {
+            (Check::Max(r), Some(ns)) => format!("(at most {r}, and {ns} ns per span)"),
+            (Check::Max(r), None) => format!("(at most {r})"),
+            (Check::Min(f), _) => format!("(at least {f})"),
+            (Check::Report, _) => "(reported)".to_owned(),
         };
-        let per_span = if self.rule.group == "empty_call" {
+        let per_span = if self.spans <= 1 {
             String::new()
         } else {
+            let spans = self.spans as f64;
             format!(
                 "   per span: {} {:.0} ns, {} {:.0} ns",
                 names.0,
-                a / 1e3,
+                a / spans,
                 names.1,
-                b / 1e3
+                b / spans
             )
         };
         format!(
@@ -134,8 +146,8 @@ impl Verdict {
     }
 }
 
-/// Judge `rule` on what the rounds of its group measured.
-pub fn judge(rule: &Rule, measured: Measurement) -> Verdict {
+/// Judge `rule` on what the rounds of its group, of `spans` spans per iteration, measured.
+pub fn judge(rule: &Rule, measured: Measurement, spans: u64) -> Verdict {
     // Throughput of the platform against the pass-through; cost of wasm against native.
     let ratio = match rule.check {
         Check::Min(_) => 1.0 / measured.ratio,
@@ -146,22 +158,29 @@ pub fn judge(rule: &Rule, measured: Measurement) -> Verdict {
         Check::Min(limit) => ratio >= limit,
         Check::Report => true,
     };
+    let per_span = measured.times.1 / spans.max(1) as f64;
+    let fast_enough = rule.ns_per_span.is_none_or(|ns| per_span <= ns);
     Verdict {
         rule: rule.clone(),
         measured,
         ratio,
-        passed,
+        spans,
+        passed: passed && fast_enough,
     }
 }
 
-/// Judge `rule` on `measure()`, and when that is past the limit, on a second `measure()`: the
-/// verdicts, in order, the last deciding.
-pub fn judge_twice(rule: &Rule, mut measure: impl FnMut() -> Measurement) -> Vec<Verdict> {
-    let first = judge(rule, measure());
+/// Judge `rule` on `measure()` (of `spans` spans per iteration), and when that is past a limit,
+/// on a second `measure()`: the verdicts, in order, the last deciding.
+pub fn judge_twice(
+    rule: &Rule,
+    spans: u64,
+    mut measure: impl FnMut() -> Measurement,
+) -> Vec<Verdict> {
+    let first = judge(rule, measure(), spans);
     if first.passed {
         vec![first]
     } else {
-        let second = judge(rule, measure());
+        let second = judge(rule, measure(), spans);
         vec![first, second]
     }
 }
@@ -185,6 +204,42 @@ mod tests {
         assert!(parse("url_w1 max two").unwrap_err().contains("\"two\""));
         assert!(parse("url_w1 max -1").is_err());
         assert!(parse("url_w1 at_most 2").is_err());
+        let with_time = parse("redact_hashed max 1.3 ns-per-span 1000").unwrap();
+        assert_eq!(with_time[0].check, Check::Max(1.3));
+        assert_eq!(with_time[0].ns_per_span, Some(1000.0));
+        assert_eq!(rules[1].ns_per_span, None);
+        assert!(parse("x max 1.3 ns-per-span").is_err());
+        assert!(parse("x max 1.3 ns-per-span 0").is_err());
+        assert!(parse("x min 0.3 ns-per-span 10").is_err());
+    }
+
+    #[test]
+    fn a_time_per_span_is_judged_on_the_wasm_side() {
+        let rule = parse("redact_hashed max 1.3 ns-per-span 1000")
+            .unwrap()
+            .remove(0);
+        let measured = |native: f64, wasm: f64| Measurement {
+            times: (native, wasm),
+            ratio: wasm / native,
+            quartiles: (wasm / native, wasm / native),
+        };
+        // 1,000 spans: 0.9 ms as WebAssembly is 900 ns per span.
+        let within = judge(&rule, measured(800_000.0, 900_000.0), 1000);
+        assert!(within.passed, "{}", within.line());
+        assert!(within.line().contains("wasm 900 ns"), "{}", within.line());
+        assert!(
+            within.line().contains("1000 ns per span"),
+            "{}",
+            within.line()
+        );
+        // The ratio within its limit, the time past its own: fails.
+        let slow = judge(&rule, measured(1_000_000.0, 1_100_000.0), 1000);
+        assert!(!slow.passed, "{}", slow.line());
+        assert!(slow.line().contains("FAILED"), "{}", slow.line());
+        // The same time over twice the spans is within.
+        assert!(judge(&rule, measured(1_000_000.0, 1_100_000.0), 2000).passed);
+        // The time within, the ratio past: fails.
+        assert!(!judge(&rule, measured(100_000.0, 900_000.0), 1000).passed);
     }
 
     #[test]
@@ -197,26 +252,29 @@ mod tests {
         let max = Rule {
             group: "url_w1".into(),
             check: Check::Max(2.0),
+            ns_per_span: None,
         };
-        assert!(judge(&max, measured(100.0, 199.0)).passed);
-        let slow = judge(&max, measured(100.0, 201.0));
+        assert!(judge(&max, measured(100.0, 199.0), 1000).passed);
+        let slow = judge(&max, measured(100.0, 201.0), 1000);
         assert!(!slow.passed);
         assert!(slow.line().contains("FAILED"), "{}", slow.line());
         assert!(slow.line().contains("2.01 [1.81-2.21]"), "{}", slow.line());
         let min = Rule {
             group: "pipeline_w1".into(),
             check: Check::Min(0.25),
+            ns_per_span: None,
         };
-        let fast = judge(&min, measured(100.0, 400.0));
+        let fast = judge(&min, measured(100.0, 400.0), 1000);
         assert!(fast.passed);
         assert!((fast.ratio - 0.25).abs() < 1e-12);
         assert!(fast.line().contains("0.25 [0.23-0.28]"), "{}", fast.line());
-        assert!(!judge(&min, measured(100.0, 401.0)).passed);
+        assert!(!judge(&min, measured(100.0, 401.0), 1000).passed);
         let report = Rule {
             group: "empty_call".into(),
             check: Check::Report,
+            ns_per_span: None,
         };
-        assert!(judge(&report, measured(1.0, 100.0)).passed);
+        assert!(judge(&report, measured(1.0, 100.0), 1000).passed);
     }
 
     #[test]
@@ -224,11 +282,12 @@ mod tests {
         let rule = Rule {
             group: "filter_w2".into(),
             check: Check::Max(1.3),
+            ns_per_span: None,
         };
         let run = |ratios: &[f64]| {
             let mut left = ratios.iter();
             let mut calls = 0;
-            let verdicts = judge_twice(&rule, || {
+            let verdicts = judge_twice(&rule, 1000, || {
                 calls += 1;
                 let r = *left.next().expect("measured more often than expected");
                 Measurement {
