@@ -1,8 +1,8 @@
 //! `overhead-gate GATE_TABLE [GROUP...]`: time every group of the table (or only the groups
 //! named) in alternating rounds of its two sides (`spanwise_benches::interleave`), print the
-//! figures, and fail when a ratio (or a time per span) is past its limit in two measurements in a row
-//! (`benches/gate.txt`, see `spanwise_benches::overhead`). Exit 0: within the limits; 1: past
-//! one; 2: a bad table or argument.
+//! figures, and fail when a ratio (or a time per span) is past its limit in two measurements in
+//! a row (`benches/gate.txt`, see `spanwise_benches::overhead`). Exit 0: within the limits; 1:
+//! past one; 2: a bad table or argument.
 
 // The allocator of the `spanwise` binary, so the figures are those of what ships.
 #[global_allocator]
