@@ -1,11 +1,11 @@
 //! The contract's versions: a plugin built against the released WIT 0.1.0 (with wit-bindgen and
-//! no SDK) loads and runs on this host, which implements 0.1.6.
+//! no SDK) loads and runs on this host, which implements 0.1.7.
 
 use spanwise_batch::{BatchBuilder, Level, Value, kv};
 
 #[test]
 fn a_plugin_built_against_0_1_0_runs_on_a_0_1_1_host() {
-    // A 0.1.0 component links against the 0.1.6 host.
+    // A 0.1.0 component links against the 0.1.7 host.
     let mut old = spanwise_tests::load("contract_0_1_0", "{}");
     let mut batch = BatchBuilder::new()
         .span("GET /health", vec![kv("url.full", "https://h/health")])

@@ -41,6 +41,8 @@ macro_rules! wit_conversions {
         $crate::wit_conversions!(@record $t, TraceDecision, [keep, probability, policy]);
         $crate::wit_conversions!(@record $t, TraceRows, [rows, ends]);
         $crate::wit_conversions!(@record $t, TraceDecisions, [probability, policy, policies]);
+        $crate::wit_conversions!(@record $t, HeadView, [trace_ids, trace_state_count, priority_count]);
+        $crate::wit_conversions!(@record $t, HeadEdits, [trace_state_rows, trace_state, dropped]);
 
         impl ::core::convert::From<$crate::ProcessError> for $t::ProcessError {
             fn from(error: $crate::ProcessError) -> Self {
@@ -216,6 +218,18 @@ mod tests {
                 pub policies: Vec<String>,
             }
             #[derive(Debug, Clone, PartialEq)]
+            pub struct HeadView {
+                pub trace_ids: Vec<u8>,
+                pub trace_state_count: u32,
+                pub priority_count: u32,
+            }
+            #[derive(Debug, Clone, PartialEq)]
+            pub struct HeadEdits {
+                pub trace_state_rows: Vec<u32>,
+                pub trace_state: String,
+                pub dropped: Vec<u32>,
+            }
+            #[derive(Debug, Clone, PartialEq)]
             pub enum HashFunction {
                 Sha256,
                 HmacSha256(String),
@@ -283,6 +297,24 @@ mod tests {
         assert_eq!(
             crate::TraceDecisions::from(types::TraceDecisions::from(decisions.clone())),
             decisions
+        );
+        let view = crate::HeadView {
+            trace_ids: vec![1; 16],
+            trace_state_count: 2,
+            priority_count: 3,
+        };
+        assert_eq!(
+            crate::HeadView::from(types::HeadView::from(view.clone())),
+            view
+        );
+        let edits = crate::HeadEdits {
+            trace_state_rows: vec![0, 2],
+            trace_state: "ot=th:8".into(),
+            dropped: vec![1],
+        };
+        assert_eq!(
+            crate::HeadEdits::from(types::HeadEdits::from(edits.clone())),
+            edits
         );
         let error = crate::ProcessError::from(types::ProcessError::Internal("x".into()));
         assert_eq!(error, crate::ProcessError::Internal("x".into()));

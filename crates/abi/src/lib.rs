@@ -9,6 +9,8 @@
 //! - [`ConfigError`], [`ProcessError`], [`LogLevel`]: what a plugin answers, and
 //!   [`TraceDecision`] and [`TraceDecisions`], what a tail sampler answers about the
 //!   [`TraceRows`] it is given;
+//! - [`HeadView`], [`HeadEdits`] and [`Viewed`]: what crosses with a head sampler's call (the
+//!   `head-sampler` world, 0.1.7), and the batch it runs on there;
 //! - [`or_all`]: the OR of a column's bytes, one fast pass in WebAssembly too;
 //! - [`wit_conversions!`]: every conversion between these and generated bindings, written once.
 //!
@@ -18,6 +20,7 @@ mod bytes;
 mod conversions;
 mod decision;
 mod errors;
+mod head;
 mod span_batch;
 mod trace_rows;
 pub mod types;
@@ -27,6 +30,7 @@ pub use bytes::load16;
 pub use bytes::or_all;
 pub use decision::{Decided, TraceDecision, TraceDecisions};
 pub use errors::{ConfigError, LogLevel, ProcessError};
+pub use head::{HeadEdits, HeadView, SAMPLING_PRIORITY, Viewed};
 pub use span_batch::{Edited, SpanBatch, StrEdit};
 pub use trace_rows::TraceRows;
 pub use types::{
@@ -35,4 +39,4 @@ pub use types::{
 };
 
 /// The version of the WIT package this crate mirrors (`wit/v<VERSION>/`).
-pub const WIT_VERSION: &str = "0.1.6";
+pub const WIT_VERSION: &str = "0.1.7";

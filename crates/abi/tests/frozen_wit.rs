@@ -33,6 +33,10 @@ const RELEASED: &[(&str, &str)] = &[
         "v0.1.6/spanwise.wit",
         "711765100743b5e4eece3c035c1c3c0cd1de5d88c3d08340cc82e44af2cf7614",
     ),
+    (
+        "v0.1.7/spanwise.wit",
+        "b2b762deb615075f1859ae9db5ea210e3ae5dfc651d183222942935ae5168163",
+    ),
 ];
 
 fn wit_dir() -> std::path::PathBuf {

@@ -768,3 +768,165 @@ fn bytes_the_scan_leaves_are_decoded_at_once_or_refused() {
     let refused = Batch::from_encoded(bytes::Bytes::from_static(&[0x0a, 0x05, 0x01]));
     assert!(refused.is_err());
 }
+
+/// Four spans: tracestates on rows 1 and 3, `sampling.priority` on rows 0 (an int) and 2 (a
+/// string).
+fn sampled() -> Batch {
+    let mut batch = BatchBuilder::new()
+        .resource(vec![kv("service.name", "sleep-api")])
+        .span("a", vec![kv("sampling.priority", 1i64)])
+        .span("b", vec![])
+        .span("c", vec![kv("sampling.priority", "high")])
+        .span("d", vec![kv("n", 1i64)])
+        .build()
+        .to_request();
+    let spans = &mut request_spans(&mut batch);
+    spans[1].trace_state = "ot=th:8".into();
+    spans[3].trace_state = "vendor=x".into();
+    Batch::from_request(batch)
+}
+
+fn request_spans(
+    request: &mut opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,
+) -> Vec<&mut opentelemetry_proto::tonic::trace::v1::Span> {
+    request
+        .resource_spans
+        .iter_mut()
+        .flat_map(|r| &mut r.scope_spans)
+        .flat_map(|s| &mut s.spans)
+        .collect()
+}
+
+/// The spans' names and tracestates, in order.
+fn names_and_states(batch: &Batch) -> Vec<(String, String)> {
+    let mut request = batch.to_request();
+    request_spans(&mut request)
+        .into_iter()
+        .map(|s| (s.name.clone(), s.trace_state.clone()))
+        .collect()
+}
+
+/// One edit of a script that runs on a batch directly and on a [`Viewed`] of it.
+enum Step {
+    FillState(&'static [u32], &'static str),
+    FillName(&'static [u32], &'static str),
+    SetState(&'static [u32], &'static str),
+    Drop(&'static [u32]),
+    RemoveN,
+}
+
+fn run<B: SpanBatch + ?Sized>(batch: &mut B, steps: &[Step]) {
+    for step in steps {
+        match *step {
+            Step::FillState(rows, value) => batch.fill_str_field(StrField::TraceState, rows, value),
+            Step::FillName(rows, value) => batch.fill_str_field(StrField::Name, rows, value),
+            Step::SetState(rows, value) => {
+                let values = StrColumn::from_options(rows.iter().map(|_| Some(value)));
+                batch.set_str_field(StrField::TraceState, rows, &values);
+            }
+            Step::Drop(rows) => batch.drop_spans(rows),
+            Step::RemoveN => batch.remove_attribute(Level::Span, "n", &[3]),
+        }
+    }
+}
+
+/// `batch` after `steps` ran on it directly, and after they ran on a [`Viewed`] of it whose
+/// kept-back edits were then recorded as the host records them: the two batches, and the
+/// edits kept back.
+fn direct_and_viewed(batch: &Batch, steps: &[Step]) -> (Batch, Batch, spanwise_abi::HeadEdits) {
+    let mut direct = LentBatch::new(batch.clone(), 1 << 20);
+    run(&mut direct, steps);
+    let (mut a, journal) = direct.finish();
+    a.apply(journal.unwrap()).unwrap();
+
+    let mut lent = LentBatch::new(batch.clone(), 1 << 20);
+    let view = spanwise_abi::HeadView::read(&lent);
+    let mut viewed = spanwise_abi::Viewed::new(&mut lent, view);
+    run(&mut viewed, steps);
+    let edits = viewed.into_edits();
+    edits.record_on(&mut lent);
+    let (mut b, journal) = lent.finish();
+    b.apply(journal.unwrap()).unwrap();
+    (a, b, edits)
+}
+
+#[test]
+fn a_viewed_batch_answers_the_views_reads_as_the_batch_does() {
+    let batch = sampled();
+    let mut lent = LentBatch::new(batch.clone(), 1 << 20);
+    let view = spanwise_abi::HeadView::read(&lent);
+    assert_eq!(view.trace_state_count, 2);
+    assert_eq!(view.priority_count, 2, "priorities of any type count");
+    assert_eq!(view.trace_ids, batch.trace_ids());
+    let viewed = spanwise_abi::Viewed::new(&mut lent, view);
+    assert_eq!(viewed.len(), 4);
+    assert_eq!(viewed.str_field_count(StrField::TraceState), 2);
+    assert_eq!(
+        viewed.str_field_count(StrField::Name),
+        4,
+        "asked of the batch"
+    );
+    assert_eq!(
+        viewed.attribute_count(Level::Span, spanwise_abi::SAMPLING_PRIORITY),
+        2
+    );
+    assert_eq!(viewed.attribute_count(Level::Span, "n"), 1);
+    assert_eq!(viewed.trace_ids(), batch.trace_ids());
+    assert_eq!(
+        viewed.trace_ids(),
+        batch.trace_ids(),
+        "a second read asks the batch"
+    );
+}
+
+#[test]
+fn a_viewed_batch_edits_as_the_batch_itself_does() {
+    let batch = sampled();
+    // The head sampler's usual call: a fill, then a drop; both kept back.
+    let (a, b, edits) = direct_and_viewed(
+        &batch,
+        &[Step::FillState(&[0, 2], "ot=th:c"), Step::Drop(&[1, 3])],
+    );
+    assert_eq!(names_and_states(&a), names_and_states(&b));
+    assert_eq!(
+        names_and_states(&b),
+        vec![
+            ("a".to_owned(), "ot=th:c".to_owned()),
+            ("c".to_owned(), "ot=th:c".to_owned())
+        ]
+    );
+    assert_eq!(edits.trace_state_rows, vec![0, 2]);
+    assert_eq!(edits.trace_state, "ot=th:c");
+    assert_eq!(edits.dropped, vec![1, 3]);
+
+    // Edits of every kind between and after: what is kept back goes to the batch first, in
+    // order, so a later column of tracestates wins over an earlier fill, and the last fill
+    // (kept back) wins over both.
+    let (a, b, edits) = direct_and_viewed(
+        &batch,
+        &[
+            Step::FillState(&[0, 1, 2], "x=1"),
+            Step::Drop(&[3]),
+            Step::SetState(&[0], "y=2"),
+            Step::FillName(&[1], "renamed"),
+            Step::FillState(&[1], "z=3"),
+            Step::FillState(&[2], "w=4"),
+            Step::RemoveN,
+            Step::Drop(&[2]),
+            Step::FillState(&[0], "v=5"),
+        ],
+    );
+    assert_eq!(names_and_states(&a), names_and_states(&b));
+    assert_eq!(
+        names_and_states(&b),
+        vec![
+            ("a".to_owned(), "v=5".to_owned()),
+            ("renamed".to_owned(), "z=3".to_owned()),
+        ]
+    );
+    // Kept back at the end: the drop of row 2 and the fill after it cannot both be (the result
+    // puts a fill before a drop), so the drop went to the batch and the fill was kept.
+    assert_eq!(edits.trace_state_rows, vec![0]);
+    assert_eq!(edits.trace_state, "v=5");
+    assert_eq!(edits.dropped, Vec::<u32>::new());
+}

@@ -2,6 +2,7 @@
 
 use super::bindings::SpanProcessorPre;
 use super::bindings::flat_sampler::FlatTailSamplerPre;
+use super::bindings::head_sampler::HeadSamplerPre;
 use super::bindings::sampler::TailSamplerPre;
 use super::cache::ComponentCache;
 use super::digests::FileStamp;
@@ -202,24 +203,30 @@ impl Runtime {
                 path: path.to_owned(),
                 reason: chain(&e),
             })?;
-        // A component is a processor or a tail sampler (of 0.1.5 or 0.1.4), as its exports say.
-        let pre = match SpanProcessorPre::new(linked.clone()) {
-            Ok(pre) => Pre::Processor(pre),
-            Err(as_processor) => match FlatTailSamplerPre::new(linked.clone()) {
-                Ok(pre) => Pre::FlatSampler(pre),
-                Err(_) => match TailSamplerPre::new(linked) {
-                    Ok(pre) => Pre::Sampler(pre),
-                    Err(_) => {
-                        return Err(LoadError::Compile {
-                            path: path.to_owned(),
-                            reason: format!(
-                                "it is neither a span-processor nor a tail-sampler component: {}",
-                                chain(&as_processor)
-                            ),
-                        });
-                    }
-                },
-            },
+        // A component is a processor, a head sampler (0.1.7) or a tail sampler (of 0.1.5 or
+        // 0.1.4), as its exports say.
+        let pre = if let Ok(pre) = SpanProcessorPre::new(linked.clone()) {
+            Pre::Processor(pre)
+        } else if let Ok(pre) = HeadSamplerPre::new(linked.clone()) {
+            Pre::HeadSampler(pre)
+        } else if let Ok(pre) = FlatTailSamplerPre::new(linked.clone()) {
+            Pre::FlatSampler(pre)
+        } else {
+            match TailSamplerPre::new(linked.clone()) {
+                Ok(pre) => Pre::Sampler(pre),
+                Err(_) => {
+                    let as_processor = SpanProcessorPre::new(linked)
+                        .err()
+                        .map_or_else(String::new, |e| chain(&e));
+                    return Err(LoadError::Compile {
+                        path: path.to_owned(),
+                        reason: format!(
+                            "it is neither a span-processor, a head-sampler nor a tail-sampler \
+                             component: {as_processor}"
+                        ),
+                    });
+                }
+            }
         };
         Ok(Plugin {
             engine: self.engine.clone(),

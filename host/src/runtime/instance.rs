@@ -1,15 +1,16 @@
 //! [`PluginInstance`]: one store, one instance, one call at a time, with limits; a trap discards
 //! the instance and the next call gets a fresh one. The instance is a processor
-//! ([`PluginInstance::process`]) or a tail sampler ([`PluginInstance::decide`]), as its
-//! component's world says.
+//! ([`PluginInstance::process`], for the `span-processor` and `head-sampler` worlds) or a tail
+//! sampler ([`PluginInstance::decide`]), as its component's world says.
 
 use super::bindings::flat_sampler::{FlatTailSampler, FlatTailSamplerPre};
+use super::bindings::head_sampler::{HeadSampler, HeadSamplerPre};
 use super::bindings::sampler::{TailSampler, TailSamplerPre};
 use super::bindings::{SpanProcessor, SpanProcessorPre, wit};
 use super::engine::{EPOCH_TICK, Ticker};
 use super::error::{CallError, LoadError, chain};
 use super::state::{BatchHandle, PluginContext, PluginState};
-use spanwise_abi::{TraceDecisions, TraceRows};
+use spanwise_abi::{HeadEdits, HeadView, TraceDecisions, TraceRows};
 use spanwise_batch::{Batch, Edit, LentBatch};
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,11 +48,13 @@ impl Limits {
     }
 }
 
-/// A linked component of one of the three worlds.
+/// A linked component of one of the four worlds.
 #[derive(Clone)]
 pub(super) enum Pre {
     /// `span-processor`.
     Processor(SpanProcessorPre<PluginState>),
+    /// `head-sampler` (0.1.7).
+    HeadSampler(HeadSamplerPre<PluginState>),
     /// `flat-tail-sampler` (0.1.5).
     FlatSampler(FlatTailSamplerPre<PluginState>),
     /// `tail-sampler` (0.1.4).
@@ -60,6 +63,7 @@ pub(super) enum Pre {
 
 enum Bindings {
     Processor(SpanProcessor),
+    HeadSampler(HeadSampler),
     FlatSampler(FlatTailSampler),
     Sampler(TailSampler),
 }
@@ -158,6 +162,7 @@ impl PluginInstance {
         store.set_epoch_deadline(self.limits.deadline_ticks());
         let bindings = match &self.pre {
             Pre::Processor(pre) => pre.instantiate(&mut store).map(Bindings::Processor),
+            Pre::HeadSampler(pre) => pre.instantiate(&mut store).map(Bindings::HeadSampler),
             Pre::FlatSampler(pre) => pre.instantiate(&mut store).map(Bindings::FlatSampler),
             Pre::Sampler(pre) => pre.instantiate(&mut store).map(Bindings::Sampler),
         }
@@ -168,6 +173,7 @@ impl PluginInstance {
         store.set_epoch_deadline(self.limits.deadline_ticks());
         let configured = match &bindings {
             Bindings::Processor(b) => b.call_configure(&mut store, &self.config_json),
+            Bindings::HeadSampler(b) => b.call_configure(&mut store, &self.config_json),
             Bindings::FlatSampler(b) => b.call_configure(&mut store, &self.config_json),
             Bindings::Sampler(b) => b.call_configure(&mut store, &self.config_json),
         };
@@ -188,9 +194,21 @@ impl PluginInstance {
     /// Run the plugin over `batch`. On `Ok` its edits are applied; on any error the batch is
     /// exactly as it was. After a trap the instance is discarded and a fresh one is made at once,
     /// so the next batch meets a clean instance.
+    ///
+    /// A head sampler (`head-sampler` world) is handed the [`HeadView`] of the batch with the
+    /// call, and the [`HeadEdits`] it returns are recorded after the edits it made on the
+    /// batch; a refused one (a row out of range, past the output limit) fails the call with
+    /// the batch as it was.
     pub fn process(&mut self, batch: &mut Batch) -> Result<(), CallError> {
         self.call(batch, |bindings, store, handle| match bindings {
             Bindings::Processor(b) => b.call_process(store, handle),
+            Bindings::HeadSampler(b) => {
+                let view = HeadView::read(lent(store)?);
+                match b.call_sample(&mut *store, handle, &view.into())? {
+                    Ok(edits) => record(store, edits.into()).map(Ok),
+                    Err(e) => Ok(Err(e)),
+                }
+            }
             Bindings::FlatSampler(_) | Bindings::Sampler(_) => Ok(Err(
                 wit::ProcessError::Internal("a tail sampler cannot run as a processor".into()),
             )),
@@ -222,9 +240,9 @@ impl PluginInstance {
                                 .collect()
                         })
                 }
-                Bindings::Processor(_) => Err(wit::ProcessError::Internal(
-                    "a processor cannot decide on traces".into(),
-                )),
+                Bindings::Processor(_) | Bindings::HeadSampler(_) => Err(
+                    wit::ProcessError::Internal("a processor cannot decide on traces".into()),
+                ),
             };
             // An answer of the wrong shape fails the call before any edit is applied.
             Ok(answer.and_then(|decisions: TraceDecisions| {
@@ -329,4 +347,26 @@ impl PluginInstance {
             _ => chain(error),
         }
     }
+}
+
+/// The batch lent for the current call.
+fn lent(store: &Store<PluginState>) -> wasmtime::Result<&LentBatch> {
+    store
+        .data()
+        .lent
+        .as_ref()
+        .ok_or_else(|| wasmtime::Error::msg("no batch is lent outside a call"))
+}
+
+/// Record a head sampler's returned `edits` on the lent batch, after its other edits (the
+/// tracestate fill, then the drop). A refused one fails the call when the journal is read, as a
+/// refused edit of a native call does; the batch stays as it was.
+fn record(store: &mut Store<PluginState>, edits: HeadEdits) -> wasmtime::Result<()> {
+    let lent = store
+        .data_mut()
+        .lent
+        .as_mut()
+        .ok_or_else(|| wasmtime::Error::msg("no batch is lent outside a call"))?;
+    edits.record_on(lent);
+    Ok(())
 }

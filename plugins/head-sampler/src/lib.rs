@@ -31,8 +31,8 @@ use spanwise_sdk::{
     ConfigError, Level, LogLevel, ProcessError, Processor, SpanBatch, StrColumn, StrField,
 };
 
-/// The `sampling.priority` attribute.
-pub const PRIORITY_KEY: &str = "sampling.priority";
+/// The `sampling.priority` attribute (the one the host reads for the `head-sampler` world).
+pub const PRIORITY_KEY: &str = spanwise_sdk::SAMPLING_PRIORITY;
 
 /// The head sampler.
 #[derive(Debug)]
@@ -376,7 +376,7 @@ fn priorities<B: SpanBatch + ?Sized>(batch: &B) -> Option<Vec<Priority>> {
     )
 }
 
-spanwise_sdk::export_processor!(HeadSampler);
+spanwise_sdk::export_head_sampler!(HeadSampler);
 
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,7 @@
-//! The WebAssembly side: bindings for the `span-processor` and `flat-tail-sampler` worlds and a
-//! [`SpanBatch`] over the host's `span-batch` resource. Plugin crates reach this only through
-//! [`crate::export_processor!`] and [`crate::export_sampler!`].
+//! The WebAssembly side: bindings for the `span-processor`, `head-sampler` and
+//! `flat-tail-sampler` worlds and a [`SpanBatch`] over the host's `span-batch` resource. Plugin
+//! crates reach this only through [`crate::export_processor!`], [`crate::export_head_sampler!`]
+//! and [`crate::export_sampler!`].
 //!
 //! The WIT's column records are bound straight onto `spanwise-abi`'s types (wit-bindgen's
 //! `with`), so a column the plugin sends is not copied on its way out; every other conversion is
@@ -17,17 +18,17 @@ use spanwise_abi::{
 pub mod bindings {
     wit_bindgen::generate!({
         world: "span-processor",
-        path: "../../wit/v0.1.6",
+        path: "../../wit/v0.1.7",
         pub_export_macro: true,
         export_macro_name: "__export_span_processor",
         default_bindings_module: "spanwise_sdk::guest::bindings",
         runtime_path: "spanwise_sdk::__wit_bindgen::rt",
         with: {
-            "spanwise:processor/types@0.1.6/str-column": spanwise_abi::StrColumn,
-            "spanwise:processor/types@0.1.6/int-column": spanwise_abi::IntColumn,
-            "spanwise:processor/types@0.1.6/double-column": spanwise_abi::DoubleColumn,
-            "spanwise:processor/types@0.1.6/bool-column": spanwise_abi::BoolColumn,
-            "spanwise:processor/types@0.1.6/bytes-column": spanwise_abi::BytesColumn,
+            "spanwise:processor/types@0.1.7/str-column": spanwise_abi::StrColumn,
+            "spanwise:processor/types@0.1.7/int-column": spanwise_abi::IntColumn,
+            "spanwise:processor/types@0.1.7/double-column": spanwise_abi::DoubleColumn,
+            "spanwise:processor/types@0.1.7/bool-column": spanwise_abi::BoolColumn,
+            "spanwise:processor/types@0.1.7/bytes-column": spanwise_abi::BytesColumn,
         },
     });
 }
@@ -38,15 +39,34 @@ pub mod bindings {
 pub mod sampler_bindings {
     wit_bindgen::generate!({
         world: "flat-tail-sampler",
-        path: "../../wit/v0.1.6",
+        path: "../../wit/v0.1.7",
         pub_export_macro: true,
         export_macro_name: "__export_tail_sampler",
         default_bindings_module: "spanwise_sdk::guest::sampler_bindings",
         runtime_path: "spanwise_sdk::__wit_bindgen::rt",
         with: {
-            "spanwise:processor/types@0.1.6": crate::guest::bindings::spanwise::processor::types,
-            "spanwise:processor/batch@0.1.6": crate::guest::bindings::spanwise::processor::batch,
-            "spanwise:processor/host@0.1.6": crate::guest::bindings::spanwise::processor::host,
+            "spanwise:processor/types@0.1.7": crate::guest::bindings::spanwise::processor::types,
+            "spanwise:processor/batch@0.1.7": crate::guest::bindings::spanwise::processor::batch,
+            "spanwise:processor/host@0.1.7": crate::guest::bindings::spanwise::processor::host,
+        },
+    });
+}
+
+/// Generated bindings of the `head-sampler` world (WIT 0.1.7): its exports; its imports are
+/// [`bindings`]'.
+#[allow(missing_docs, clippy::all, unsafe_code)]
+pub mod head_bindings {
+    wit_bindgen::generate!({
+        world: "head-sampler",
+        path: "../../wit/v0.1.7",
+        pub_export_macro: true,
+        export_macro_name: "__export_head_sampler",
+        default_bindings_module: "spanwise_sdk::guest::head_bindings",
+        runtime_path: "spanwise_sdk::__wit_bindgen::rt",
+        with: {
+            "spanwise:processor/types@0.1.7": crate::guest::bindings::spanwise::processor::types,
+            "spanwise:processor/batch@0.1.7": crate::guest::bindings::spanwise::processor::batch,
+            "spanwise:processor/host@0.1.7": crate::guest::bindings::spanwise::processor::host,
         },
     });
 }
@@ -56,7 +76,12 @@ use bindings::spanwise::processor::{batch as wit_batch, host as wit_host, types 
 spanwise_abi::wit_conversions!(types: wit, host: wit_host, columns: mapped);
 
 pub use bindings::Guest;
+pub use head_bindings::Guest as HeadSamplerGuest;
 pub use sampler_bindings::Guest as SamplerGuest;
+/// The view the `head-sampler` world's `sample` takes.
+pub type WitHeadView = wit::HeadView;
+/// The edits the `head-sampler` world's `sample` returns.
+pub type WitHeadEdits = wit::HeadEdits;
 /// Decisions as the `flat-tail-sampler` world returns them.
 pub type WitTraceDecisions = wit::TraceDecisions;
 /// Traces as the `flat-tail-sampler` world takes them.
@@ -84,6 +109,24 @@ pub fn process<P: Processor>(
     processor
         .process(&mut GuestBatch(batch))
         .map_err(|e: ProcessError| e.into())
+}
+
+/// Run [`Processor::process`] as a head sampler: over the host's batch with `view` answering
+/// its usual reads, its usual edits returned ([`spanwise_abi::Viewed`]).
+pub fn sample<P: Processor>(
+    processor: Option<&mut P>,
+    batch: SpanBatchBorrow<'_>,
+    view: WitHeadView,
+) -> Result<WitHeadEdits, WitProcessError> {
+    let Some(processor) = processor else {
+        return Err(ProcessError::Internal("sample was called before configure".into()).into());
+    };
+    let mut host = GuestBatch(batch);
+    let mut viewed = spanwise_abi::Viewed::new(&mut host, view.into());
+    match processor.process(&mut viewed) {
+        Ok(()) => Ok(viewed.into_edits().into()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Run [`Sampler::configure`] and convert its error.

@@ -3,9 +3,11 @@
 //! A processor is a type that implements [`Processor`]: it is built from its JSON config by
 //! [`Processor::configure`] and then sees every batch through [`Processor::process`], reading the
 //! columns it needs from a [`SpanBatch`] and recording edits on it. [`export_processor!`] turns it
-//! into a WebAssembly component for the `span-processor` world of `wit/v0.1.6/spanwise.wit`.
+//! into a WebAssembly component for the `span-processor` world of `wit/v0.1.7/spanwise.wit`.
 //! A tail sampler implements [`Sampler`] instead and is exported with [`export_sampler!`] as the
-//! `flat-tail-sampler` world.
+//! `flat-tail-sampler` world. A head sampler is a [`Processor`] exported with
+//! [`export_head_sampler!`] as the `head-sampler` world: the same code, with its usual reads
+//! handed over with the call and its usual edits handed back with the result.
 //!
 //! The same source builds twice:
 //!
@@ -72,9 +74,9 @@ pub use config::parse_config;
 #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
 pub use spanwise_abi::load16;
 pub use spanwise_abi::{
-    BoolColumn, BytesColumn, ConfigError, Decided, DoubleColumn, Edited, HashFunction, IntColumn,
-    Level, LogLevel, ProcessError, SpanBatch, StrColumn, StrEdit, StrField, StrRows, TraceDecision,
-    TraceDecisions, TraceRows, Value, or_all,
+    BoolColumn, BytesColumn, ConfigError, Decided, DoubleColumn, Edited, HashFunction, HeadEdits,
+    HeadView, IntColumn, Level, LogLevel, ProcessError, SAMPLING_PRIORITY, SpanBatch, StrColumn,
+    StrEdit, StrField, StrRows, TraceDecision, TraceDecisions, TraceRows, Value, Viewed, or_all,
 };
 
 #[cfg(target_arch = "wasm32")]
@@ -229,6 +231,47 @@ macro_rules! export_sampler {
             }
 
             $crate::guest::sampler_bindings::__export_tail_sampler!(Component with_types_in $crate::guest::sampler_bindings);
+        };
+    };
+}
+
+/// Export a [`Processor`] as the component's `head-sampler` world (WIT 0.1.7), as
+/// [`export_processor!`] does as `span-processor`. The host reads a [`HeadView`] of each batch
+/// before the call; the processor runs on [`Viewed`], which answers those reads from it and
+/// keeps the tracestate fill and the drop it records back for the result ([`HeadEdits`]), so
+/// the usual batch takes one call into the plugin and none back. Natively nothing changes:
+/// [`native::process`] runs the processor on the batch itself.
+#[macro_export]
+macro_rules! export_head_sampler {
+    ($processor:ty) => {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            struct Component;
+
+            ::std::thread_local! {
+                static STATE: ::std::cell::RefCell<::std::option::Option<$processor>> =
+                    const { ::std::cell::RefCell::new(::std::option::Option::None) };
+            }
+
+            impl $crate::guest::HeadSamplerGuest for Component {
+                fn configure(
+                    config: ::std::string::String,
+                ) -> ::std::result::Result<(), $crate::guest::WitConfigError> {
+                    let processor = $crate::guest::configure::<$processor>(&config)?;
+                    STATE.with(|state| *state.borrow_mut() = ::std::option::Option::Some(processor));
+                    ::std::result::Result::Ok(())
+                }
+
+                fn sample(
+                    batch: $crate::guest::SpanBatchBorrow<'_>,
+                    view: $crate::guest::WitHeadView,
+                ) -> ::std::result::Result<$crate::guest::WitHeadEdits, $crate::guest::WitProcessError>
+                {
+                    STATE.with(|state| $crate::guest::sample(state.borrow_mut().as_mut(), batch, view))
+                }
+            }
+
+            $crate::guest::head_bindings::__export_head_sampler!(Component with_types_in $crate::guest::head_bindings);
         };
     };
 }

@@ -1,6 +1,6 @@
 //! A tail sampler as it was built against the released WIT 0.1.4 (the `tail-sampler` world: a
 //! list of rows per trace in, a `trace-decision` per trace out), with wit-bindgen and no SDK:
-//! the proof that a host of 0.1.6 still runs it. It keeps a trace with an error span with
+//! the proof that a host of 0.1.7 still runs it. It keeps a trace with an error span with
 //! probability 1 (`errors`), a trace whose id ends in an even byte with 0.5 (`default`), and
 //! drops the rest (`default`), as the SDK-built `sampler` guest does, without edits.
 
