@@ -150,31 +150,40 @@ fn bytes_in_and_out_allocate_nothing_per_span() {
 
 #[test]
 fn the_head_sampler_allocates_nothing_per_span_in_wire_form() {
-    let mut sampler =
-        HeadSampler::configure(r#"{"mode": "proportional", "sampling_percentage": 30}"#).unwrap();
-    let mut decide = |bytes: &bytes::Bytes| {
-        let mut batch = Batch::from_encoded_indexed(bytes.clone()).expect("a valid request");
-        let (kept, _, calls) = allocations(|| {
-            native::process(&mut sampler, &mut batch).unwrap();
-            batch.len()
-        });
-        assert!(batch.is_indexed(), "decided without decoding");
-        (kept, calls)
-    };
-    let (small_bytes, large_bytes) = (traced_bytes(100), traced_bytes(10_000));
-    // Warm up: the sampler's lists grow to the largest batch once, then are reused.
-    decide(&large_bytes);
-    let (small_kept, small) = decide(&small_bytes);
-    let (large_kept, large) = decide(&large_bytes);
-    eprintln!(
-        "head sampler in wire form: {small} allocations for 100 spans ({small_kept} kept), \
-         {large} for 10,000 ({large_kept} kept)"
-    );
-    assert!(
-        large_kept > 2_000 && large_kept < 4_000,
-        "{large_kept} kept of 10,000"
-    );
-    assert_eq!(small, large, "allocations that grow with the spans");
+    // Run as a processor, and as the `head-sampler` world runs it (the view read first, the
+    // fill and the drop kept back for the result).
+    type Run = fn(&mut HeadSampler, &mut Batch) -> Result<(), spanwise_sdk::ProcessError>;
+    for (how, run) in [
+        ("as a processor", native::process as Run),
+        ("as a head-sampler", native::sample as Run),
+    ] {
+        let mut sampler =
+            HeadSampler::configure(r#"{"mode": "proportional", "sampling_percentage": 30}"#)
+                .unwrap();
+        let mut decide = |bytes: &bytes::Bytes| {
+            let mut batch = Batch::from_encoded_indexed(bytes.clone()).expect("a valid request");
+            let (kept, _, calls) = allocations(|| {
+                run(&mut sampler, &mut batch).unwrap();
+                batch.len()
+            });
+            assert!(batch.is_indexed(), "{how}: decided without decoding");
+            (kept, calls)
+        };
+        let (small_bytes, large_bytes) = (traced_bytes(100), traced_bytes(10_000));
+        // Warm up: the sampler's lists grow to the largest batch once, then are reused.
+        decide(&large_bytes);
+        let (small_kept, small) = decide(&small_bytes);
+        let (large_kept, large) = decide(&large_bytes);
+        eprintln!(
+            "head sampler in wire form, {how}: {small} allocations for 100 spans ({small_kept} \
+             kept), {large} for 10,000 ({large_kept} kept)"
+        );
+        assert!(
+            large_kept > 2_000 && large_kept < 4_000,
+            "{how}: {large_kept} kept of 10,000"
+        );
+        assert_eq!(small, large, "{how}: allocations that grow with the spans");
+    }
 }
 
 /// [`request_bytes`] with trace ids as random as an SDK's (a fixed-seed xorshift).

@@ -334,6 +334,37 @@ fn the_reference_cases_hold_in_wire_form() {
     }
 }
 
+/// As the `head-sampler` world runs it (reads from the host's view, the fill and the drop kept
+/// back for the result, `native::sample`), every reference case keeps what the collector keeps,
+/// in wire form and decoded, and counts what the plain run counts.
+#[test]
+fn the_reference_cases_hold_as_the_head_sampler_world_runs_them() {
+    let input = reference_input();
+    for case in reference() {
+        let (Ok(expected), Ok(mut sampler)) =
+            (&case.expected, HeadSampler::configure(&case.config))
+        else {
+            continue;
+        };
+        for mut batch in [
+            input.clone(),
+            Batch::from_encoded_indexed(input.to_bytes()).unwrap(),
+        ] {
+            native::take_counters();
+            native::sample(&mut sampler, &mut batch).unwrap();
+            assert_eq!(&kept(&batch), expected, "case {:?}", case.name);
+            let counters = native::take_counters();
+            let mut plain = input.clone();
+            native::process(&mut configure_text(&case.config), &mut plain).unwrap();
+            assert_eq!(native::take_counters(), counters, "case {:?}", case.name);
+        }
+    }
+}
+
+fn configure_text(config: &str) -> HeadSampler {
+    HeadSampler::configure(config).unwrap()
+}
+
 /// `n` spans of pseudo-random trace ids, no tracestate, no priority; the trace id of span
 /// `zero` (if any) all zeros.
 #[test]

@@ -6,7 +6,7 @@
 //! per-thread [`HostContext`] that tests can set up and inspect.
 
 use crate::{LogLevel, ProcessError, Processor, Sampler, TraceDecisions, TraceRows};
-use spanwise_abi::{BytesColumn, StrColumn};
+use spanwise_abi::{BytesColumn, HeadView, StrColumn, Viewed};
 use spanwise_batch::{Batch, LentBatch};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -66,9 +66,31 @@ pub(crate) fn sha256(values: &BytesColumn) -> Vec<u8> {
 /// as it was, edits to a journal); if it returns `Ok` and every edit was valid, the edits are
 /// applied, all of them; otherwise the batch is left exactly as it was and the error returned.
 pub fn process<P: Processor>(processor: &mut P, batch: &mut Batch) -> Result<(), ProcessError> {
+    lend(batch, |lent| processor.process(lent))
+}
+
+/// Run `processor` over `batch` as the host runs a component of the `head-sampler` world (what
+/// [`crate::export_head_sampler!`] builds): the [`HeadView`] read first, the processor on a
+/// [`Viewed`] batch, the [`HeadEdits`](crate::HeadEdits) it kept back recorded after its other
+/// edits; then as [`process`].
+pub fn sample<P: Processor>(processor: &mut P, batch: &mut Batch) -> Result<(), ProcessError> {
+    lend(batch, |lent| {
+        let view = HeadView::read(lent);
+        let mut viewed = Viewed::new(lent, view);
+        processor.process(&mut viewed)?;
+        viewed.into_edits().record_on(lent);
+        Ok(())
+    })
+}
+
+/// Lend `batch` to `run` as a [`LentBatch`], and apply its edits when it returns `Ok`.
+fn lend(
+    batch: &mut Batch,
+    run: impl FnOnce(&mut LentBatch) -> Result<(), ProcessError>,
+) -> Result<(), ProcessError> {
     let keys = with_context(|c| c.keys.clone());
     let mut lent = LentBatch::new(std::mem::take(batch), usize::MAX).with_keys(keys);
-    let result = processor.process(&mut lent);
+    let result = run(&mut lent);
     let (original, journal) = lent.finish();
     *batch = original;
     result?;
