@@ -12,6 +12,7 @@ use spanwise_abi::{
     BoolColumn, BytesColumn, DoubleColumn, HashFunction, IntColumn, Level, SpanBatch, StrColumn,
     StrField, Value,
 };
+use std::cell::RefCell;
 
 /// Generated bindings of the `span-processor` world.
 #[allow(missing_docs, clippy::all, unsafe_code)]
@@ -92,6 +93,43 @@ pub type WitConfigError = wit::ConfigError;
 pub type WitProcessError = wit::ProcessError;
 /// The borrowed batch handed to `process`.
 pub type SpanBatchBorrow<'a> = &'a wit_batch::SpanBatch;
+
+/// The configured plugin of a component, kept between calls (a thread-local of the export
+/// macros): empty until `configure` succeeds.
+pub struct Slot<T>(RefCell<Option<T>>);
+
+impl<T> Slot<T> {
+    /// An empty slot.
+    pub const fn new() -> Self {
+        Self(RefCell::new(None))
+    }
+
+    /// Build the plugin from `config` with `build` and keep it (on an error, keep none).
+    pub fn configure(
+        &self,
+        config: &str,
+        build: fn(&str) -> Result<T, WitConfigError>,
+    ) -> Result<(), WitConfigError> {
+        let built = build(config);
+        let (plugin, result) = match built {
+            Ok(plugin) => (Some(plugin), Ok(())),
+            Err(e) => (None, Err(e)),
+        };
+        *self.0.borrow_mut() = plugin;
+        result
+    }
+
+    /// Run `f` on the plugin, `None` before a successful `configure`.
+    pub fn with<R>(&self, f: impl FnOnce(Option<&mut T>) -> R) -> R {
+        f(self.0.borrow_mut().as_mut())
+    }
+}
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// Run [`Processor::configure`] and convert its error.
 pub fn configure<P: Processor>(config: &str) -> Result<P, WitConfigError> {

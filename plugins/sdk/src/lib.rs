@@ -171,23 +171,20 @@ macro_rules! export_processor {
             struct Component;
 
             ::std::thread_local! {
-                static STATE: ::std::cell::RefCell<::std::option::Option<$processor>> =
-                    const { ::std::cell::RefCell::new(::std::option::Option::None) };
+                static STATE: $crate::guest::Slot<$processor> = const { $crate::guest::Slot::new() };
             }
 
             impl $crate::guest::Guest for Component {
                 fn configure(
                     config: ::std::string::String,
                 ) -> ::std::result::Result<(), $crate::guest::WitConfigError> {
-                    let processor = $crate::guest::configure::<$processor>(&config)?;
-                    STATE.with(|state| *state.borrow_mut() = ::std::option::Option::Some(processor));
-                    ::std::result::Result::Ok(())
+                    STATE.with(|state| state.configure(&config, $crate::guest::configure::<$processor>))
                 }
 
                 fn process(
                     batch: $crate::guest::SpanBatchBorrow<'_>,
                 ) -> ::std::result::Result<(), $crate::guest::WitProcessError> {
-                    STATE.with(|state| $crate::guest::process(state.borrow_mut().as_mut(), batch))
+                    STATE.with(|state| state.with(|processor| $crate::guest::process(processor, batch)))
                 }
             }
 
@@ -206,17 +203,14 @@ macro_rules! export_sampler {
             struct Component;
 
             ::std::thread_local! {
-                static STATE: ::std::cell::RefCell<::std::option::Option<$sampler>> =
-                    const { ::std::cell::RefCell::new(::std::option::Option::None) };
+                static STATE: $crate::guest::Slot<$sampler> = const { $crate::guest::Slot::new() };
             }
 
             impl $crate::guest::SamplerGuest for Component {
                 fn configure(
                     config: ::std::string::String,
                 ) -> ::std::result::Result<(), $crate::guest::WitConfigError> {
-                    let sampler = $crate::guest::configure_sampler::<$sampler>(&config)?;
-                    STATE.with(|state| *state.borrow_mut() = ::std::option::Option::Some(sampler));
-                    ::std::result::Result::Ok(())
+                    STATE.with(|state| state.configure(&config, $crate::guest::configure_sampler::<$sampler>))
                 }
 
                 fn decide(
@@ -226,7 +220,7 @@ macro_rules! export_sampler {
                     $crate::guest::WitTraceDecisions,
                     $crate::guest::WitProcessError,
                 > {
-                    STATE.with(|state| $crate::guest::decide(state.borrow_mut().as_mut(), batch, traces))
+                    STATE.with(|state| state.with(|sampler| $crate::guest::decide(sampler, batch, traces)))
                 }
             }
 
@@ -249,17 +243,14 @@ macro_rules! export_head_sampler {
             struct Component;
 
             ::std::thread_local! {
-                static STATE: ::std::cell::RefCell<::std::option::Option<$processor>> =
-                    const { ::std::cell::RefCell::new(::std::option::Option::None) };
+                static STATE: $crate::guest::Slot<$processor> = const { $crate::guest::Slot::new() };
             }
 
             impl $crate::guest::HeadSamplerGuest for Component {
                 fn configure(
                     config: ::std::string::String,
                 ) -> ::std::result::Result<(), $crate::guest::WitConfigError> {
-                    let processor = $crate::guest::configure::<$processor>(&config)?;
-                    STATE.with(|state| *state.borrow_mut() = ::std::option::Option::Some(processor));
-                    ::std::result::Result::Ok(())
+                    STATE.with(|state| state.configure(&config, $crate::guest::configure::<$processor>))
                 }
 
                 fn sample(
@@ -267,7 +258,7 @@ macro_rules! export_head_sampler {
                     view: $crate::guest::WitHeadView,
                 ) -> ::std::result::Result<$crate::guest::WitHeadEdits, $crate::guest::WitProcessError>
                 {
-                    STATE.with(|state| $crate::guest::sample(state.borrow_mut().as_mut(), batch, view))
+                    STATE.with(|state| state.with(|processor| $crate::guest::sample(processor, batch, view)))
                 }
             }
 
